@@ -1,0 +1,149 @@
+#include "service/core/line_builder.h"
+
+#include <charconv>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+
+namespace ocs_influx::core {
+namespace {
+
+bool IsEscaped(NameKind kind, char c) {
+  if (c == ',' || c == ' ') return true;
+  // InfluxDB 1.6 unescapes "\=" in measurements too, so a backslash before
+  // '=' is ambiguous there as well; '=' itself needs no escape in one.
+  return c == '=' && kind != NameKind::kMeasurement;
+}
+
+bool AmbiguousBackslash(absl::string_view name, size_t i) {
+  if (i + 1 == name.size()) return true;
+  char next = name[i + 1];
+  return next == ',' || next == ' ' || next == '=';
+}
+
+absl::string_view KindName(NameKind kind) {
+  switch (kind) {
+    case NameKind::kMeasurement: return "measurement";
+    case NameKind::kTagKey: return "tag key";
+    case NameKind::kTagValue: return "tag value";
+    case NameKind::kFieldKey: return "field key";
+  }
+  return "name";
+}
+
+}  // namespace
+
+absl::Status AppendEscapedName(NameKind kind, absl::string_view name,
+                               std::string* out) {
+  if (name.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(KindName(kind), " is empty"));
+  }
+  if (kind == NameKind::kMeasurement && name[0] == '#') {
+    // InfluxDB skips a line starting with '#' as a comment, without error.
+    return absl::InvalidArgumentError(
+        "measurement starts with '#', which InfluxDB reads as a comment");
+  }
+  const size_t start = out->size();
+  // Most names need no escape: copy them in one go.
+  size_t plain = 0;
+  while (plain < name.size()) {
+    char c = name[plain];
+    if (c == ',' || c == ' ' || c == '=' || c == '\\' || c == '\n' ||
+        c == '\r') {
+      break;
+    }
+    ++plain;
+  }
+  out->append(name.data(), plain);
+  for (size_t i = plain; i < name.size(); ++i) {
+    char c = name[i];
+    if (c == '\n' || c == '\r') {
+      out->resize(start);
+      return absl::InvalidArgumentError(absl::StrCat(
+          KindName(kind), " contains a newline, which line protocol cannot carry"));
+    }
+    if (c == '\\' && AmbiguousBackslash(name, i)) {
+      out->resize(start);
+      return absl::InvalidArgumentError(absl::StrCat(
+          KindName(kind),
+          " has a backslash at its end or before ',', '=' or ' ', which "
+          "InfluxDB cannot read back"));
+    }
+    if (IsEscaped(kind, c)) out->push_back('\\');
+    out->push_back(c);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AppendStringValue(absl::string_view value, std::string* out) {
+  if (value.size() > kMaxStringValueBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "string value of ", value.size(), " bytes is over the limit of ",
+        kMaxStringValueBytes));
+  }
+  out->push_back('"');
+  size_t plain = 0;
+  while (plain < value.size()) {
+    char c = value[plain];
+    if (c == '"' || c == '\\' || c == '\n' || c == '\r') break;
+    ++plain;
+  }
+  out->append(value.data(), plain);
+  for (size_t i = plain; i < value.size(); ++i) {
+    char c = value[i];
+    switch (c) {
+      case '"': out->append("\\\""); break;
+      case '\\': out->append("\\\\"); break;
+      case '\n': out->append("\\n"); break;
+      case '\r': out->append("\\r"); break;
+      default: out->push_back(c);
+    }
+  }
+  out->push_back('"');
+  return absl::OkStatus();
+}
+
+absl::Status CheckKey(NameKind kind, absl::string_view key) {
+  if (key.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(KindName(kind), " is empty"));
+  }
+  if (key == "time" || key == "_field" || key == "_measurement") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        KindName(kind), " \"", key, "\" is reserved by InfluxDB"));
+  }
+  return absl::OkStatus();
+}
+
+bool SecondsToNanoseconds(double seconds, int64_t* nanoseconds) {
+  double ns = seconds * 1e9;
+  // Every double strictly inside (-2^63, 2^63) converts without overflow;
+  // NaN fails both comparisons.
+  if (!(ns > -9223372036854775808.0 && ns < 9223372036854775808.0)) {
+    return false;
+  }
+  int64_t truncated = static_cast<int64_t>(ns);
+  if (truncated < kMinTimestampNs || truncated > kMaxTimestampNs) return false;
+  *nanoseconds = truncated;
+  return true;
+}
+
+void AppendInt(int64_t value, std::string* out) {
+  char buffer[24];
+  auto res = std::to_chars(buffer, buffer + sizeof(buffer), value);
+  *res.ptr++ = 'i';
+  out->append(buffer, res.ptr - buffer);
+}
+
+void AppendBool(bool value, std::string* out) {
+  out->append(value ? "True" : "False");
+}
+
+void AppendTimestampAndNewline(int64_t nanoseconds, std::string* out) {
+  char buffer[24];
+  buffer[0] = ' ';
+  auto res = std::to_chars(buffer + 1, buffer + sizeof(buffer), nanoseconds);
+  *res.ptr++ = '\n';
+  out->append(buffer, res.ptr - buffer);
+}
+
+}  // namespace ocs_influx::core

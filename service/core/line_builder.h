@@ -1,0 +1,56 @@
+// Builds InfluxDB 1.x line protocol into a caller-owned buffer, escaping as
+// the spec requires and refusing, with a reason, what InfluxDB would refuse
+// or silently misread. The buffer is reused across points, so encoding a
+// point allocates nothing once it has grown to its working size.
+//
+// Escaping (InfluxDB line protocol reference):
+//   measurement                      ,  space
+//   tag keys, tag values, field keys ,  =  space
+//   string field values              "  backslash   (newline -> \n, see below)
+// A backslash is kept literally, which is only unambiguous when it is not
+// the last character of a name and is not followed by a character that is
+// escaped there; such names are refused. No newline or carriage return can
+// enter a line: in names they are refused, in string values they are written
+// as the two characters \n and \r (InfluxDB reads those back literally).
+#ifndef OCS_INFLUX_SERVICE_CORE_LINE_BUILDER_H_
+#define OCS_INFLUX_SERVICE_CORE_LINE_BUILDER_H_
+
+#include <cstdint>
+#include <string>
+
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace ocs_influx::core {
+
+// InfluxDB 1.x accepts timestamps in [kMinTimestampNs, kMaxTimestampNs].
+inline constexpr int64_t kMaxTimestampNs = 9223372036854775806LL;
+inline constexpr int64_t kMinTimestampNs = -9223372036854775806LL;
+inline constexpr size_t kMaxStringValueBytes = 64 * 1024;
+
+enum class NameKind { kMeasurement, kTagKey, kTagValue, kFieldKey };
+
+// Appends `name` escaped for its position. Errors name no context: callers
+// add which point and which name.
+absl::Status AppendEscapedName(NameKind kind, absl::string_view name,
+                               std::string* out);
+
+// Appends `"value"` escaped. Refuses values over kMaxStringValueBytes.
+absl::Status AppendStringValue(absl::string_view value, std::string* out);
+
+// Refuses keys InfluxDB reserves (time, _field, _measurement) and empty ones.
+absl::Status CheckKey(NameKind kind, absl::string_view key);
+
+// trunc(seconds * 1e9) in double arithmetic, as Python's int(t * 1e9);
+// false when the result is NaN or outside InfluxDB's range.
+bool SecondsToNanoseconds(double seconds, int64_t* nanoseconds);
+
+void AppendInt(int64_t value, std::string* out);  // "123i"
+void AppendBool(bool value, std::string* out);    // "True" / "False"
+// " 1615394417359038720\n"
+void AppendTimestampAndNewline(int64_t nanoseconds, std::string* out);
+
+}  // namespace ocs_influx::core
+
+#endif  // OCS_INFLUX_SERVICE_CORE_LINE_BUILDER_H_

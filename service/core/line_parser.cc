@@ -1,0 +1,324 @@
+#include "service/core/line_parser.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+#include "service/core/float_format.h"
+#include "service/core/line_builder.h"
+
+namespace ocs_influx::core {
+namespace {
+
+absl::Status ErrorAt(size_t pos, absl::string_view why) {
+  return absl::InvalidArgumentError(absl::StrCat("column ", pos + 1, ": ", why));
+}
+
+// Scans a name up to an unescaped character in `stops`, unescaping
+// \, \= and \space, and keeping any other backslash pair as it is.
+size_t ScanName(absl::string_view line, size_t pos, absl::string_view stops,
+                std::string* out) {
+  out->clear();
+  while (pos < line.size()) {
+    char c = line[pos];
+    if (c == '\\' && pos + 1 < line.size()) {
+      char next = line[pos + 1];
+      if (next == ',' || next == '=' || next == ' ') {
+        out->push_back(next);
+      } else {
+        out->push_back('\\');
+        out->push_back(next);
+      }
+      pos += 2;
+      continue;
+    }
+    if (stops.find(c) != absl::string_view::npos) break;
+    out->push_back(c);
+    ++pos;
+  }
+  return pos;
+}
+
+bool IsBoolText(absl::string_view t, bool* value) {
+  if (t == "t" || t == "T" || t == "true" || t == "True" || t == "TRUE") {
+    *value = true;
+    return true;
+  }
+  if (t == "f" || t == "F" || t == "false" || t == "False" || t == "FALSE") {
+    *value = false;
+    return true;
+  }
+  return false;
+}
+
+// [-]digits[.digits][(e|E)[+-]digits], as influxd's scanNumber takes it.
+bool IsFloatText(absl::string_view t) {
+  size_t i = 0;
+  if (i < t.size() && t[i] == '-') ++i;
+  size_t digits = 0;
+  while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i, ++digits;
+  if (i < t.size() && t[i] == '.') {
+    ++i;
+    while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i, ++digits;
+  }
+  if (digits == 0) return false;
+  if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < t.size() && (t[i] == '+' || t[i] == '-')) ++i;
+    size_t exp_digits = 0;
+    while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i, ++exp_digits;
+    if (exp_digits == 0) return false;
+  }
+  return i == t.size();
+}
+
+absl::Status ParseFieldValue(absl::string_view line, size_t* pos,
+                             ParsedField* field) {
+  size_t start = *pos;
+  if (start >= line.size()) return ErrorAt(start, "missing field value");
+  if (line[start] == '"') {
+    field->type = FieldType::kString;
+    field->string_value.clear();
+    size_t i = start + 1;
+    while (i < line.size()) {
+      char c = line[i];
+      if (c == '\\' && i + 1 < line.size() &&
+          (line[i + 1] == '"' || line[i + 1] == '\\')) {
+        field->string_value.push_back(line[i + 1]);
+        i += 2;
+        continue;
+      }
+      if (c == '"') break;
+      field->string_value.push_back(c);
+      ++i;
+    }
+    if (i >= line.size()) return ErrorAt(start, "unterminated string value");
+    if (field->string_value.size() > kMaxStringValueBytes) {
+      return ErrorAt(start, absl::StrCat("string value over ",
+                                         kMaxStringValueBytes, " bytes"));
+    }
+    *pos = i + 1;
+    return absl::OkStatus();
+  }
+  size_t end = start;
+  while (end < line.size() && line[end] != ',' && line[end] != ' ') ++end;
+  absl::string_view text = line.substr(start, end - start);
+  *pos = end;
+  if (text.empty()) return ErrorAt(start, "missing field value");
+  if (IsBoolText(text, &field->bool_value)) {
+    field->type = FieldType::kBoolean;
+    return absl::OkStatus();
+  }
+  char suffix = text.back();
+  if (suffix == 'i' || suffix == 'u') {
+    absl::string_view digits = text.substr(0, text.size() - 1);
+    const char* first = digits.data();
+    const char* last = first + digits.size();
+    std::from_chars_result r;
+    if (suffix == 'i') {
+      field->type = FieldType::kInteger;
+      r = std::from_chars(first, last, field->int_value);
+    } else {
+      field->type = FieldType::kUnsigned;
+      r = (!digits.empty() && digits[0] == '-')
+              ? std::from_chars_result{first, std::errc::invalid_argument}
+              : std::from_chars(first, last, field->uint_value);
+    }
+    if (digits.empty() || r.ptr != last || r.ec == std::errc::invalid_argument) {
+      return ErrorAt(start, absl::StrCat("invalid integer \"",
+                                         text.substr(0, 64), "\""));
+    }
+    if (r.ec == std::errc::result_out_of_range) {
+      return ErrorAt(start, absl::StrCat("integer \"", text.substr(0, 64),
+                                         "\" out of range"));
+    }
+    return absl::OkStatus();
+  }
+  if (!IsFloatText(text)) {
+    return ErrorAt(start, absl::StrCat("invalid field value \"",
+                                       text.substr(0, 64), "\""));
+  }
+  field->type = FieldType::kFloat;
+  // from_chars for double is exact and locale-free.
+  auto r = std::from_chars(text.data(), text.data() + text.size(),
+                           field->float_value);
+  if (r.ec != std::errc() || !std::isfinite(field->float_value)) {
+    return ErrorAt(start, absl::StrCat("float \"", text.substr(0, 64),
+                                       "\" out of range"));
+  }
+  return absl::OkStatus();
+}
+
+bool ScaleTimestamp(int64_t value, Precision precision, int64_t* ns) {
+  int64_t factor = 1;
+  switch (precision) {
+    case Precision::kNanoseconds: factor = 1; break;
+    case Precision::kMicroseconds: factor = 1000; break;
+    case Precision::kMilliseconds: factor = 1000000; break;
+    case Precision::kSeconds: factor = 1000000000; break;
+  }
+  if (__builtin_mul_overflow(value, factor, ns)) return false;
+  return *ns >= kMinTimestampNs && *ns <= kMaxTimestampNs;
+}
+
+}  // namespace
+
+absl::Status ParseLine(absl::string_view line, ParsedPoint* point) {
+  point->num_tags = 0;
+  point->num_fields = 0;
+  point->has_timestamp = false;
+  size_t pos = ScanName(line, 0, ", ", &point->measurement);
+  if (point->measurement.empty()) return ErrorAt(0, "missing measurement");
+  while (pos < line.size() && line[pos] == ',') {
+    ++pos;
+    if (point->num_tags == point->tags.size()) point->tags.emplace_back();
+    ParsedTag& tag = point->tags[point->num_tags];
+    size_t key_start = pos;
+    pos = ScanName(line, pos, "=, ", &tag.key);
+    if (tag.key.empty()) return ErrorAt(key_start, "missing tag key");
+    if (pos >= line.size() || line[pos] != '=') {
+      return ErrorAt(pos, "missing '=' after tag key");
+    }
+    ++pos;
+    size_t value_start = pos;
+    pos = ScanName(line, pos, ", ", &tag.value);
+    if (tag.value.empty()) return ErrorAt(value_start, "missing tag value");
+    ++point->num_tags;
+  }
+  if (pos >= line.size() || line[pos] != ' ') {
+    return ErrorAt(pos, "missing fields");
+  }
+  ++pos;
+  while (true) {
+    if (point->num_fields == point->fields.size()) point->fields.emplace_back();
+    ParsedField& field = point->fields[point->num_fields];
+    size_t key_start = pos;
+    pos = ScanName(line, pos, "=, ", &field.key);
+    if (field.key.empty()) return ErrorAt(key_start, "missing field key");
+    if (pos >= line.size() || line[pos] != '=') {
+      return ErrorAt(pos, "missing '=' after field key");
+    }
+    ++pos;
+    if (absl::Status s = ParseFieldValue(line, &pos, &field); !s.ok()) return s;
+    ++point->num_fields;
+    if (pos < line.size() && line[pos] == ',') {
+      ++pos;
+      continue;
+    }
+    break;
+  }
+  if (pos == line.size()) return absl::OkStatus();
+  if (line[pos] != ' ') return ErrorAt(pos, "unexpected character after fields");
+  ++pos;
+  absl::string_view ts = line.substr(pos);
+  auto r = std::from_chars(ts.data(), ts.data() + ts.size(), point->timestamp);
+  if (ts.empty() || r.ptr != ts.data() + ts.size() || r.ec != std::errc()) {
+    return ErrorAt(pos, absl::StrCat("invalid timestamp \"", ts.substr(0, 64),
+                                     "\""));
+  }
+  point->has_timestamp = true;
+  return absl::OkStatus();
+}
+
+absl::Status EncodeParsedPoint(const ParsedPoint& point, Precision precision,
+                               int64_t default_ns, std::string* out) {
+  const size_t start = out->size();
+  auto fail = [&](absl::string_view what, const absl::Status& cause) {
+    out->resize(start);
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, what.empty() ? "" : ": ", cause.message()));
+  };
+  int64_t ns = default_ns;
+  if (point.has_timestamp && !ScaleTimestamp(point.timestamp, precision, &ns)) {
+    return fail("", absl::InvalidArgumentError(absl::StrCat(
+                        "timestamp ", point.timestamp,
+                        " is outside InfluxDB's range")));
+  }
+  if (point.measurement == "time") {
+    return fail("", absl::InvalidArgumentError("measurement \"time\" is reserved"));
+  }
+  if (absl::Status s =
+          AppendEscapedName(NameKind::kMeasurement, point.measurement, out);
+      !s.ok()) {
+    return fail("", s);
+  }
+  for (size_t i = 0; i < point.num_tags; ++i) {
+    const ParsedTag& tag = point.tags[i];
+    absl::Status s = CheckKey(NameKind::kTagKey, tag.key);
+    if (s.ok()) {
+      out->push_back(',');
+      s = AppendEscapedName(NameKind::kTagKey, tag.key, out);
+    }
+    if (s.ok()) {
+      out->push_back('=');
+      s = AppendEscapedName(NameKind::kTagValue, tag.value, out);
+    }
+    if (!s.ok()) return fail(absl::StrCat("tag \"", tag.key.substr(0, 200), "\""), s);
+  }
+  for (size_t i = 0; i < point.num_fields; ++i) {
+    const ParsedField& field = point.fields[i];
+    absl::Status s = CheckKey(NameKind::kFieldKey, field.key);
+    if (s.ok()) {
+      out->push_back(i == 0 ? ' ' : ',');
+      s = AppendEscapedName(NameKind::kFieldKey, field.key, out);
+    }
+    if (s.ok()) {
+      out->push_back('=');
+      switch (field.type) {
+        case FieldType::kFloat: AppendDouble(field.float_value, out); break;
+        case FieldType::kInteger: AppendInt(field.int_value, out); break;
+        case FieldType::kUnsigned:
+          if (field.uint_value >
+              static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+            s = absl::InvalidArgumentError(absl::StrCat(
+                "unsigned value ", field.uint_value,
+                " does not fit InfluxDB 1.x's signed 64-bit integers"));
+          } else {
+            AppendInt(static_cast<int64_t>(field.uint_value), out);
+          }
+          break;
+        case FieldType::kBoolean: AppendBool(field.bool_value, out); break;
+        case FieldType::kString: s = AppendStringValue(field.string_value, out); break;
+      }
+    }
+    if (!s.ok()) return fail(absl::StrCat("field \"", field.key.substr(0, 200), "\""), s);
+  }
+  AppendTimestampAndNewline(ns, out);
+  return absl::OkStatus();
+}
+
+absl::Status LinesConverter::Convert(absl::string_view text, Precision precision,
+                                     int64_t now_ns, std::string* out,
+                                     EncodeResult* result) {
+  const size_t start = out->size();
+  uint32_t points = 0;
+  size_t line_number = 0;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == absl::string_view::npos) end = text.size();
+    absl::string_view line = text.substr(pos, end - pos);
+    pos = end + 1;
+    ++line_number;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    // influxd skips leading blanks too.
+    while (!line.empty() && (line[0] == ' ' || line[0] == '\t')) {
+      line.remove_prefix(1);
+    }
+    if (line.empty() || line[0] == '#') continue;
+    absl::Status s = ParseLine(line, &point_);
+    if (s.ok()) s = EncodeParsedPoint(point_, precision, now_ns, out);
+    if (!s.ok()) {
+      out->resize(start);
+      return absl::InvalidArgumentError(
+          absl::StrCat("line ", line_number, ", ", s.message()));
+    }
+    ++points;
+  }
+  result->points += points;
+  return absl::OkStatus();
+}
+
+}  // namespace ocs_influx::core

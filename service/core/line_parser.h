@@ -1,0 +1,77 @@
+// A parser for InfluxDB 1.x line protocol, used to validate WriteLines
+// text before any of it is accepted. It follows influxd 1.6's scanner: a
+// backslash escapes the next character while scanning, and only the
+// sequences InfluxDB unescapes (\, \= \space in names; \" \\ in strings)
+// are unescaped. Accepted lines are re-encoded by the same code that encodes
+// typed points, so what reaches InfluxDB is always canonical.
+#ifndef OCS_INFLUX_SERVICE_CORE_LINE_PARSER_H_
+#define OCS_INFLUX_SERVICE_CORE_LINE_PARSER_H_
+
+#include <cstdint>
+#include <string>
+
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "service/core/point_encoder.h"
+
+namespace ocs_influx::core {
+
+enum class FieldType { kFloat, kInteger, kUnsigned, kBoolean, kString };
+
+struct ParsedField {
+  std::string key;
+  FieldType type = FieldType::kFloat;
+  double float_value = 0;
+  int64_t int_value = 0;
+  uint64_t uint_value = 0;
+  bool bool_value = false;
+  std::string string_value;
+};
+
+struct ParsedTag {
+  std::string key;
+  std::string value;
+};
+
+// Reused from line to line: the vectors only grow, and `num_tags` /
+// `num_fields` say how many entries the current line uses, so parsing a
+// line allocates nothing once the buffers have their working size.
+struct ParsedPoint {
+  std::string measurement;
+  std::vector<ParsedTag> tags;
+  size_t num_tags = 0;
+  std::vector<ParsedField> fields;
+  size_t num_fields = 0;
+  bool has_timestamp = false;
+  int64_t timestamp = 0;  // in the line's precision
+};
+
+enum class Precision { kNanoseconds, kMicroseconds, kMilliseconds, kSeconds };
+
+// Parses one line (no trailing newline). Errors say the 1-based column and
+// why.
+absl::Status ParseLine(absl::string_view line, ParsedPoint* point);
+
+// Appends the canonical line for `point`; `default_ns` stands in for a
+// missing timestamp, others are scaled from `precision` to nanoseconds.
+absl::Status EncodeParsedPoint(const ParsedPoint& point, Precision precision,
+                               int64_t default_ns, std::string* out);
+
+// Validates and re-encodes every line of `text` (lines split at '\n'; a
+// trailing '\r', empty lines and '#' comments are skipped). Any invalid line
+// fails the whole text: `out` is left as it was and the error names the
+// 1-based line and column.
+class LinesConverter {
+ public:
+  absl::Status Convert(absl::string_view text, Precision precision,
+                       int64_t now_ns, std::string* out, EncodeResult* result);
+
+ private:
+  ParsedPoint point_;
+};
+
+}  // namespace ocs_influx::core
+
+#endif  // OCS_INFLUX_SERVICE_CORE_LINE_PARSER_H_

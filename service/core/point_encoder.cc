@@ -1,0 +1,174 @@
+#include "service/core/point_encoder.h"
+
+#include <cmath>
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+#include "service/core/float_format.h"
+#include "service/core/line_builder.h"
+
+namespace ocs_influx::core {
+namespace {
+
+using ocs::influx::v1::FieldValue;
+using ocs::influx::v1::Point;
+
+absl::Status PointError(size_t index, const Point& point, absl::string_view what,
+                        const absl::Status& cause) {
+  return absl::InvalidArgumentError(absl::StrCat(
+      "point ", index, " (measurement \"", point.measurement().substr(0, 200),
+      "\")", what.empty() ? "" : ": ", what, ": ", cause.message()));
+}
+
+// Appends "key=value" (without separator); returns false when the field is
+// dropped by rule.
+absl::Status AppendField(const ocs::influx::v1::Field& field, std::string* out,
+                         bool* dropped, DropCounts* drops) {
+  *dropped = false;
+  const FieldValue& value = field.value();
+  switch (value.value_case()) {
+    case FieldValue::kDoubleValue:
+      if (!std::isfinite(value.double_value())) {
+        *dropped = true;
+        drops->Add(DropReason::kNonFiniteFloat);
+        return absl::OkStatus();
+      }
+      break;
+    case FieldValue::kUintValue:
+      if (value.uint_value() >
+          static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "unsigned value ", value.uint_value(),
+            " does not fit InfluxDB 1.x's signed 64-bit integers"));
+      }
+      break;
+    case FieldValue::VALUE_NOT_SET:
+      *dropped = true;
+      drops->Add(DropReason::kNullValue);
+      return absl::OkStatus();
+    default:
+      break;
+  }
+  if (absl::Status s = AppendEscapedName(NameKind::kFieldKey, field.key(), out);
+      !s.ok()) {
+    return s;
+  }
+  out->push_back('=');
+  switch (value.value_case()) {
+    case FieldValue::kDoubleValue:
+      AppendDouble(value.double_value(), out);
+      break;
+    case FieldValue::kIntValue:
+      AppendInt(value.int_value(), out);
+      break;
+    case FieldValue::kUintValue:
+      AppendInt(static_cast<int64_t>(value.uint_value()), out);
+      break;
+    case FieldValue::kBoolValue:
+      AppendBool(value.bool_value(), out);
+      break;
+    case FieldValue::kStringValue:
+      return AppendStringValue(value.string_value(), out);
+    case FieldValue::VALUE_NOT_SET:
+      break;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status EncodePoint(const Point& point, int64_t now_ns, size_t index,
+                         std::string* out, EncodeResult* result) {
+  const size_t start = out->size();
+  auto fail = [&](absl::string_view what, const absl::Status& cause) {
+    out->resize(start);
+    return PointError(index, point, what, cause);
+  };
+  if (point.measurement() == "time") {
+    return fail("", absl::InvalidArgumentError("measurement \"time\" is reserved"));
+  }
+  if (absl::Status s = AppendEscapedName(NameKind::kMeasurement,
+                                         point.measurement(), out);
+      !s.ok()) {
+    return fail("", s);
+  }
+  for (const auto& tag : point.tags()) {
+    if (absl::Status s = CheckKey(NameKind::kTagKey, tag.key()); !s.ok()) {
+      return fail(absl::StrCat("tag \"", tag.key().substr(0, 200), "\""), s);
+    }
+    if (tag.value().empty()) {
+      result->dropped.Add(DropReason::kEmptyTagValue);
+      continue;
+    }
+    out->push_back(',');
+    absl::Status s = AppendEscapedName(NameKind::kTagKey, tag.key(), out);
+    if (s.ok()) {
+      out->push_back('=');
+      s = AppendEscapedName(NameKind::kTagValue, tag.value(), out);
+    }
+    if (!s.ok()) {
+      return fail(absl::StrCat("tag \"", tag.key().substr(0, 200), "\""), s);
+    }
+  }
+  if (point.fields().empty()) {
+    return fail("", absl::InvalidArgumentError("a point needs at least one field"));
+  }
+  DropCounts drops;
+  int written = 0;
+  for (const auto& field : point.fields()) {
+    absl::string_view key = field.key();
+    if (absl::Status s = CheckKey(NameKind::kFieldKey, key); !s.ok()) {
+      return fail(absl::StrCat("field \"", key.substr(0, 200), "\""), s);
+    }
+    out->push_back(written == 0 ? ' ' : ',');
+    const size_t field_start = out->size() - 1;
+    bool dropped = false;
+    if (absl::Status s = AppendField(field, out, &dropped, &drops); !s.ok()) {
+      return fail(absl::StrCat("field \"", key.substr(0, 200), "\""), s);
+    }
+    if (dropped) {
+      out->resize(field_start);
+    } else {
+      ++written;
+    }
+  }
+  int64_t timestamp = now_ns;
+  if (point.has_timestamp_ns()) {
+    timestamp = point.timestamp_ns();
+    if (timestamp < kMinTimestampNs || timestamp > kMaxTimestampNs) {
+      return fail("timestamp_ns",
+                  absl::InvalidArgumentError(absl::StrCat(
+                      timestamp, " is outside InfluxDB's range +/-",
+                      kMaxTimestampNs)));
+    }
+  }
+  if (written == 0) {
+    out->resize(start);
+    drops.Add(DropReason::kNoFieldsLeft);
+    result->dropped.Merge(drops);
+    return absl::OkStatus();
+  }
+  AppendTimestampAndNewline(timestamp, out);
+  result->dropped.Merge(drops);
+  ++result->points;
+  return absl::OkStatus();
+}
+
+absl::Status EncodeWriteRequest(const ocs::influx::v1::WriteRequest& request,
+                                int64_t now_ns, std::string* out,
+                                EncodeResult* result) {
+  const size_t start = out->size();
+  EncodeResult local;
+  for (int i = 0; i < request.points_size(); ++i) {
+    if (absl::Status s = EncodePoint(request.points(i), now_ns, i, out, &local);
+        !s.ok()) {
+      out->resize(start);
+      return s;
+    }
+  }
+  result->points += local.points;
+  result->dropped.Merge(local.dropped);
+  return absl::OkStatus();
+}
+
+}  // namespace ocs_influx::core

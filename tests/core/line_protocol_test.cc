@@ -1,0 +1,324 @@
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "proto/publisher.pb.h"
+#include "service/core/line_builder.h"
+#include "service/core/line_parser.h"
+#include "service/core/point_encoder.h"
+
+namespace ocs_influx::core {
+namespace {
+
+using ::testing::HasSubstr;
+using ocs::influx::v1::Point;
+using ocs::influx::v1::WriteRequest;
+
+Point MakePoint(const std::string& measurement) {
+  Point p;
+  p.set_measurement(measurement);
+  p.set_timestamp_ns(1000);
+  return p;
+}
+
+void AddDouble(Point* p, const std::string& key, double v) {
+  auto* f = p->add_fields();
+  f->set_key(key);
+  f->mutable_value()->set_double_value(v);
+}
+
+absl::StatusOr<std::string> Encode(const Point& p, EncodeResult* result = nullptr) {
+  std::string out;
+  EncodeResult local;
+  absl::Status s = EncodePoint(p, 7, 0, &out, result ? result : &local);
+  if (!s.ok()) return s;
+  return out;
+}
+
+TEST(EscapeTest, EscapesEachPositionAsTheSpecSays) {
+  Point p = MakePoint("cpu load,x=y");
+  auto* tag = p.add_tags();
+  tag->set_key("host name,a=b");
+  tag->set_value("web 1,=");
+  auto* f = p.add_fields();
+  f->set_key("val ue,=");
+  f->mutable_value()->set_string_value("say \"hi\" \\ there");
+  EXPECT_EQ(*Encode(p),
+            "cpu\\ load\\,x=y,host\\ name\\,a\\=b=web\\ 1\\,\\= "
+            "val\\ ue\\,\\==\"say \\\"hi\\\" \\\\ there\" 1000\n");
+}
+
+TEST(EscapeTest, TypesAndSuffixes) {
+  Point p = MakePoint("m");
+  auto add = [&](const char* key) {
+    auto* f = p.add_fields();
+    f->set_key(key);
+    return f->mutable_value();
+  };
+  add("d")->set_double_value(2.5);
+  add("w")->set_double_value(3.0);
+  add("i")->set_int_value(-42);
+  add("u")->set_uint_value(42);
+  add("b")->set_bool_value(true);
+  add("c")->set_bool_value(false);
+  add("s")->set_string_value("");
+  EXPECT_EQ(*Encode(p), "m d=2.5,w=3.0,i=-42i,u=42i,b=True,c=False,s=\"\" 1000\n");
+}
+
+TEST(EscapeTest, NoNewlineEverEntersALine) {
+  Point p = MakePoint("m");
+  auto* f = p.add_fields();
+  f->set_key("s");
+  f->mutable_value()->set_string_value("two\nlines\r");
+  EXPECT_EQ(*Encode(p), "m s=\"two\\nlines\\r\" 1000\n");
+  for (const char* bad : {"a\nb", "a\rb"}) {
+    Point q = MakePoint(bad);
+    AddDouble(&q, "x", 1);
+    EXPECT_THAT(Encode(q).status().message(), HasSubstr("newline"));
+    Point r = MakePoint("m");
+    AddDouble(&r, bad, 1);
+    EXPECT_FALSE(Encode(r).ok());
+  }
+}
+
+TEST(RulesTest, RefusesWhatInfluxRefuses) {
+  struct Case {
+    const char* name;
+    Point point;
+    const char* reason;
+  };
+  std::vector<Case> cases;
+  {
+    Point p = MakePoint("m");
+    AddDouble(&p, "time", 1);
+    cases.push_back({"field key time", p, "reserved"});
+  }
+  {
+    Point p = MakePoint("m");
+    AddDouble(&p, "_field", 1);
+    cases.push_back({"field key _field", p, "reserved"});
+  }
+  {
+    Point p = MakePoint("m");
+    auto* t = p.add_tags();
+    t->set_key("_measurement");
+    t->set_value("x");
+    AddDouble(&p, "v", 1);
+    cases.push_back({"tag key _measurement", p, "reserved"});
+  }
+  {
+    Point p = MakePoint("");
+    AddDouble(&p, "v", 1);
+    cases.push_back({"empty measurement", p, "empty"});
+  }
+  {
+    Point p = MakePoint("m");
+    auto* t = p.add_tags();
+    t->set_value("x");
+    AddDouble(&p, "v", 1);
+    cases.push_back({"empty tag key", p, "empty"});
+  }
+  {
+    Point p = MakePoint("m");
+    AddDouble(&p, "", 1);
+    cases.push_back({"empty field key", p, "empty"});
+  }
+  {
+    Point p = MakePoint("m");
+    cases.push_back({"no fields", p, "at least one field"});
+  }
+  {
+    Point p = MakePoint("m");
+    auto* f = p.add_fields();
+    f->set_key("s");
+    f->mutable_value()->set_string_value(std::string(64 * 1024 + 1, 'x'));
+    cases.push_back({"huge string", p, "over the limit"});
+  }
+  {
+    Point p = MakePoint("m");
+    AddDouble(&p, "v", 1);
+    p.set_timestamp_ns(INT64_MAX);
+    cases.push_back({"time too late", p, "range"});
+  }
+  {
+    Point p = MakePoint("m");
+    AddDouble(&p, "v", 1);
+    p.set_timestamp_ns(INT64_MIN);
+    cases.push_back({"time too early", p, "range"});
+  }
+  {
+    Point p = MakePoint("m");
+    auto* f = p.add_fields();
+    f->set_key("u");
+    f->mutable_value()->set_uint_value(uint64_t{1} << 63);
+    cases.push_back({"uint beyond int64", p, "does not fit"});
+  }
+  {
+    Point p = MakePoint("#comment");
+    AddDouble(&p, "v", 1);
+    cases.push_back({"measurement starting with #", p, "comment"});
+  }
+  {
+    Point p = MakePoint("m");
+    auto* t = p.add_tags();
+    t->set_key("k");
+    t->set_value("ends in \\");
+    AddDouble(&p, "v", 1);
+    cases.push_back({"tag value ending in backslash", p, "backslash"});
+  }
+  {
+    Point p = MakePoint("time");
+    AddDouble(&p, "v", 1);
+    cases.push_back({"measurement time", p, "reserved"});
+  }
+  for (const Case& c : cases) {
+    auto encoded = Encode(c.point);
+    ASSERT_FALSE(encoded.ok()) << c.name << ": " << *encoded;
+    EXPECT_EQ(encoded.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(encoded.status().message(), HasSubstr(c.reason)) << c.name;
+  }
+}
+
+TEST(RulesTest, DropsAndCountsInsteadOfFailing) {
+  Point p = MakePoint("m");
+  auto* t = p.add_tags();
+  t->set_key("empty");
+  AddDouble(&p, "nan", std::nan(""));
+  AddDouble(&p, "inf", -INFINITY);
+  p.add_fields()->set_key("null");
+  AddDouble(&p, "ok", 1.5);
+  EncodeResult result;
+  EXPECT_EQ(*Encode(p, &result), "m ok=1.5 1000\n");
+  EXPECT_EQ(result.dropped.Get(DropReason::kNonFiniteFloat), 2u);
+  EXPECT_EQ(result.dropped.Get(DropReason::kNullValue), 1u);
+  EXPECT_EQ(result.dropped.Get(DropReason::kEmptyTagValue), 1u);
+  EXPECT_EQ(result.points, 1u);
+
+  Point all_nan = MakePoint("m");
+  AddDouble(&all_nan, "a", NAN);
+  EncodeResult r2;
+  EXPECT_EQ(*Encode(all_nan, &r2), "");
+  EXPECT_EQ(r2.points, 0u);
+  EXPECT_EQ(r2.dropped.Get(DropReason::kNoFieldsLeft), 1u);
+}
+
+TEST(RulesTest, OneBadPointFailsTheWholeRequestAndNamesIt) {
+  WriteRequest request;
+  Point good = MakePoint("m");
+  AddDouble(&good, "v", 1);
+  *request.add_points() = good;
+  Point bad = MakePoint("m");
+  AddDouble(&bad, "time", 1);
+  *request.add_points() = bad;
+  std::string out = "kept";
+  EncodeResult result;
+  absl::Status s = EncodeWriteRequest(request, 0, &out, &result);
+  EXPECT_THAT(s.message(), HasSubstr("point 1"));
+  EXPECT_THAT(s.message(), HasSubstr("field \"time\""));
+  EXPECT_EQ(out, "kept");
+  EXPECT_EQ(result.points, 0u);
+}
+
+TEST(RulesTest, MissingTimestampTakesAcceptanceTime) {
+  Point p;
+  p.set_measurement("m");
+  AddDouble(&p, "v", 1);
+  EXPECT_EQ(*Encode(p), "m v=1.0 7\n");
+}
+
+TEST(TimestampTest, TruncatesLikePython) {
+  int64_t ns;
+  ASSERT_TRUE(SecondsToNanoseconds(1615389657.2904894, &ns));
+  EXPECT_EQ(ns, 1615389657290489344);
+  ASSERT_TRUE(SecondsToNanoseconds(1615394417.3590388, &ns));
+  EXPECT_EQ(ns, 1615394417359038720);
+  ASSERT_TRUE(SecondsToNanoseconds(-1.5e-9, &ns));
+  EXPECT_EQ(ns, -1);  // toward zero, as int()
+  EXPECT_FALSE(SecondsToNanoseconds(NAN, &ns));
+  EXPECT_FALSE(SecondsToNanoseconds(INFINITY, &ns));
+  EXPECT_FALSE(SecondsToNanoseconds(9.3e9, &ns));
+  EXPECT_FALSE(SecondsToNanoseconds(-9.3e9, &ns));
+}
+
+struct ParseCase {
+  const char* line;
+  const char* canonical;  // nullptr: must fail
+  const char* reason;
+};
+
+TEST(ParserTest, AcceptsAndCanonicalises) {
+  const ParseCase cases[] = {
+      {"m v=1", "m v=1.0 5\n", nullptr},
+      {"m,t=a v=1i,w=2u,x=t,y=FALSE,z=\"s\" 10",
+       "m,t=a v=1i,w=2i,x=True,y=False,z=\"s\" 10\n", nullptr},
+      {"a\\ b,t\\=k=v\\,w f\\ x=-1.5e3 3", "a\\ b,t\\=k=v\\,w f\\ x=-1500.0 3\n",
+       nullptr},
+      {"m s=\"q\\\"b\\\\\" 1", "m s=\"q\\\"b\\\\\" 1\n", nullptr},
+      {"m,t=a\\\\b v=1 1", "m,t=a\\\\b v=1.0 1\n", nullptr},
+      {"m v=.5,w=5. 1", "m v=0.5,w=5.0 1\n", nullptr},
+      {"m,t= v=1", nullptr, "missing tag value"},
+      {"m", nullptr, "missing fields"},
+      {"m v=", nullptr, "missing field value"},
+      {"m v=1 x", nullptr, "invalid timestamp"},
+      {"m v=1 1 2", nullptr, "invalid timestamp"},
+      {"m v=\"open", nullptr, "unterminated"},
+      {"m v=+1", nullptr, "invalid field value"},
+      {"m v=nan", nullptr, "invalid field value"},
+      {"m v=1e999", nullptr, "out of range"},
+      {"m v=99999999999999999999i", nullptr, "out of range"},
+      {"m v=-1u", nullptr, "invalid integer"},
+      {"m v=18446744073709551615u", nullptr, "does not fit"},
+      {"m time=1", nullptr, "reserved"},
+      {",t=a v=1", nullptr, "missing measurement"},
+      {"m,=a v=1", nullptr, "missing tag key"},
+      {"m =1", nullptr, "missing field key"},
+      {"m v=1,", nullptr, "missing field key"},
+  };
+  for (const ParseCase& c : cases) {
+    LinesConverter converter;
+    std::string out;
+    EncodeResult result;
+    absl::Status s = converter.Convert(c.line, Precision::kNanoseconds, 5, &out,
+                                       &result);
+    if (c.canonical != nullptr) {
+      ASSERT_TRUE(s.ok()) << c.line << ": " << s;
+      EXPECT_EQ(out, c.canonical) << c.line;
+    } else {
+      ASSERT_FALSE(s.ok()) << c.line << " -> " << out;
+      EXPECT_THAT(s.message(), HasSubstr(c.reason)) << c.line;
+      EXPECT_THAT(s.message(), HasSubstr("line 1")) << c.line;
+      EXPECT_EQ(out, "");
+    }
+  }
+}
+
+TEST(ParserTest, NamesLineAndColumnAndKeepsNothingOnError) {
+  LinesConverter converter;
+  std::string out;
+  EncodeResult result;
+  absl::Status s = converter.Convert("# comment\nm v=1 1\n\nm v=oops 2\n",
+                                     Precision::kNanoseconds, 0, &out, &result);
+  EXPECT_THAT(s.message(), HasSubstr("line 4, column 5"));
+  EXPECT_EQ(out, "");
+  EXPECT_EQ(result.points, 0u);
+}
+
+TEST(ParserTest, PrecisionScalesAndOverflowIsRefused) {
+  LinesConverter converter;
+  std::string out;
+  EncodeResult result;
+  ASSERT_TRUE(converter.Convert("m v=1 3\r\n", Precision::kSeconds, 0, &out,
+                                &result).ok());
+  EXPECT_EQ(out, "m v=1.0 3000000000\n");
+  out.clear();
+  ASSERT_TRUE(converter.Convert("m v=1 3", Precision::kMilliseconds, 0, &out,
+                                &result).ok());
+  EXPECT_EQ(out, "m v=1.0 3000000\n");
+  out.clear();
+  EXPECT_FALSE(converter.Convert("m v=1 9300000000", Precision::kSeconds, 0,
+                                 &out, &result).ok());
+}
+
+}  // namespace
+}  // namespace ocs_influx::core
