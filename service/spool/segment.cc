@@ -1,0 +1,157 @@
+#include "service/spool/segment.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "service/log/log.h"
+#include "service/spool/file_util.h"
+
+namespace ocs_influx::spool {
+namespace {
+
+constexpr absl::string_view kPrefix = "segment-";
+constexpr absl::string_view kSuffix = ".log";
+constexpr size_t kSeqDigits = 20;
+// Large enough to amortise syscalls over many ~10 KB records, small enough
+// to be irrelevant next to the process's other buffers.
+constexpr size_t kReadAhead = 1 << 20;
+
+}  // namespace
+
+std::string SegmentFileName(uint64_t first_seq) {
+  return absl::StrFormat("segment-%020d.log", first_seq);
+}
+
+std::optional<uint64_t> ParseSegmentFileName(absl::string_view name) {
+  if (name.size() != kPrefix.size() + kSeqDigits + kSuffix.size()) return std::nullopt;
+  if (name.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
+  if (name.substr(name.size() - kSuffix.size()) != kSuffix) return std::nullopt;
+  absl::string_view digits = name.substr(kPrefix.size(), kSeqDigits);
+  if (!std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return std::nullopt;
+  }
+  uint64_t seq;
+  if (!absl::SimpleAtoi(digits, &seq)) return std::nullopt;
+  return seq;
+}
+
+absl::StatusOr<bool> SegmentReader::Fetch(uint64_t offset, size_t size, uint64_t limit,
+                                          const char** data) {
+  if (offset + size > limit) return false;
+  if (offset >= buf_offset_ && offset + size <= buf_offset_ + buf_len_) {
+    *data = buf_.data() + (offset - buf_offset_);
+    return true;
+  }
+  size_t want = static_cast<size_t>(std::min<uint64_t>(std::max(size, kReadAhead), limit - offset));
+  if (buf_.size() < want) buf_.resize(want);
+  buf_offset_ = offset;
+  buf_len_ = 0;
+  absl::StatusOr<size_t> got = PreadFull(fd_, path_, buf_.data(), want, offset);
+  if (!got.ok()) return got.status();
+  buf_len_ = *got;
+  if (buf_len_ < size) return false;
+  *data = buf_.data();
+  return true;
+}
+
+absl::Status SegmentReader::Next(uint64_t offset, uint64_t limit, bool verify_crc,
+                                 Result* result) {
+  result->payload = {};
+  result->reason.clear();
+  if (offset >= limit) {
+    result->outcome = Outcome::kEnd;
+    return absl::OkStatus();
+  }
+  const char* header_bytes = nullptr;
+  absl::StatusOr<bool> have = Fetch(offset, kRecordHeaderSize, limit, &header_bytes);
+  if (!have.ok()) return have.status();
+  if (!*have) {
+    result->outcome = Outcome::kTorn;
+    result->reason = "header cut short";
+    return absl::OkStatus();
+  }
+  if (!DecodeRecordHeader(header_bytes, &result->header)) {
+    result->outcome = Outcome::kCorrupt;
+    result->reason = "bad magic or length";
+    return absl::OkStatus();
+  }
+  // Fetch the header and payload together: the header bytes are needed
+  // again for the CRC, and a refill could otherwise move them.
+  const char* record = nullptr;
+  size_t record_size = kRecordHeaderSize + result->header.payload_len;
+  have = Fetch(offset, record_size, limit, &record);
+  if (!have.ok()) return have.status();
+  if (!*have) {
+    result->outcome = Outcome::kTorn;
+    result->reason = "payload cut short";
+    return absl::OkStatus();
+  }
+  result->payload = absl::string_view(record + kRecordHeaderSize, result->header.payload_len);
+  if (verify_crc && !RecordCrcMatches(record, result->payload)) {
+    result->outcome = Outcome::kCorrupt;
+    result->reason = "CRC mismatch";
+    return absl::OkStatus();
+  }
+  result->outcome = Outcome::kRecord;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<SegmentScan> RecoverSegment(const std::string& path, uint64_t name_seq,
+                                           uint64_t prev_seq, uint64_t acked_seq, bool fsync) {
+  absl::StatusOr<UniqueFd> fd = OpenFile(path, O_RDWR);
+  if (!fd.ok()) return fd.status();
+  struct stat st;
+  if (::fstat(fd->get(), &st) != 0) return ErrnoStatus("fstat", path, errno);
+  const uint64_t file_size = static_cast<uint64_t>(st.st_size);
+
+  SegmentScan scan;
+  SegmentReader reader(fd->get(), path);
+  SegmentReader::Result r;
+  uint64_t offset = 0;
+  uint64_t last = prev_seq;
+  bool counting = false;  // past the acknowledged prefix
+  for (;;) {
+    absl::Status s = reader.Next(offset, file_size, /*verify_crc=*/true, &r);
+    if (!s.ok()) return s;
+    if (r.outcome == SegmentReader::Outcome::kRecord &&
+        (r.header.seq <= last || r.header.seq < name_seq)) {
+      r.outcome = SegmentReader::Outcome::kCorrupt;
+      r.reason = absl::StrCat("seq ", r.header.seq, " out of order after ", last);
+    }
+    if (r.outcome == SegmentReader::Outcome::kEnd) break;
+    if (r.outcome != SegmentReader::Outcome::kRecord) {
+      LOG_WARNING("spool: %s at offset %d of %s (file size %d): truncating there",
+                  r.reason, offset, path, file_size);
+      if (::ftruncate(fd->get(), static_cast<off_t>(offset)) != 0) {
+        return ErrnoStatus("ftruncate", path, errno);
+      }
+      if (fsync && ::fsync(fd->get()) != 0) return ErrnoStatus("fsync", path, errno);
+      scan.truncated = true;
+      break;
+    }
+    const uint64_t size = kRecordHeaderSize + r.header.payload_len;
+    if (scan.first_seq == 0) scan.first_seq = r.header.seq;
+    scan.last_seq = last = r.header.seq;
+    if (r.header.seq <= acked_seq) {
+      scan.ack_offset = offset + size;
+    } else {
+      if (!counting) scan.oldest_accepted_unix_ns = r.header.accepted_unix_ns;
+      counting = true;
+      ++scan.records;
+      scan.points += r.header.points;
+      scan.bytes += size;
+    }
+    offset += size;
+  }
+  scan.valid_end = offset;
+  return scan;
+}
+
+}  // namespace ocs_influx::spool

@@ -1,0 +1,79 @@
+// Segment files: naming, a buffered record reader over pread, and the
+// verification scan that Open() runs on every segment.
+#ifndef OCS_INFLUX_SERVICE_SPOOL_SEGMENT_H_
+#define OCS_INFLUX_SERVICE_SPOOL_SEGMENT_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "service/spool/record_format.h"
+
+namespace ocs_influx::spool {
+
+// "segment-<first seq, 20 digits>.log": zero-padded so that a directory
+// listing sorts in seq order.
+std::string SegmentFileName(uint64_t first_seq);
+std::optional<uint64_t> ParseSegmentFileName(absl::string_view name);
+
+// Reads records sequentially from one segment through a read-ahead buffer,
+// so the writer thread costs few syscalls and no memory beyond the buffer,
+// however large the backlog on disk.
+class SegmentReader {
+ public:
+  enum class Outcome { kRecord, kEnd, kTorn, kCorrupt };
+  struct Result {
+    Outcome outcome = Outcome::kEnd;
+    RecordHeader header;
+    absl::string_view payload;  // valid until the next call
+    std::string reason;        // for kTorn / kCorrupt
+  };
+
+  // Does not own `fd`.
+  SegmentReader(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+
+  // The record starting at `offset`, in a file whose trusted bytes end at
+  // `limit`. A non-OK status only for an I/O error; bad data is an Outcome.
+  // With verify_crc false only the header is checked (used to walk offsets).
+  absl::Status Next(uint64_t offset, uint64_t limit, bool verify_crc, Result* result);
+
+  const std::string& path() const { return path_; }
+
+ private:
+  // Points `*data` at file bytes [offset, offset+size); false if the file
+  // (or `limit`) ends first.
+  absl::StatusOr<bool> Fetch(uint64_t offset, size_t size, uint64_t limit, const char** data);
+
+  int fd_;
+  std::string path_;
+  std::string buf_;
+  uint64_t buf_offset_ = 0;
+  size_t buf_len_ = 0;
+};
+
+// What a verified segment holds; records with seq <= the acknowledged seq are
+// skipped (not counted) but still verified, so the prefix stays trustworthy.
+struct SegmentScan {
+  uint64_t first_seq = 0;       // of the first valid record (0: none)
+  uint64_t last_seq = 0;        // of the last valid record (0: none)
+  uint64_t valid_end = 0;       // offset just past the last valid record
+  uint64_t ack_offset = 0;      // offset of the first unacknowledged record
+  uint64_t records = 0, points = 0, bytes = 0;  // unacknowledged
+  int64_t oldest_accepted_unix_ns = 0;          // first unacknowledged
+  bool truncated = false;       // a bad tail was cut off
+};
+
+// Verifies every record of `path`. Valid records must carry seqs above
+// `prev_seq` (the last seq of the previous segment) and at least `name_seq`
+// and strictly increasing. At the first torn or corrupt record the file is
+// truncated there (and fsync'ed if `fsync`), with a warning naming the file
+// and offset.
+absl::StatusOr<SegmentScan> RecoverSegment(const std::string& path, uint64_t name_seq,
+                                           uint64_t prev_seq, uint64_t acked_seq, bool fsync);
+
+}  // namespace ocs_influx::spool
+
+#endif  // OCS_INFLUX_SERVICE_SPOOL_SEGMENT_H_

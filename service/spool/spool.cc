@@ -1,0 +1,619 @@
+#include "service/spool/spool.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <iterator>
+#include <optional>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
+#include "service/log/log.h"
+#include "service/spool/record_format.h"
+
+namespace ocs_influx::spool {
+namespace {
+
+constexpr char kAckFileName[] = "acked";
+
+// The acknowledgement file is tiny and replaced whole; anything unreadable
+// counts as "nothing acknowledged", which only costs re-sending.
+uint64_t ReadAckFile(const std::string& path) {
+  absl::StatusOr<UniqueFd> fd = OpenFile(path, O_RDONLY);
+  if (!fd.ok()) {
+    if (!absl::IsNotFound(fd.status())) {
+      LOG_WARNING("spool: %s; re-sending from the oldest record", fd.status().ToString());
+    }
+    return 0;
+  }
+  char buf[64];
+  absl::StatusOr<size_t> n = PreadFull(fd->get(), path, buf, sizeof(buf), 0);
+  absl::string_view text(buf, n.ok() ? *n : 0);
+  uint64_t seq = 0;
+  if (!absl::ConsumePrefix(&text, "acked ") || !absl::ConsumeSuffix(&text, "\n") ||
+      !absl::SimpleAtoi(text, &seq)) {
+    LOG_WARNING("spool: %s is unreadable; re-sending from the oldest record", path);
+    return 0;
+  }
+  return seq;
+}
+
+absl::StatusOr<std::vector<std::pair<uint64_t, std::string>>> ListSegments(const std::string& dir) {
+  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), &::closedir);
+  if (!d) return ErrnoStatus("opendir", dir, errno);
+  std::vector<std::pair<uint64_t, std::string>> found;
+  errno = 0;
+  while (struct dirent* e = ::readdir(d.get())) {
+    if (std::optional<uint64_t> seq = ParseSegmentFileName(e->d_name)) {
+      found.emplace_back(*seq, e->d_name);
+    }
+  }
+  if (errno != 0) return ErrnoStatus("readdir", dir, errno);
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+void RemoveFile(const std::string& path) {
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    LOG_WARNING("spool: %s", ErrnoStatus("unlink", path, errno).ToString());
+  }
+}
+
+}  // namespace
+
+Spool::Spool(Token, SpoolOptions options)
+    : options_(std::move(options)), ack_path_(PathOf(kAckFileName)) {}
+
+std::string Spool::PathOf(const std::string& name) const {
+  return absl::StrCat(options_.dir, "/", name);
+}
+
+absl::StatusOr<std::unique_ptr<Spool>> Spool::Open(const SpoolOptions& options) {
+  if (options.segment_bytes == 0 || options.max_bytes == 0) {
+    return absl::InvalidArgumentError("spool: segment_bytes and max_bytes must be positive");
+  }
+  if (absl::Status s = MakeDirs(options.dir); !s.ok()) return s;
+  auto spool = std::make_unique<Spool>(Token(), options);
+  if (absl::Status s = spool->Recover(); !s.ok()) return s;
+  return spool;
+}
+
+// Segments are verified one by one, each against the seqs before it. A bad
+// record ends its own segment only: later segments that start with a valid
+// record in seq order are kept, because with fsync on a segment is complete
+// on disk before the next one is created, so a bad record in the middle of
+// the log is media damage, not a torn append, and the later records are as
+// good as any. A later segment is deleted only when it is clearly garbage:
+// no valid record at its start (empty after a crash between create and
+// first write, unreadable, or out of seq order).
+absl::Status Spool::Recover() {
+  RemoveFile(ack_path_ + ".tmp");  // an interrupted ReplaceFile
+  const uint64_t acked = ReadAckFile(ack_path_);
+  absl::StatusOr<std::vector<std::pair<uint64_t, std::string>>> names = ListSegments(options_.dir);
+  if (!names.ok()) return names.status();
+
+  absl::MutexLock lock(&mu_);
+  uint64_t prev_seq = 0;
+  uint64_t max_seq = acked;
+  bool removed = false;
+  for (const auto& [name_seq, name] : *names) {
+    const std::string path = PathOf(name);
+    absl::StatusOr<SegmentScan> scan = RecoverSegment(path, name_seq, prev_seq, acked, options_.fsync);
+    if (!scan.ok()) return scan.status();
+    if (scan->truncated) ++truncations_;
+    if (scan->last_seq == 0) {
+      if (scan->truncated) LOG_WARNING("spool: deleting %s: no valid record in it", path);
+      RemoveFile(path);
+      removed = true;
+      continue;
+    }
+    prev_seq = scan->last_seq;
+    max_seq = std::max(max_seq, scan->last_seq);
+    if (scan->records == 0) {  // wholly acknowledged; the ack file says so durably
+      RemoveFile(path);
+      removed = true;
+      continue;
+    }
+    SegmentInfo info;
+    info.path = path;
+    info.name_seq = name_seq;
+    info.last_seq = scan->last_seq;
+    info.size = scan->valid_end;
+    info.ack_offset = scan->ack_offset;
+    info.records = scan->records;
+    info.points = scan->points;
+    info.bytes = scan->bytes;
+    info.oldest_accepted_unix_ns = scan->oldest_accepted_unix_ns;
+    total_records_ += info.records;
+    total_points_ += info.points;
+    total_bytes_ += info.bytes;
+    segments_.push_back(std::move(info));
+  }
+  if (removed && options_.fsync) {
+    if (absl::Status s = SyncDir(options_.dir); !s.ok()) return s;
+  }
+  acked_seq_ = acked;
+  durable_seq_ = max_seq;
+  next_seq_ = max_seq + 1;
+  reserved_bytes_ = total_bytes_;
+  LOG_INFO("spool: %s: %d segments, %d records, %d points unacknowledged; next seq %d",
+           options_.dir, segments_.size(), total_records_, total_points_, next_seq_);
+  return absl::OkStatus();
+}
+
+Spool::~Spool() {
+  Close();
+  // Appenders already queued finish their commit; their callers still wait.
+  absl::MutexLock lock(&mu_);
+  while (leader_active_ || !queue_.empty()) commit_cv_.Wait(&mu_);
+}
+
+absl::StatusOr<uint64_t> Spool::Append(absl::Span<const Chunk> chunks) {
+  if (chunks.empty()) return absl::InvalidArgumentError("spool: Append needs at least one chunk");
+  // Copy and checksum payloads before taking the lock, so appenders only
+  // serialise on the cheap part (seqs, header fields).
+  PendingAppend p;
+  uint64_t total = 0;
+  for (const Chunk& c : chunks) {
+    if (c.lines.size() > kMaxPayloadBytes) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "spool: chunk of %d bytes is over the %d-byte record limit", c.lines.size(), kMaxPayloadBytes));
+    }
+    total += kRecordHeaderSize + c.lines.size();
+  }
+  std::vector<uint32_t> payload_crcs;
+  payload_crcs.reserve(chunks.size());
+  p.buf.reserve(total);
+  for (const Chunk& c : chunks) {
+    p.buf.append(kRecordHeaderSize, '\0');
+    p.buf.append(c.lines);
+    payload_crcs.push_back(PayloadCrc(absl::string_view(c.lines.data(), c.lines.size())));
+    p.points += c.points;
+  }
+  p.records = chunks.size();
+
+  absl::MutexLock lock(&mu_);
+  if (closed_) return absl::UnavailableError("spool: closed");
+  if (total > options_.max_bytes || reserved_bytes_ > options_.max_bytes - total) {
+    return absl::ResourceExhaustedError(absl::StrFormat(
+        "spool full: %d of %d bytes hold unacknowledged records; %d more refused",
+        reserved_bytes_, options_.max_bytes, total));
+  }
+  reserved_bytes_ += total;
+  p.first_seq = next_seq_;
+  next_seq_ += chunks.size();
+  p.last_seq = next_seq_ - 1;
+  p.accepted_unix_ns = absl::GetCurrentTimeNanos();
+  size_t offset = 0;
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    RecordHeader h;
+    h.payload_len = static_cast<uint32_t>(chunks[i].lines.size());
+    h.points = chunks[i].points;
+    h.seq = p.first_seq + i;
+    h.accepted_unix_ns = p.accepted_unix_ns;
+    EncodeRecordHeader(h, payload_crcs[i], p.buf.data() + offset);
+    offset += kRecordHeaderSize + h.payload_len;
+  }
+
+  // Group commit: whoever finds no leader becomes one and commits everything
+  // queued so far; the rest wait for a leader to mark them done.
+  queue_.push_back(&p);
+  while (!p.done && leader_active_) commit_cv_.Wait(&mu_);
+  if (!p.done) {
+    leader_active_ = true;
+    std::vector<PendingAppend*> batch(queue_.begin(), queue_.end());
+    queue_.clear();
+    mu_.Unlock();
+    absl::Status s = WriteBatch(batch);
+    mu_.Lock();
+    if (s.ok()) {
+      if (!active_.indexed) {
+        SegmentInfo info;
+        info.path = active_.path;
+        info.name_seq = active_.name_seq;
+        segments_.push_back(std::move(info));
+        active_.indexed = true;
+        active_name_seq_ = active_.name_seq;
+      }
+      SegmentInfo& seg = segments_.back();
+      for (const PendingAppend* b : batch) {
+        if (seg.records == 0) seg.oldest_accepted_unix_ns = b->accepted_unix_ns;
+        seg.records += b->records;
+        seg.points += b->points;
+        seg.bytes += b->buf.size();
+        total_records_ += b->records;
+        total_points_ += b->points;
+        total_bytes_ += b->buf.size();
+      }
+      seg.size = active_.size;
+      seg.last_seq = batch.back()->last_seq;
+      durable_seq_ = seg.last_seq;
+      appends_ += batch.size();
+      if (options_.fsync) ++fsyncs_;
+      data_cv_.SignalAll();
+    } else {
+      for (const PendingAppend* b : batch) reserved_bytes_ -= b->buf.size();
+      LOG_ERROR("spool: append of %d records failed: %s", batch.back()->last_seq - batch.front()->first_seq + 1,
+                s.ToString());
+    }
+    for (PendingAppend* b : batch) {
+      b->status = s;
+      b->done = true;
+    }
+    leader_active_ = false;
+    commit_cv_.SignalAll();
+  }
+  if (!p.status.ok()) return p.status;
+  return p.last_seq;
+}
+
+absl::Status Spool::RollSegment(uint64_t first_seq) {
+  const std::string path = PathOf(SegmentFileName(first_seq));
+  // O_EXCL: seqs are never reused, so an existing file of this name is
+  // something we must not overwrite.
+  absl::StatusOr<UniqueFd> fd = OpenFile(path, O_WRONLY | O_CREAT | O_EXCL);
+  if (!fd.ok()) return fd.status();
+  if (options_.fsync) {
+    // Without this the new file's name may vanish in a crash, taking
+    // records the clients were told are durable.
+    if (absl::Status s = SyncDir(options_.dir); !s.ok()) {
+      RemoveFile(path);
+      return s;
+    }
+  }
+  active_.fd = *std::move(fd);
+  active_.path = path;
+  active_.name_seq = first_seq;
+  active_.size = 0;
+  active_.indexed = false;
+  return absl::OkStatus();
+}
+
+void Spool::UndoPartialWrite(bool abandon) {
+  bool cut = ::ftruncate(active_.fd.get(), static_cast<off_t>(active_.size)) == 0;
+  if (!cut) {
+    LOG_ERROR("spool: %s; the segment is abandoned and Open will cut its tail",
+              ErrnoStatus("ftruncate", active_.path, errno).ToString());
+  }
+  if (!active_.indexed && active_.size == 0) {
+    // Nothing durable in it: leave no empty file behind.
+    RemoveFile(active_.path);
+    active_ = ActiveSegment();
+  } else if (!cut || abandon) {
+    active_.fd.reset();  // the next batch rolls to a new segment
+  }
+}
+
+absl::Status Spool::WriteBatch(const std::vector<PendingAppend*>& batch) {
+  if (!active_.fd.valid() || active_.size >= options_.segment_bytes) {
+    if (absl::Status s = RollSegment(batch.front()->first_seq); !s.ok()) return s;
+  }
+  std::vector<iovec> iov;
+  iov.reserve(batch.size());
+  for (PendingAppend* b : batch) iov.push_back({b->buf.data(), b->buf.size()});
+  uint64_t offset = active_.size;
+  size_t next = 0;
+  while (next < iov.size()) {
+    const int count = static_cast<int>(std::min<size_t>(iov.size() - next, IOV_MAX));
+    ssize_t n = ::pwritev(active_.fd.get(), &iov[next], count, static_cast<off_t>(offset));
+    if (n <= 0) {
+      if (n < 0 && errno == EINTR) continue;
+      const int err = n < 0 ? errno : EIO;
+      absl::Status s = ErrnoStatus("pwritev", active_.path, err);
+      UndoPartialWrite(/*abandon=*/false);
+      return s;
+    }
+    offset += static_cast<uint64_t>(n);
+    // Skip what was written; a short write continues mid-buffer.
+    size_t left = static_cast<size_t>(n);
+    while (left > 0 && next < iov.size()) {
+      if (left >= iov[next].iov_len) {
+        left -= iov[next].iov_len;
+        ++next;
+      } else {
+        iov[next].iov_base = static_cast<char*>(iov[next].iov_base) + left;
+        iov[next].iov_len -= left;
+        left = 0;
+      }
+    }
+  }
+  if (options_.fsync && ::fdatasync(active_.fd.get()) != 0) {
+    absl::Status s = ErrnoStatus("fdatasync", active_.path, errno);
+    // After a failed fdatasync the kernel may have dropped the dirty pages;
+    // the file's state is unknown, so stop appending to it.
+    UndoPartialWrite(/*abandon=*/true);
+    return s;
+  }
+  active_.size = offset;
+  return absl::OkStatus();
+}
+
+std::deque<Spool::SegmentInfo>::iterator Spool::FindSegmentIt(uint64_t name_seq) {
+  auto it = std::lower_bound(segments_.begin(), segments_.end(), name_seq,
+                             [](const SegmentInfo& s, uint64_t n) { return s.name_seq < n; });
+  if (it != segments_.end() && it->name_seq != name_seq) return segments_.end();
+  return it;
+}
+
+Spool::SegmentInfo* Spool::FindSegment(uint64_t name_seq) {
+  auto it = FindSegmentIt(name_seq);
+  return it == segments_.end() ? nullptr : &*it;
+}
+
+const Spool::SegmentInfo* Spool::PositionReadCursor() {
+  if (segments_.empty()) return nullptr;
+  auto seg = read_valid_ ? FindSegmentIt(read_name_seq_) : segments_.end();
+  if (seg == segments_.end()) {
+    // Fresh, rewound, or the cursor's segment was acknowledged and deleted:
+    // the first unacknowledged record is where to be.
+    seg = segments_.begin();
+    read_name_seq_ = seg->name_seq;
+    read_offset_ = seg->ack_offset;
+    read_valid_ = true;
+  }
+  read_offset_ = std::max(read_offset_, seg->ack_offset);
+  while (read_offset_ >= seg->size) {
+    // A segment followed by another one is complete, so moving on is safe.
+    if (std::next(seg) == segments_.end()) return nullptr;
+    ++seg;
+    read_name_seq_ = seg->name_seq;
+    read_offset_ = seg->ack_offset;
+  }
+  return &*seg;
+}
+
+absl::Status Spool::Read(size_t max_points, absl::Duration wait, std::vector<Record>* out) {
+  out->clear();
+  absl::MutexLock read_lock(&read_mu_);
+  const absl::Time deadline = absl::Now() + wait;
+  size_t points = 0;
+  for (;;) {
+    std::string path;
+    uint64_t name_seq, offset, limit, generation;
+    {
+      absl::MutexLock lock(&mu_);
+      const SegmentInfo* seg = nullptr;
+      for (;;) {
+        if (closed_) {
+          out->clear();
+          return absl::OkStatus();
+        }
+        seg = PositionReadCursor();
+        if (seg != nullptr || !out->empty()) break;
+        if (data_cv_.WaitWithDeadline(&mu_, deadline)) {
+          seg = closed_ ? nullptr : PositionReadCursor();
+          break;
+        }
+      }
+      if (seg == nullptr) return absl::OkStatus();
+      path = seg->path;
+      name_seq = seg->name_seq;
+      offset = read_offset_;
+      limit = seg->size;
+      generation = read_generation_;
+    }
+
+    if (!read_file_.fd.valid() || read_file_.name_seq != name_seq) {
+      read_file_ = ReadFile();
+      absl::StatusOr<UniqueFd> fd = OpenFile(path, O_RDONLY);
+      if (!fd.ok()) {
+        absl::MutexLock lock(&mu_);
+        // Acknowledged and deleted since we looked: position again.
+        if (absl::IsNotFound(fd.status()) && FindSegment(name_seq) == nullptr) continue;
+        out->clear();
+        return fd.status();
+      }
+      read_file_.name_seq = name_seq;
+      read_file_.fd = *std::move(fd);
+      read_file_.reader = std::make_unique<SegmentReader>(read_file_.fd.get(), path);
+    }
+
+    bool full = false;
+    SegmentReader::Result r;
+    while (offset < limit) {
+      absl::Status s = read_file_.reader->Next(offset, limit, /*verify_crc=*/true, &r);
+      if (s.ok() && r.outcome != SegmentReader::Outcome::kRecord) {
+        s = absl::DataLossError(absl::StrFormat("spool: record at offset %d of %s: %s", offset, path,
+                                                r.reason));
+      }
+      if (!s.ok()) {
+        // Whatever this call already returned would be skipped: start over
+        // from the first unacknowledged record next time.
+        out->clear();
+        Rewind();
+        return s;
+      }
+      if (!out->empty() && points + r.header.points > max_points) {
+        full = true;
+        break;
+      }
+      out->push_back(Record{r.header.seq, r.header.points, r.header.accepted_unix_ns,
+                            std::string(r.payload)});
+      points += r.header.points;
+      offset += kRecordHeaderSize + r.header.payload_len;
+      if (points >= max_points) {
+        full = true;
+        break;
+      }
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      if (generation == read_generation_) read_offset_ = offset;
+    }
+    if (full) return absl::OkStatus();
+  }
+}
+
+void Spool::Rewind() {
+  absl::MutexLock lock(&mu_);
+  read_valid_ = false;
+  ++read_generation_;
+}
+
+absl::Status Spool::Acknowledge(uint64_t seq) {
+  absl::MutexLock ack_lock(&ack_mu_);
+  // Plan under the lock, do file I/O without it, apply under it again.
+  // Only this function removes segments or moves ack offsets, and it is
+  // serialised by ack_mu_, so the plan stays valid; appends may meanwhile
+  // extend the active segment, which is why it is walked, never dropped.
+  size_t whole = 0;
+  bool partial = false;
+  std::string partial_path;
+  uint64_t partial_name = 0, from = 0, limit = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    if (seq <= acked_seq_) return absl::OkStatus();
+    if (seq > durable_seq_) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("spool: acknowledge %d: the last durable seq is %d", seq, durable_seq_));
+    }
+    for (const SegmentInfo& s : segments_) {
+      if (s.last_seq <= seq && s.name_seq != active_name_seq_) {
+        ++whole;
+        continue;
+      }
+      partial = true;
+      partial_path = s.path;
+      partial_name = s.name_seq;
+      from = s.ack_offset;
+      limit = s.size;
+      break;
+    }
+  }
+
+  // Walk record headers (page cache, mostly: the writer just read them) to
+  // learn what the acknowledged part of the partial segment held.
+  uint64_t offset = from, records = 0, points = 0, bytes = 0;
+  std::optional<int64_t> next_oldest;
+  if (partial && from < limit) {
+    absl::StatusOr<UniqueFd> fd = OpenFile(partial_path, O_RDONLY);
+    if (!fd.ok()) return fd.status();
+    SegmentReader reader(fd->get(), partial_path);
+    SegmentReader::Result r;
+    while (offset < limit) {
+      if (absl::Status s = reader.Next(offset, limit, /*verify_crc=*/false, &r); !s.ok()) return s;
+      if (r.outcome != SegmentReader::Outcome::kRecord) {
+        return absl::DataLossError(
+            absl::StrFormat("spool: record at offset %d of %s: %s", offset, partial_path, r.reason));
+      }
+      if (r.header.seq > seq) {
+        next_oldest = r.header.accepted_unix_ns;
+        break;
+      }
+      ++records;
+      points += r.header.points;
+      bytes += kRecordHeaderSize + r.header.payload_len;
+      offset += kRecordHeaderSize + r.header.payload_len;
+    }
+  }
+
+  // Persist before deleting anything: a segment must not vanish while the
+  // file on disk still says its records are pending, and the ack file also
+  // carries the highest seq across a restart once all segments are gone.
+  if (absl::Status s = ReplaceFile(options_.dir, ack_path_, absl::StrCat("acked ", seq, "\n"),
+                                   options_.fsync);
+      !s.ok()) {
+    return s;
+  }
+
+  std::vector<std::string> to_remove;
+  bool reread_oldest = false;
+  {
+    absl::MutexLock lock(&mu_);
+    acked_seq_ = seq;
+    for (size_t i = 0; i < whole; ++i) {
+      SegmentInfo& s = segments_.front();
+      total_records_ -= s.records;
+      total_points_ -= s.points;
+      total_bytes_ -= s.bytes;
+      reserved_bytes_ -= s.bytes;
+      to_remove.push_back(std::move(s.path));
+      segments_.pop_front();
+    }
+    if (partial) {
+      SegmentInfo* s = FindSegment(partial_name);
+      s->ack_offset = offset;
+      s->records -= records;
+      s->points -= points;
+      s->bytes -= bytes;
+      total_records_ -= records;
+      total_points_ -= points;
+      total_bytes_ -= bytes;
+      reserved_bytes_ -= bytes;
+      if (next_oldest) {
+        s->oldest_accepted_unix_ns = *next_oldest;
+      } else if (s->records == 0) {
+        s->oldest_accepted_unix_ns = 0;
+      } else {
+        reread_oldest = true;  // appended to since the plan; see below
+      }
+    }
+    ack_cv_.SignalAll();
+  }
+  for (const std::string& path : to_remove) RemoveFile(path);
+
+  if (reread_oldest) {
+    absl::StatusOr<UniqueFd> fd = OpenFile(partial_path, O_RDONLY);
+    if (!fd.ok()) return fd.status();
+    char header_bytes[kRecordHeaderSize];
+    absl::StatusOr<size_t> n = PreadFull(fd->get(), partial_path, header_bytes, sizeof(header_bytes), offset);
+    if (!n.ok()) return n.status();
+    RecordHeader h;
+    if (*n == sizeof(header_bytes) && DecodeRecordHeader(header_bytes, &h)) {
+      absl::MutexLock lock(&mu_);
+      if (SegmentInfo* s = FindSegment(partial_name); s != nullptr && s->ack_offset == offset) {
+        s->oldest_accepted_unix_ns = h.accepted_unix_ns;
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+void Spool::Close() {
+  absl::MutexLock lock(&mu_);
+  closed_ = true;
+  data_cv_.SignalAll();
+  ack_cv_.SignalAll();
+}
+
+SpoolStats Spool::Stats() const {
+  absl::MutexLock lock(&mu_);
+  SpoolStats stats;
+  stats.points = total_points_;
+  stats.bytes = total_bytes_;
+  stats.records = total_records_;
+  stats.segments = segments_.size();
+  for (const SegmentInfo& s : segments_) {
+    if (s.records > 0) {
+      stats.oldest_accepted_unix_ns = s.oldest_accepted_unix_ns;
+      break;
+    }
+  }
+  stats.truncations = truncations_;
+  stats.appends = appends_;
+  stats.fsyncs = fsyncs_;
+  return stats;
+}
+
+bool Spool::WaitAcknowledged(uint64_t seq, absl::Time deadline) {
+  absl::MutexLock lock(&mu_);
+  while (acked_seq_ < seq && !closed_) {
+    if (ack_cv_.WaitWithDeadline(&mu_, deadline)) break;
+  }
+  return acked_seq_ >= seq;
+}
+
+uint64_t Spool::last_appended_seq() const {
+  absl::MutexLock lock(&mu_);
+  return durable_seq_;
+}
+
+}  // namespace ocs_influx::spool

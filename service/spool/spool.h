@@ -1,0 +1,202 @@
+// The durable spool: points become durable here before the publisher answers
+// OK, and the writer thread drains them to InfluxDB in order.
+//
+// On disk: <dir>/segment-<first seq, 20 digits>.log files of records (see
+// record_format.h) and <dir>/acked, the last acknowledged seq, replaced by
+// write+rename. In memory: one small index entry per segment, never payloads,
+// so a backlog of gigabytes costs no RAM.
+#ifndef OCS_INFLUX_SERVICE_SPOOL_SPOOL_H_
+#define OCS_INFLUX_SERVICE_SPOOL_SPOOL_H_
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "service/spool/file_util.h"
+#include "service/spool/segment.h"
+
+namespace ocs_influx::spool {
+
+struct SpoolOptions {
+  std::string dir;                         // created if missing (mkdir -p)
+  uint64_t max_bytes = 1ull << 30;         // total bytes of unacknowledged records on disk; an append that would pass it -> RESOURCE_EXHAUSTED
+  uint64_t segment_bytes = 64ull << 20;    // roll to a new segment file past this
+  bool fsync = true;                       // false: no fsync (tests/benchmarks), still written with write(2)
+};
+
+struct Chunk { std::string_view lines; uint32_t points; };  // one record's payload
+
+struct Record {
+  uint64_t seq;                // strictly increasing, never reused, survives restarts
+  uint32_t points;
+  int64_t accepted_unix_ns;    // wall clock when appended
+  std::string lines;
+};
+
+struct SpoolStats {
+  uint64_t points = 0, bytes = 0, segments = 0, records = 0;
+  int64_t oldest_accepted_unix_ns = 0;   // 0 when empty
+  uint64_t truncations = 0;              // corrupt/torn tails cut off at Open
+  uint64_t appends = 0, fsyncs = 0;      // to show group commit working
+};
+
+class Spool {
+ private:
+  struct Token {
+    explicit Token() = default;
+  };
+
+ public:
+  static absl::StatusOr<std::unique_ptr<Spool>> Open(const SpoolOptions& options);
+  ~Spool();  // closes files; never loses anything durable
+
+  // Use Open(); public only so that Open can use std::make_unique.
+  Spool(Token, SpoolOptions options);
+  Spool(const Spool&) = delete;
+  Spool& operator=(const Spool&) = delete;
+
+  // Appends all chunks as consecutive records, atomically with respect to
+  // other appenders (contiguous seqs), and returns once they are durable.
+  // Concurrent appenders share one write and one fdatasync (group commit).
+  // Returns the seq of the last record. RESOURCE_EXHAUSTED (nothing appended)
+  // if the bytes would pass max_bytes; a disk error names the file and errno
+  // text, reports nothing durable, and leaves the spool usable. A failed
+  // append's seqs are never reused, so seqs may have gaps.
+  absl::StatusOr<uint64_t> Append(absl::Span<const Chunk> chunks);
+
+  // Single consumer. Records in seq order after the last one returned (or
+  // the first unacknowledged after Open / Rewind), up to max_points (always
+  // at least one record if any), waiting up to `wait` for the first one.
+  // Empty on timeout or after Close(). DATA_LOSS (and nothing returned) if a
+  // record no longer matches its CRC: the media went bad after Open. The
+  // cursor rewinds, so the writer cannot skip anything; a restart cuts the
+  // damaged record off.
+  absl::Status Read(size_t max_points, absl::Duration wait, std::vector<Record>* out);
+
+  // The next Read starts again at the first unacknowledged record.
+  void Rewind();
+
+  // Everything with seq <= `seq` is delivered (or dead-lettered): persists the
+  // position, then deletes wholly acknowledged segment files.
+  absl::Status Acknowledge(uint64_t seq);
+
+  // Wakes a blocked Read (and WaitAcknowledged); later Reads return empty at
+  // once and Appends fail UNAVAILABLE.
+  void Close();
+
+  SpoolStats Stats() const;
+
+  // True once every record with seq <= `seq` is acknowledged; false at
+  // `deadline` or, since nothing more will be acknowledged, after Close().
+  bool WaitAcknowledged(uint64_t seq, absl::Time deadline);
+
+  // The seq of the last durable record (0 if none ever).
+  uint64_t last_appended_seq() const;
+
+ private:
+  // Per segment file, everything needed for stats, reading and deletion.
+  struct SegmentInfo {
+    std::string path;
+    uint64_t name_seq = 0;
+    uint64_t last_seq = 0;     // last durable record
+    uint64_t size = 0;         // durable bytes; readers never look past it
+    uint64_t ack_offset = 0;   // first unacknowledged record
+    uint64_t records = 0, points = 0, bytes = 0;  // unacknowledged
+    int64_t oldest_accepted_unix_ns = 0;          // first unacknowledged
+  };
+
+  // One Append waiting for a group commit; lives on the appender's stack.
+  struct PendingAppend {
+    std::string buf;  // encoded records, ready to write
+    uint64_t first_seq = 0, last_seq = 0;
+    uint64_t records = 0, points = 0;
+    int64_t accepted_unix_ns = 0;
+    bool done = false;
+    absl::Status status;
+  };
+
+  // The file appends go to; touched only by the group-commit leader.
+  struct ActiveSegment {
+    UniqueFd fd;
+    std::string path;
+    uint64_t name_seq = 0;
+    uint64_t size = 0;
+    bool indexed = false;  // in segments_ once its first batch is durable
+  };
+
+  // The reader's open file, kept across Reads; touched only under read_mu_.
+  struct ReadFile {
+    uint64_t name_seq = 0;
+    UniqueFd fd;
+    std::unique_ptr<SegmentReader> reader;
+  };
+
+  absl::Status Recover();
+  std::string PathOf(const std::string& name) const;
+
+  // Writes `batch` (in seq order) with one pwritev and one fdatasync, rolling
+  // to a new segment first if needed. Called by the leader without mu_.
+  absl::Status WriteBatch(const std::vector<PendingAppend*>& batch);
+  absl::Status RollSegment(uint64_t first_seq);
+  // After a failed write: cut the segment back to its durable size, and
+  // stop appending to it if that fails or `abandon` (its state is unknown).
+  void UndoPartialWrite(bool abandon);
+
+  // Moves the read cursor onto the next unread, durable record; false if
+  // there is none. Returns the segment to read from.
+  const SegmentInfo* PositionReadCursor() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::deque<SegmentInfo>::iterator FindSegmentIt(uint64_t name_seq)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  SegmentInfo* FindSegment(uint64_t name_seq) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const SpoolOptions options_;
+  const std::string ack_path_;
+
+  mutable absl::Mutex mu_;
+  absl::CondVar commit_cv_;  // a batch finished: followers check `done`
+  absl::CondVar data_cv_;    // new durable records, or Close()
+  absl::CondVar ack_cv_;     // acknowledgement advanced, or Close()
+  std::deque<SegmentInfo> segments_ ABSL_GUARDED_BY(mu_);
+  std::deque<PendingAppend*> queue_ ABSL_GUARDED_BY(mu_);
+  bool leader_active_ ABSL_GUARDED_BY(mu_) = false;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 1;
+  uint64_t durable_seq_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t acked_seq_ ABSL_GUARDED_BY(mu_) = 0;
+  // Unacknowledged durable bytes plus bytes of appends in flight: the
+  // quantity max_bytes bounds.
+  uint64_t reserved_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t total_records_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t total_points_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t total_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  // The segment appends may still extend; Acknowledge never deletes it.
+  uint64_t active_name_seq_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t truncations_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t appends_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t fsyncs_ ABSL_GUARDED_BY(mu_) = 0;
+  // Read cursor: the next record to return is at read_offset_ in segment
+  // read_name_seq_, unless !read_valid_ (fresh, or rewound).
+  bool read_valid_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t read_name_seq_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t read_offset_ ABSL_GUARDED_BY(mu_) = 0;
+  // Bumped by Rewind so a Read in progress does not move the cursor after it.
+  uint64_t read_generation_ ABSL_GUARDED_BY(mu_) = 0;
+
+  ActiveSegment active_;  // leader only (see leader_active_)
+  absl::Mutex read_mu_;   // serialises Read with itself
+  ReadFile read_file_ ABSL_GUARDED_BY(read_mu_);
+  absl::Mutex ack_mu_;    // serialises Acknowledge with itself
+};
+
+}  // namespace ocs_influx::spool
+
+#endif  // OCS_INFLUX_SERVICE_SPOOL_SPOOL_H_

@@ -1,0 +1,121 @@
+// Durable append throughput and latency of ~100-line chunks, with 1, 4 and 16
+// appending threads, fsync on and off. Each iteration runs the threads for a
+// fixed number of appends each and times the whole; acknowledging (so the
+// disk does not fill) happens outside the timed part.
+//
+//   bazel run -c opt //tests/spool:spool_benchmark
+//
+// The spool lives under $SPOOL_BENCH_DIR, else $TMPDIR, else /tmp: put it on
+// the disk you care about, since fdatasync cost is what fsync=1 measures.
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "benchmark/benchmark.h"
+#include "service/spool/spool.h"
+
+namespace ocs_influx::spool {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr uint32_t kLinesPerChunk = 100;
+
+std::string ChunkText() {
+  std::string out;
+  for (uint32_t i = 0; i < kLinesPerChunk; ++i) {
+    absl::StrAppendFormat(&out,
+                          "observatory.satp1.feeds.temperatures,feed=temps,agent=lakeshore372 "
+                          "channel_%02d=%d.125 %d\n",
+                          i, 273 + i, 1700000000000000000LL + i);
+  }
+  return out;
+}
+
+std::string BenchDir() {
+  const char* base = std::getenv("SPOOL_BENCH_DIR");
+  if (base == nullptr) base = std::getenv("TMPDIR");
+  if (base == nullptr) base = "/tmp";
+  std::string templ = absl::StrCat(base, "/spool_bench_XXXXXX");
+  if (::mkdtemp(templ.data()) == nullptr) return "";
+  return templ;
+}
+
+void BM_DurableAppend(benchmark::State& state) {
+  const int threads = static_cast<int>(state.range(0));
+  const bool fsync = state.range(1) != 0;
+  const int appends_per_thread = fsync ? 64 : 1000;
+  const std::string dir = BenchDir();
+  SpoolOptions options;
+  options.dir = dir;
+  options.fsync = fsync;
+  options.max_bytes = 16ull << 30;
+  absl::StatusOr<std::unique_ptr<Spool>> opened = Spool::Open(options);
+  if (!opened.ok()) {
+    state.SkipWithError(opened.status().ToString().c_str());
+    return;
+  }
+  Spool& spool = **opened;
+  const std::string text = ChunkText();
+  const Chunk chunk{text, kLinesPerChunk};
+
+  std::vector<double> latencies_us;
+  double total_seconds = 0;
+  uint64_t total_appends = 0;
+  for (auto _ : state) {
+    std::vector<std::vector<double>> per_thread(threads);
+    std::vector<std::thread> workers;
+    auto start = std::chrono::steady_clock::now();
+    for (int t = 0; t < threads; ++t) {
+      workers.emplace_back([&, t] {
+        per_thread[t].reserve(appends_per_thread);
+        for (int i = 0; i < appends_per_thread; ++i) {
+          auto t0 = std::chrono::steady_clock::now();
+          absl::StatusOr<uint64_t> seq = spool.Append({&chunk, 1});
+          auto t1 = std::chrono::steady_clock::now();
+          if (!seq.ok()) std::abort();
+          per_thread[t].push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+        }
+      });
+    }
+    for (std::thread& w : workers) w.join();
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    state.SetIterationTime(seconds);
+    total_seconds += seconds;
+    total_appends += static_cast<uint64_t>(threads) * appends_per_thread;
+    for (const auto& v : per_thread) latencies_us.insert(latencies_us.end(), v.begin(), v.end());
+    if (!spool.Acknowledge(spool.last_appended_seq()).ok()) std::abort();
+  }
+
+  std::sort(latencies_us.begin(), latencies_us.end());
+  auto percentile = [&](double p) {
+    return latencies_us.empty() ? 0.0 : latencies_us[static_cast<size_t>(p * (latencies_us.size() - 1))];
+  };
+  const SpoolStats stats = spool.Stats();
+  state.counters["appends/s"] = total_appends / total_seconds;
+  state.counters["points/s"] = total_appends * kLinesPerChunk / total_seconds;
+  state.counters["MB/s"] = total_appends * (text.size() + 32) / total_seconds / 1e6;
+  state.counters["p50_us"] = percentile(0.50);
+  state.counters["p99_us"] = percentile(0.99);
+  state.counters["appends/fsync"] =
+      stats.fsyncs == 0 ? 0.0 : static_cast<double>(stats.appends) / stats.fsyncs;
+  opened->reset();
+  fs::remove_all(dir);
+}
+
+BENCHMARK(BM_DurableAppend)
+    ->ArgsProduct({{1, 4, 16}, {1, 0}})
+    ->ArgNames({"threads", "fsync"})
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond)
+    ->MinTime(1.0);
+
+}  // namespace
+}  // namespace ocs_influx::spool

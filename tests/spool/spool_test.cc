@@ -1,0 +1,525 @@
+#include "service/spool/spool.h"
+
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace ocs_influx::spool {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+std::string FreshDir() {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  fs::path dir = fs::path(tmp != nullptr ? tmp : "/tmp") / absl::StrCat("spool_", info->name());
+  fs::remove_all(dir);
+  return dir.string();
+}
+
+// `points` lines whose text identifies the record, so corruption or mix-ups
+// show as a content mismatch.
+std::string Lines(const std::string& id, uint32_t points) {
+  std::string out;
+  for (uint32_t i = 0; i < points; ++i) {
+    absl::StrAppendFormat(&out, "cpu,host=%s,line=%d usage=%d.5 %d\n", id, i, i, 1700000000000000000LL + i);
+  }
+  return out;
+}
+
+SpoolOptions Options(const std::string& dir, bool fsync = false) {
+  SpoolOptions o;
+  o.dir = dir;
+  o.fsync = fsync;
+  return o;
+}
+
+std::unique_ptr<Spool> MustOpen(const SpoolOptions& options) {
+  absl::StatusOr<std::unique_ptr<Spool>> spool = Spool::Open(options);
+  EXPECT_TRUE(spool.ok()) << spool.status();
+  return spool.ok() ? *std::move(spool) : nullptr;
+}
+
+uint64_t AppendOne(Spool& spool, const std::string& lines, uint32_t points) {
+  Chunk chunk{lines, points};
+  absl::StatusOr<uint64_t> seq = spool.Append({&chunk, 1});
+  EXPECT_TRUE(seq.ok()) << seq.status();
+  return seq.ok() ? *seq : 0;
+}
+
+// Everything readable now, in Read-sized batches.
+std::vector<Record> Drain(Spool& spool, size_t max_points = 1000) {
+  std::vector<Record> all, batch;
+  for (;;) {
+    absl::Status s = spool.Read(max_points, absl::ZeroDuration(), &batch);
+    EXPECT_TRUE(s.ok()) << s;
+    if (!s.ok() || batch.empty()) return all;
+    for (Record& r : batch) all.push_back(std::move(r));
+  }
+}
+
+std::vector<std::string> SegmentFiles(const std::string& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    std::string name = e.path().filename().string();
+    if (name.rfind("segment-", 0) == 0) out.push_back(e.path().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST(SpoolTest, AppendReadAckInOrderAcrossSegmentRolls) {
+  SpoolOptions options = Options(FreshDir(), /*fsync=*/true);
+  options.segment_bytes = 1024;
+  auto spool = MustOpen(options);
+  ASSERT_NE(spool, nullptr);
+  std::vector<std::string> payloads;
+  for (int i = 0; i < 40; ++i) {
+    payloads.push_back(Lines(absl::StrCat("r", i), 1 + i % 3));
+    EXPECT_EQ(AppendOne(*spool, payloads.back(), 1 + i % 3), static_cast<uint64_t>(i + 1));
+  }
+  EXPECT_EQ(spool->last_appended_seq(), 40u);
+  SpoolStats stats = spool->Stats();
+  EXPECT_EQ(stats.records, 40u);
+  EXPECT_GT(stats.segments, 3u);
+  EXPECT_EQ(stats.segments, SegmentFiles(options.dir).size());
+  EXPECT_GT(stats.oldest_accepted_unix_ns, 0);
+  const size_t segments_before = stats.segments;
+
+  // Small batches: every Read stops at max_points, and crosses segments.
+  std::vector<Record> batch;
+  uint64_t expected_seq = 1;
+  uint64_t points_left = stats.points;
+  while (expected_seq <= 40) {
+    ASSERT_TRUE(spool->Read(5, absl::ZeroDuration(), &batch).ok());
+    ASSERT_FALSE(batch.empty());
+    uint32_t points = 0;
+    for (const Record& r : batch) {
+      ASSERT_EQ(r.seq, expected_seq);
+      EXPECT_EQ(r.lines, payloads[expected_seq - 1]);
+      EXPECT_EQ(r.points, 1 + (expected_seq - 1) % 3);
+      points += r.points;
+      ++expected_seq;
+    }
+    EXPECT_LE(points, 5u);
+    ASSERT_TRUE(spool->Acknowledge(batch.back().seq).ok());
+    points_left -= points;
+    EXPECT_EQ(spool->Stats().points, points_left);
+  }
+  ASSERT_TRUE(spool->Read(5, absl::ZeroDuration(), &batch).ok());
+  EXPECT_TRUE(batch.empty());
+  stats = spool->Stats();
+  EXPECT_EQ(stats.records, 0u);
+  EXPECT_EQ(stats.points, 0u);
+  EXPECT_EQ(stats.bytes, 0u);
+  EXPECT_EQ(stats.oldest_accepted_unix_ns, 0);
+  // Acknowledged segments are gone; only the one still taking appends stays.
+  EXPECT_LE(SegmentFiles(options.dir).size(), 1u);
+  EXPECT_LT(SegmentFiles(options.dir).size(), segments_before);
+}
+
+TEST(SpoolTest, MultiChunkAppendGetsContiguousSeqs) {
+  auto spool = MustOpen(Options(FreshDir()));
+  ASSERT_NE(spool, nullptr);
+  std::string a = Lines("a", 2), b = Lines("b", 3), c = Lines("c", 1);
+  std::vector<Chunk> chunks = {{a, 2}, {b, 3}, {c, 1}};
+  absl::StatusOr<uint64_t> last = spool->Append(chunks);
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(*last, 3u);
+  std::vector<Record> all = Drain(*spool, /*max_points=*/1);
+  ASSERT_EQ(all.size(), 3u);  // max_points below a record still yields it
+  EXPECT_EQ(all[1].lines, b);
+  EXPECT_EQ(all[2].seq, 3u);
+  EXPECT_EQ(spool->Append({}).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(SpoolTest, ReopenResumesAfterAckAndSeqsKeepIncreasing) {
+  SpoolOptions options = Options(FreshDir(), /*fsync=*/true);
+  options.segment_bytes = 2048;
+  {
+    auto spool = MustOpen(options);
+    ASSERT_NE(spool, nullptr);
+    for (int i = 1; i <= 20; ++i) AppendOne(*spool, Lines(absl::StrCat(i), 2), 2);
+    std::vector<Record> batch;
+    ASSERT_TRUE(spool->Read(20, absl::ZeroDuration(), &batch).ok());
+    ASSERT_EQ(batch.size(), 10u);
+    ASSERT_TRUE(spool->Acknowledge(10).ok());
+  }
+  {
+    auto spool = MustOpen(options);
+    ASSERT_NE(spool, nullptr);
+    SpoolStats stats = spool->Stats();
+    EXPECT_EQ(stats.records, 10u);
+    EXPECT_EQ(stats.points, 20u);
+    EXPECT_EQ(stats.truncations, 0u);
+    std::vector<Record> all = Drain(*spool);
+    ASSERT_EQ(all.size(), 10u);
+    for (size_t i = 0; i < all.size(); ++i) {
+      EXPECT_EQ(all[i].seq, 11 + i);
+      EXPECT_EQ(all[i].lines, Lines(absl::StrCat(11 + i), 2));
+    }
+    EXPECT_EQ(AppendOne(*spool, Lines("x", 1), 1), 21u);
+    ASSERT_TRUE(spool->Acknowledge(21).ok());
+  }
+  {
+    // Everything acknowledged: the segments are gone, the seq is not reused.
+    auto spool = MustOpen(options);
+    ASSERT_NE(spool, nullptr);
+    EXPECT_EQ(spool->Stats().records, 0u);
+    EXPECT_TRUE(Drain(*spool).empty());
+    EXPECT_EQ(AppendOne(*spool, Lines("y", 1), 1), 22u);
+  }
+}
+
+TEST(SpoolTest, RewindReturnsToFirstUnacknowledged) {
+  auto spool = MustOpen(Options(FreshDir()));
+  ASSERT_NE(spool, nullptr);
+  for (int i = 1; i <= 6; ++i) AppendOne(*spool, Lines(absl::StrCat(i), 1), 1);
+  std::vector<Record> batch;
+  ASSERT_TRUE(spool->Read(2, absl::ZeroDuration(), &batch).ok());
+  ASSERT_TRUE(spool->Acknowledge(2).ok());
+  ASSERT_TRUE(spool->Read(2, absl::ZeroDuration(), &batch).ok());
+  EXPECT_EQ(batch.front().seq, 3u);
+  spool->Rewind();
+  ASSERT_TRUE(spool->Read(10, absl::ZeroDuration(), &batch).ok());
+  ASSERT_EQ(batch.size(), 4u);
+  EXPECT_EQ(batch.front().seq, 3u);
+  EXPECT_EQ(batch.back().seq, 6u);
+  EXPECT_EQ(spool->Acknowledge(7).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(SpoolTest, TornTailIsCutAndEarlierRecordsSurvive) {
+  SpoolOptions options = Options(FreshDir());
+  {
+    auto spool = MustOpen(options);
+    ASSERT_NE(spool, nullptr);
+    for (int i = 1; i <= 10; ++i) AppendOne(*spool, Lines(absl::StrCat(i), 3), 3);
+  }
+  std::vector<std::string> files = SegmentFiles(options.dir);
+  ASSERT_EQ(files.size(), 1u);
+  const uint64_t full_size = fs::file_size(files[0]);
+  const uint64_t record_size = full_size / 10;  // all records are the same size here
+  fs::resize_file(files[0], full_size - record_size / 2);  // mid-payload of the last one
+
+  auto spool = MustOpen(options);
+  ASSERT_NE(spool, nullptr);
+  SpoolStats stats = spool->Stats();
+  EXPECT_EQ(stats.truncations, 1u);
+  EXPECT_EQ(stats.records, 9u);
+  EXPECT_EQ(stats.points, 27u);
+  EXPECT_EQ(fs::file_size(files[0]), 9 * record_size);
+  std::vector<Record> all = Drain(*spool);
+  ASSERT_EQ(all.size(), 9u);
+  for (size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i].seq, i + 1);
+    EXPECT_EQ(all[i].lines, Lines(absl::StrCat(i + 1), 3));
+  }
+  // A torn header (a few bytes of the next record) is cut too.
+  spool.reset();
+  {
+    std::ofstream f(files[0], std::ios::binary | std::ios::app);
+    f << "OIS";
+  }
+  spool = MustOpen(options);
+  ASSERT_NE(spool, nullptr);
+  EXPECT_EQ(spool->Stats().truncations, 1u);
+  EXPECT_EQ(spool->Stats().records, 9u);
+  EXPECT_EQ(fs::file_size(files[0]), 9 * record_size);
+}
+
+void FlipBit(const std::string& path, uint64_t offset) {
+  std::fstream f(path, std::ios::binary | std::ios::in | std::ios::out);
+  f.seekg(offset);
+  char c;
+  f.get(c);
+  c ^= 0x10;
+  f.seekp(offset);
+  f.put(c);
+}
+
+TEST(SpoolTest, FlippedPayloadBitIsDetectedCutAndCounted) {
+  SpoolOptions options = Options(FreshDir());
+  {
+    auto spool = MustOpen(options);
+    ASSERT_NE(spool, nullptr);
+    for (int i = 1; i <= 10; ++i) AppendOne(*spool, Lines(absl::StrCat(i), 2), 2);
+  }
+  std::vector<std::string> files = SegmentFiles(options.dir);
+  ASSERT_EQ(files.size(), 1u);
+  const uint64_t record_size = fs::file_size(files[0]) / 10;
+  FlipBit(files[0], 4 * record_size + 40);  // inside record 5's payload
+
+  auto spool = MustOpen(options);
+  ASSERT_NE(spool, nullptr);
+  EXPECT_EQ(spool->Stats().truncations, 1u);
+  EXPECT_EQ(fs::file_size(files[0]), 4 * record_size);
+  std::vector<Record> all = Drain(*spool);
+  ASSERT_EQ(all.size(), 4u);
+  for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i].lines, Lines(absl::StrCat(i + 1), 2));
+}
+
+// Documented choice: damage in one segment does not discard the valid
+// segments after it; a segment with no valid first record is deleted.
+TEST(SpoolTest, CorruptionMidLogKeepsLaterSegmentsAndDeletesGarbage) {
+  SpoolOptions options = Options(FreshDir());
+  options.segment_bytes = 600;
+  uint64_t last = 0;
+  {
+    auto spool = MustOpen(options);
+    ASSERT_NE(spool, nullptr);
+    for (int i = 1; i <= 30; ++i) last = AppendOne(*spool, Lines(absl::StrCat(i), 2), 2);
+  }
+  std::vector<std::string> files = SegmentFiles(options.dir);
+  ASSERT_GE(files.size(), 3u);
+  FlipBit(files[0], 40);  // first record of the first segment
+  const std::string garbage = (fs::path(options.dir) / "segment-00000000000000099999.log").string();
+  { std::ofstream(garbage) << "not a record at all, just some bytes that are long enough"; }
+
+  auto spool = MustOpen(options);
+  ASSERT_NE(spool, nullptr);
+  EXPECT_EQ(spool->Stats().truncations, 2u);
+  EXPECT_FALSE(fs::exists(garbage));
+  EXPECT_FALSE(fs::exists(files[0]));  // nothing valid left in it
+  std::vector<Record> all = Drain(*spool);
+  ASSERT_FALSE(all.empty());
+  EXPECT_GT(all.front().seq, 1u);
+  EXPECT_EQ(all.back().seq, last);
+  for (size_t i = 1; i < all.size(); ++i) EXPECT_EQ(all[i].seq, all[i - 1].seq + 1);
+  for (const Record& r : all) EXPECT_EQ(r.lines, Lines(absl::StrCat(r.seq), 2));
+  EXPECT_EQ(AppendOne(*spool, "m v=1i\n", 1), last + 1);
+}
+
+TEST(SpoolTest, MaxBytesRefusesThenAcceptsAfterAck) {
+  SpoolOptions options = Options(FreshDir());
+  const std::string lines = Lines("full", 4);
+  const uint64_t record_bytes = 32 + lines.size();  // header + payload
+  options.max_bytes = 5 * record_bytes;
+  auto spool = MustOpen(options);
+  ASSERT_NE(spool, nullptr);
+  for (int i = 0; i < 5; ++i) AppendOne(*spool, lines, 4);
+  Chunk chunk{lines, 4};
+  absl::StatusOr<uint64_t> refused = spool->Append({&chunk, 1});
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted) << refused.status();
+  EXPECT_EQ(spool->Stats().records, 5u);
+  EXPECT_EQ(spool->Stats().bytes, 5 * record_bytes);
+  EXPECT_EQ(spool->last_appended_seq(), 5u);
+
+  std::vector<Record> batch;
+  ASSERT_TRUE(spool->Read(8, absl::ZeroDuration(), &batch).ok());
+  ASSERT_EQ(batch.size(), 2u);
+  ASSERT_TRUE(spool->Acknowledge(batch.back().seq).ok());
+  EXPECT_EQ(AppendOne(*spool, lines, 4), 6u);  // seqs of refused appends are not consumed
+  EXPECT_EQ(AppendOne(*spool, lines, 4), 7u);
+  EXPECT_EQ(spool->Append({&chunk, 1}).status().code(), absl::StatusCode::kResourceExhausted);
+}
+
+TEST(SpoolTest, ConcurrentAppendersGroupCommitAndReadBackExactlyOnce) {
+  SpoolOptions options = Options(FreshDir(), /*fsync=*/true);
+  options.segment_bytes = 64 << 10;
+  auto spool = MustOpen(options);
+  ASSERT_NE(spool, nullptr);
+  constexpr int kThreads = 8, kAppends = 150;
+
+  // The reader checks order and content as the records arrive and
+  // acknowledges, so segments are deleted while appenders write.
+  std::map<uint64_t, std::string> seen;  // seq -> lines
+  std::atomic<bool> appenders_done{false};
+  std::thread reader([&] {
+    std::vector<Record> batch;
+    uint64_t last_seq = 0;
+    for (;;) {
+      ASSERT_TRUE(spool->Read(50, absl::Milliseconds(20), &batch).ok());
+      if (batch.empty()) {
+        if (appenders_done && spool->Stats().records == 0) return;
+        continue;
+      }
+      for (Record& r : batch) {
+        ASSERT_GT(r.seq, last_seq);
+        last_seq = r.seq;
+        ASSERT_TRUE(seen.emplace(r.seq, std::move(r.lines)).second);
+      }
+      ASSERT_TRUE(spool->Acknowledge(last_seq).ok());
+    }
+  });
+  std::vector<std::vector<uint64_t>> last_seqs(kThreads);
+  std::vector<std::thread> appenders;
+  for (int t = 0; t < kThreads; ++t) {
+    appenders.emplace_back([&, t] {
+      for (int i = 0; i < kAppends; ++i) {
+        // 1 to 3 records per append, to check they stay contiguous.
+        std::vector<std::string> texts;
+        std::vector<Chunk> chunks;
+        for (int k = 0; k <= i % 3; ++k) texts.push_back(Lines(absl::StrCat(t, "-", i, "-", k), 5));
+        for (const std::string& s : texts) chunks.push_back({s, 5});
+        absl::StatusOr<uint64_t> seq = spool->Append(chunks);
+        ASSERT_TRUE(seq.ok()) << seq.status();
+        last_seqs[t].push_back(*seq);
+      }
+    });
+  }
+  for (std::thread& th : appenders) th.join();
+  appenders_done = true;
+  reader.join();
+
+  size_t expected_records = 0;
+  for (int t = 0; t < kThreads; ++t) {
+    ASSERT_EQ(last_seqs[t].size(), static_cast<size_t>(kAppends));
+    for (int i = 0; i < kAppends; ++i) {
+      const int n = i % 3 + 1;
+      expected_records += n;
+      for (int k = 0; k < n; ++k) {
+        auto it = seen.find(last_seqs[t][i] - (n - 1 - k));
+        ASSERT_NE(it, seen.end());
+        EXPECT_EQ(it->second, Lines(absl::StrCat(t, "-", i, "-", k), 5));
+      }
+    }
+  }
+  EXPECT_EQ(seen.size(), expected_records);
+  SpoolStats stats = spool->Stats();
+  EXPECT_EQ(stats.appends, static_cast<uint64_t>(kThreads * kAppends));
+  EXPECT_GT(stats.fsyncs, 0u);
+  // Group commit: concurrent appenders share fdatasyncs.
+  std::printf("group commit: %llu appends, %llu fsyncs\n",
+              static_cast<unsigned long long>(stats.appends),
+              static_cast<unsigned long long>(stats.fsyncs));
+  EXPECT_LT(stats.fsyncs * 2, stats.appends) << "fsyncs=" << stats.fsyncs;
+  EXPECT_EQ(stats.records, 0u);
+}
+
+TEST(SpoolTest, ReadWaitsAndWakesOnAppend) {
+  auto spool = MustOpen(Options(FreshDir()));
+  ASSERT_NE(spool, nullptr);
+  std::vector<Record> batch;
+  absl::Time start = absl::Now();
+  ASSERT_TRUE(spool->Read(10, absl::Milliseconds(100), &batch).ok());
+  EXPECT_TRUE(batch.empty());
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(95));
+
+  std::thread appender([&] {
+    absl::SleepFor(absl::Milliseconds(100));
+    AppendOne(*spool, Lines("late", 1), 1);
+  });
+  start = absl::Now();
+  ASSERT_TRUE(spool->Read(10, absl::Seconds(20), &batch).ok());
+  const absl::Duration waited = absl::Now() - start;
+  appender.join();
+  ASSERT_EQ(batch.size(), 1u);
+  EXPECT_EQ(batch[0].lines, Lines("late", 1));
+  EXPECT_LT(waited, absl::Seconds(10));
+}
+
+TEST(SpoolTest, CloseWakesBlockedReaderAndStopsAppends) {
+  auto spool = MustOpen(Options(FreshDir()));
+  ASSERT_NE(spool, nullptr);
+  absl::Notification reading;
+  std::vector<Record> batch = {Record{1, 1, 1, "stale"}};
+  absl::Duration waited;
+  std::thread reader([&] {
+    reading.Notify();
+    absl::Time start = absl::Now();
+    EXPECT_TRUE(spool->Read(10, absl::Seconds(30), &batch).ok());
+    waited = absl::Now() - start;
+  });
+  reading.WaitForNotification();
+  absl::SleepFor(absl::Milliseconds(100));
+  spool->Close();
+  reader.join();
+  EXPECT_TRUE(batch.empty());
+  EXPECT_LT(waited, absl::Seconds(10));
+  Chunk chunk{"m v=1i\n", 1};
+  EXPECT_EQ(spool->Append({&chunk, 1}).status().code(), absl::StatusCode::kUnavailable);
+  ASSERT_TRUE(spool->Read(10, absl::Seconds(5), &batch).ok());
+  EXPECT_TRUE(batch.empty());
+}
+
+TEST(SpoolTest, WaitAcknowledged) {
+  auto spool = MustOpen(Options(FreshDir()));
+  ASSERT_NE(spool, nullptr);
+  for (int i = 0; i < 3; ++i) AppendOne(*spool, Lines("w", 1), 1);
+  EXPECT_FALSE(spool->WaitAcknowledged(2, absl::Now() + absl::Milliseconds(50)));
+  std::thread acker([&] {
+    absl::SleepFor(absl::Milliseconds(100));
+    EXPECT_TRUE(spool->Acknowledge(1).ok());
+    absl::SleepFor(absl::Milliseconds(50));
+    EXPECT_TRUE(spool->Acknowledge(2).ok());
+  });
+  absl::Time start = absl::Now();
+  EXPECT_TRUE(spool->WaitAcknowledged(2, absl::Now() + absl::Seconds(20)));
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(140));
+  acker.join();
+  EXPECT_TRUE(spool->WaitAcknowledged(1, absl::InfinitePast()));
+  EXPECT_FALSE(spool->WaitAcknowledged(3, absl::Now() + absl::Milliseconds(20)));
+  EXPECT_EQ(spool->Stats().records, 1u);
+}
+
+// A write that fails part-way (here: past RLIMIT_FSIZE, as a stand-in for a
+// full disk) reports the file and errno, leaves no partial record, and the
+// spool takes appends again once writes succeed.
+TEST(SpoolTest, DiskErrorIsReportedAndSpoolRecovers) {
+  SpoolOptions options = Options(FreshDir(), /*fsync=*/true);
+  auto spool = MustOpen(options);
+  ASSERT_NE(spool, nullptr);
+  for (int i = 1; i <= 3; ++i) AppendOne(*spool, Lines(absl::StrCat(i), 2), 2);
+  std::vector<std::string> files = SegmentFiles(options.dir);
+  ASSERT_EQ(files.size(), 1u);
+  const uint64_t size = fs::file_size(files[0]);
+
+  std::signal(SIGXFSZ, SIG_IGN);
+  struct rlimit old_limit;
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old_limit), 0);
+  struct rlimit limit = old_limit;
+  limit.rlim_cur = size + 100;  // the next record only partly fits
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &limit), 0);
+  const std::string big = Lines("big", 20);
+  Chunk chunk{big, 20};
+  absl::StatusOr<uint64_t> failed = spool->Append({&chunk, 1});
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &old_limit), 0);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_THAT(failed.status().message(), HasSubstr(files[0]));
+  EXPECT_THAT(failed.status().message(), HasSubstr("File too large"));
+  EXPECT_EQ(fs::file_size(files[0]), size);  // the partial record was cut off
+  EXPECT_EQ(spool->Stats().records, 3u);
+  EXPECT_EQ(spool->last_appended_seq(), 3u);
+
+  const uint64_t seq = AppendOne(*spool, big, 20);
+  EXPECT_GT(seq, 4u - 1);
+  std::vector<Record> all = Drain(*spool);
+  ASSERT_EQ(all.size(), 4u);
+  EXPECT_EQ(all[3].lines, big);
+  EXPECT_EQ(all[3].seq, seq);
+  spool.reset();
+  spool = MustOpen(options);
+  ASSERT_NE(spool, nullptr);
+  EXPECT_EQ(spool->Stats().truncations, 0u);
+  EXPECT_EQ(spool->Stats().records, 4u);
+}
+
+TEST(SpoolTest, OpenCreatesNestedDirectory) {
+  std::string dir = FreshDir() + "/a/b/c";
+  auto spool = MustOpen(Options(dir));
+  ASSERT_NE(spool, nullptr);
+  EXPECT_TRUE(fs::is_directory(dir));
+  EXPECT_EQ(AppendOne(*spool, "m v=1i\n", 1), 1u);
+}
+
+}  // namespace
+}  // namespace ocs_influx::spool
