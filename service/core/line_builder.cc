@@ -93,7 +93,19 @@ absl::Status AppendStringValue(absl::string_view value, std::string* out) {
     char c = value[i];
     switch (c) {
       case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
+      case '\\':
+        // InfluxDB unescapes only \" and \\ in strings: a backslash before
+        // anything else is read literally, so doubling it is needed only
+        // there. Keeps the Python agent's bytes for such strings and makes
+        // parse-then-encode idempotent.
+        if (i + 1 == value.size() || value[i + 1] == '"' ||
+            value[i + 1] == '\\' || value[i + 1] == '\n' ||
+            value[i + 1] == '\r') {
+          out->append("\\\\");
+        } else {
+          out->push_back('\\');
+        }
+        break;
       case '\n': out->append("\\n"); break;
       case '\r': out->append("\\r"); break;
       default: out->push_back(c);

@@ -6,7 +6,9 @@
 // Escaping (InfluxDB line protocol reference):
 //   measurement                      ,  space
 //   tag keys, tag values, field keys ,  =  space
-//   string field values              "  backslash   (newline -> \n, see below)
+//   string field values              "  and a backslash before " or \ or at
+//                                    the end (InfluxDB reads any other
+//                                    backslash literally)
 // A backslash is kept literally, which is only unambiguous when it is not
 // the last character of a name and is not followed by a character that is
 // escaped there; such names are refused. No newline or carriage return can

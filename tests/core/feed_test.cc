@@ -126,7 +126,7 @@ TEST(FeedTest, EscapesWhatThePythonAgentCorrupted) {
                           R"({"agent_address": "obs agent,x", "feed_name": "f=1 2",
                               "record": true, "agg_params": {}})"),
               &r),
-      "obs\\ agent\\,x,feed=f\\=1\\ 2 s=\"a \\\"quoted\\\", spaced\\\\ value\" "
+      "obs\\ agent\\,x,feed=f\\=1\\ 2 s=\"a \\\"quoted\\\", spaced\\ value\" "
       "1000000000\n");
 }
 

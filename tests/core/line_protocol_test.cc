@@ -46,7 +46,7 @@ TEST(EscapeTest, EscapesEachPositionAsTheSpecSays) {
   f->mutable_value()->set_string_value("say \"hi\" \\ there");
   EXPECT_EQ(*Encode(p),
             "cpu\\ load\\,x=y,host\\ name\\,a\\=b=web\\ 1\\,\\= "
-            "val\\ ue\\,\\==\"say \\\"hi\\\" \\\\ there\" 1000\n");
+            "val\\ ue\\,\\==\"say \\\"hi\\\" \\ there\" 1000\n");
 }
 
 TEST(EscapeTest, TypesAndSuffixes) {
@@ -64,6 +64,14 @@ TEST(EscapeTest, TypesAndSuffixes) {
   add("c")->set_bool_value(false);
   add("s")->set_string_value("");
   EXPECT_EQ(*Encode(p), "m d=2.5,w=3.0,i=-42i,u=42i,b=True,c=False,s=\"\" 1000\n");
+}
+
+TEST(EscapeTest, BackslashesAreDoubledOnlyWhereInfluxUnescapes) {
+  Point p = MakePoint("m");
+  auto* f = p.add_fields();
+  f->set_key("s");
+  f->mutable_value()->set_string_value("C:\\dir\\\"x\\");
+  EXPECT_EQ(*Encode(p), "m s=\"C:\\dir\\\\\\\"x\\\\\" 1000\n");
 }
 
 TEST(EscapeTest, NoNewlineEverEntersALine) {
