@@ -1,0 +1,97 @@
+// The OCS InfluxDB publisher service: records OCS feeds and any service's
+// points into InfluxDB without losing one. See --help.
+#include <signal.h>
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "common/flags/flags.h"
+#include "service/log/log.h"
+#include "service/server/config.h"
+#include "service/server/publisher.h"
+#include "service/server/server.h"
+#include "service/server/version.h"
+
+namespace {
+
+constexpr char kDescription[] =
+    "Records telemetry into InfluxDB, as the OCS InfluxDB Publisher Agent's\n"
+    "record process does, and takes points from any service over gRPC\n"
+    "(package ocs.influx.v1, service Publisher; reflection and health are on,\n"
+    "so `grpcurl -plaintext 127.0.0.1:50051 list` works). Every accepted point\n"
+    "is made durable in the spool before OK, then written to InfluxDB in order;\n"
+    "points InfluxDB refuses go to the dead-letter file.\n"
+    "\n"
+    "InfluxDB credentials come from the environment, as in OCS:\n"
+    "INFLUXDB_USERNAME / INFLUXDB_PASSWORD, else the files named by\n"
+    "INFLUXDB_USERNAME_FILE / INFLUXDB_PASSWORD_FILE, else root / root.\n"
+    "SIGINT or SIGTERM: stop accepting, deliver for --shutdown-timeout, exit 0.";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace ocs_influx;
+  server::ServiceConfig config;
+  flags::FlagSet flag_set("publisher [FLAGS]", kDescription);
+  server::RegisterServiceFlags(&flag_set, &config);
+  std::vector<std::string> positional;
+  absl::Status parsed =
+      flag_set.Parse(std::vector<std::string>(argv + 1, argv + argc), &positional);
+  if (flag_set.help_requested()) {
+    std::cout << flag_set.Usage();
+    return 0;
+  }
+  if (!parsed.ok()) {
+    std::cerr << "publisher: " << parsed.message() << "\n";
+    return 2;
+  }
+  if (!positional.empty()) {
+    std::cerr << "publisher: unexpected argument \"" << positional[0]
+              << "\" (see --help)\n";
+    return 2;
+  }
+  log::Level level;
+  log::ParseLevel(config.log_level, &level);
+  log::SetMinLevel(level);
+
+  server::PublisherOptions publisher_options;
+  server::ServerOptions server_options;
+  if (absl::Status s = server::BuildOptions(config, &publisher_options,
+                                            &server_options);
+      !s.ok()) {
+    std::cerr << "publisher: " << s.message() << "\n";
+    return 2;
+  }
+  if (config.protocol == "json") {
+    LOG_INFO("publisher: --protocol json: points are written as line protocol, "
+             "the same points the JSON API would store");
+  }
+  // Block the stop signals before any thread starts, so that only the
+  // sigwait below receives them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  LOG_INFO("publisher %s starting; spool %s", server::kVersion,
+           publisher_options.spool.dir);
+  auto publisher = server::Publisher::Create(std::move(publisher_options));
+  if (!publisher.ok()) {
+    LOG_ERROR("publisher: %s", std::string(publisher.status().message()));
+    return 1;
+  }
+  auto grpc_server =
+      server::PublisherServer::Start(server_options, std::move(*publisher));
+  if (!grpc_server.ok()) {
+    LOG_ERROR("publisher: %s", std::string(grpc_server.status().message()));
+    return 1;
+  }
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  LOG_INFO("publisher: %s received", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+  (*grpc_server)->Shutdown(config.shutdown_timeout);
+  LOG_INFO("publisher: stopped");
+  return 0;
+}

@@ -1,0 +1,145 @@
+#include "service/server/config.h"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "service/log/log.h"
+
+namespace ocs_influx::server {
+
+std::string DefaultSpoolDir() {
+  const char* home = ::getenv("HOME");
+  if (home != nullptr && *home != '\0') {
+    return absl::StrCat(home, "/.local/state/ocs-influx-publisher/spool");
+  }
+  return "/tmp/ocs-influx-publisher/spool";
+}
+
+void RegisterServiceFlags(flags::FlagSet* f, ServiceConfig* c) {
+  if (c->spool_dir.empty()) c->spool_dir = DefaultSpoolDir();
+  f->AddString("host", &c->host, "InfluxDB host (OCS --host).");
+  f->AddInt("port", &c->port, 1, 65535, "InfluxDB HTTP port (OCS --port).");
+  f->AddString("database", &c->database,
+               "InfluxDB database; created when missing (OCS --database).");
+  f->AddChoice("protocol", &c->protocol, {"line", "json"},
+               "OCS --protocol. Accepted for compatibility: both write the same "
+               "points, always as line protocol.");
+  f->AddBool("gzip", &c->gzip, "Compress writes with gzip (OCS --gzip).");
+  f->AddBool("ssl", &c->ssl, "Use https to InfluxDB (OCS --ssl).");
+  f->AddBool("verify-ssl", &c->verify_ssl,
+             "Verify InfluxDB's certificate and host name (OCS --verify-ssl).");
+  f->AddChoice("initial-state", &c->initial_state, {"idle", "record"},
+               "Start recording at once (record) or wait for StartRecording "
+               "(OCS --initial-state).");
+  f->AddString("listen", &c->listen,
+               "gRPC address. Loopback by default; 0.0.0.0:PORT exposes it "
+               "(then set --auth-token-file, and TLS).");
+  f->AddString("retention-policy", &c->retention_policy,
+               "InfluxDB retention policy; empty: the database's default.");
+  f->AddString("spool-dir", &c->spool_dir,
+               "Directory of the durable spool. Points wait here until "
+               "InfluxDB has them, across outages and restarts.");
+  f->AddByteSize("spool-max-bytes", &c->spool_max_bytes,
+                 "Spool size limit; writes answer RESOURCE_EXHAUSTED at it.");
+  f->AddBool("spool-fsync", &c->spool_fsync,
+             "fsync each group commit before answering OK. Off trades "
+             "durability across power loss for latency.");
+  f->AddInt("batch-size", &c->batch_size, 1, 1000000,
+            "Lines per InfluxDB write at most.");
+  f->AddDuration("flush-interval", &c->flush_interval,
+                 "How long a point may wait for a fuller batch (e.g. 1s, 250ms).");
+  f->AddString("dead-letter-file", &c->dead_letter_file,
+               "Where points InfluxDB refuses are kept, replayable with curl; "
+               "default <spool-dir>/dead-letter.lp.");
+  f->AddString("auth-token-file", &c->auth_token_file,
+               "File holding a bearer token that every RPC but health must "
+               "carry (authorization: Bearer <token>).");
+  f->AddString("tls-cert", &c->tls_cert, "PEM certificate for TLS on the gRPC port.");
+  f->AddString("tls-key", &c->tls_key, "PEM private key for --tls-cert.");
+  f->AddString("ssl-ca-file", &c->ssl_ca_file,
+               "CA bundle to verify InfluxDB with (with --verify-ssl).");
+  f->AddDuration("stats-interval", &c->stats_interval,
+                 "How often the publisher writes its own counters as "
+                 "measurement publisher_stats; 0 turns it off.");
+  f->AddDuration("shutdown-timeout", &c->shutdown_timeout,
+                 "On SIGINT/SIGTERM, how long to keep delivering before exit; "
+                 "the rest stays in the spool.");
+  f->AddDuration("influx-timeout", &c->influx_timeout,
+                 "Timeout of one InfluxDB request.");
+  f->AddChoice("log-level", &c->log_level, {"debug", "info", "warning", "error"},
+               "Least severe log level written to stderr.");
+}
+
+absl::Status BuildOptions(const ServiceConfig& c, PublisherOptions* p,
+                          ServerOptions* s,
+                          std::function<const char*(const char*)> getenv_fn) {
+  if (c.host.empty()) return absl::InvalidArgumentError("--host is empty");
+  if (c.database.empty()) return absl::InvalidArgumentError("--database is empty");
+  if (c.spool_dir.empty()) return absl::InvalidArgumentError("--spool-dir is empty");
+  if (c.spool_max_bytes < (1u << 20)) {
+    return absl::InvalidArgumentError("--spool-max-bytes must be at least 1MiB");
+  }
+  if (c.tls_cert.empty() != c.tls_key.empty()) {
+    return absl::InvalidArgumentError("--tls-cert and --tls-key go together");
+  }
+  if (c.flush_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--flush-interval must be positive");
+  }
+  if (c.influx_timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--influx-timeout must be positive");
+  }
+  p->spool.dir = c.spool_dir;
+  p->spool.max_bytes = c.spool_max_bytes;
+  p->spool.fsync = c.spool_fsync;
+  p->influx.host = c.host;
+  p->influx.port = static_cast<int>(c.port);
+  p->influx.database = c.database;
+  p->influx.retention_policy = c.retention_policy;
+  p->influx.gzip = c.gzip;
+  p->influx.ssl = c.ssl;
+  p->influx.verify_ssl = c.verify_ssl;
+  p->influx.ca_file = c.ssl_ca_file;
+  p->influx.request_timeout = c.influx_timeout;
+  if (absl::Status st = influx::LoadCredentialsFromEnvironment(&p->influx, getenv_fn);
+      !st.ok()) {
+    return st;
+  }
+  p->writer.batch_size = static_cast<size_t>(c.batch_size);
+  p->writer.flush_interval = c.flush_interval;
+  p->writer.stats_interval = c.stats_interval;
+  char hostname[256] = {};
+  if (::gethostname(hostname, sizeof(hostname) - 1) == 0) {
+    p->writer.stats_host = hostname;
+  }
+  p->dead_letter_file = c.dead_letter_file;
+  p->record_at_start = c.initial_state == "record";
+
+  s->listen = c.listen;
+  s->tls_cert_file = c.tls_cert;
+  s->tls_key_file = c.tls_key;
+  if (!c.auth_token_file.empty()) {
+    std::ifstream in(c.auth_token_file);
+    if (!in) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--auth-token-file: cannot read ", c.auth_token_file));
+    }
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    std::string token = buffer.str();
+    while (!token.empty() && (token.back() == '\n' || token.back() == '\r' ||
+                              token.back() == ' ')) {
+      token.pop_back();
+    }
+    if (token.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--auth-token-file: ", c.auth_token_file, " is empty"));
+    }
+    s->auth_token = token;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace ocs_influx::server

@@ -1,0 +1,231 @@
+#include "service/server/publisher.h"
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "google/protobuf/util/time_util.h"
+#include "service/log/log.h"
+#include "service/server/version.h"
+
+namespace ocs_influx::server {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+void SetTime(absl::Time t, google::protobuf::Timestamp* out) {
+  *out = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
+}
+
+void SetDuration(absl::Duration d, google::protobuf::Duration* out) {
+  *out = TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(d));
+}
+
+ocs::influx::v1::RecordingState ToProto(RecordingState s) {
+  switch (s) {
+    case RecordingState::kIdle: return ocs::influx::v1::IDLE;
+    case RecordingState::kStarting: return ocs::influx::v1::STARTING;
+    case RecordingState::kRunning: return ocs::influx::v1::RUNNING;
+    case RecordingState::kStopping: return ocs::influx::v1::STOPPING;
+    case RecordingState::kDone: return ocs::influx::v1::DONE;
+  }
+  return ocs::influx::v1::RECORDING_STATE_UNSPECIFIED;
+}
+
+}  // namespace
+
+Publisher::Publisher(Token, PublisherOptions options)
+    : options_(std::move(options)) {}
+
+absl::StatusOr<std::unique_ptr<Publisher>> Publisher::Create(
+    PublisherOptions options) {
+  if (options.dead_letter_file.empty()) {
+    options.dead_letter_file = options.spool.dir + "/dead-letter.lp";
+  }
+  auto p = std::make_unique<Publisher>(Token(), std::move(options));
+  auto spool = spool::Spool::Open(p->options_.spool);
+  if (!spool.ok()) return spool.status();
+  p->spool_ = std::move(*spool);
+  auto client = influx::InfluxClient::Create(p->options_.influx);
+  if (!client.ok()) return client.status();
+  p->influx_url_ = (*client)->BaseUrl();
+  p->dead_letter_ = std::make_unique<DeadLetterFile>(p->options_.dead_letter_file);
+  p->writer_ = std::make_unique<Writer>(
+      p->options_.writer, p->spool_.get(), std::move(*client),
+      p->dead_letter_.get(), &p->counters_, &p->connection_, &p->recording_);
+  spool::SpoolStats backlog = p->spool_->Stats();
+  if (backlog.points > 0) {
+    LOG_INFO("publisher: %d points from an earlier run wait in the spool; they "
+             "are sent first",
+             backlog.points);
+  }
+  p->writer_->Start();
+  if (p->options_.record_at_start) {
+    if (absl::Status s = p->StartRecording(false); !s.ok()) return s;
+  }
+  return p;
+}
+
+Publisher::~Publisher() { Shutdown(absl::ZeroDuration()); }
+
+absl::Status Publisher::StartRecording(bool test_mode) {
+  if (shutting_down_) return absl::UnavailableError("the publisher is shutting down");
+  if (absl::Status s = recording_.Start(test_mode); !s.ok()) return s;
+  bool reachable = writer_->CheckDatabase(options_.start_check_timeout);
+  recording_.MarkRunning();
+  recording_.SetDegraded(!reachable);
+  LOG_INFO("publisher: recording started%s into %s database %s%s",
+           test_mode ? " (test mode)" : "", influx_url_,
+           options_.influx.database, reachable ? "" : " (InfluxDB not reachable yet)");
+  if (test_mode) {
+    writer_->RequestFlush();
+    writer_->FinishRecordingAfterNextCycle();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Publisher::StopRecording() {
+  if (absl::Status s = recording_.Stop(); !s.ok()) return s;
+  // What was accepted is still delivered: the writer drains the spool
+  // whether or not a session is running.
+  writer_->RequestFlush();
+  recording_.Finish(true);
+  LOG_INFO("publisher: recording stopped");
+  return absl::OkStatus();
+}
+
+absl::Status Publisher::Accept(absl::string_view lines, uint32_t points,
+                               const core::DropCounts& drops) {
+  if (shutting_down_) return absl::UnavailableError("the publisher is shutting down");
+  if (!recording_.Accepting()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "not recording (status ", RecordingStateName(recording_.Snapshot().state),
+        "); start the record process first"));
+  }
+  counters_.AddDropped(drops);
+  if (points == 0) return absl::OkStatus();
+  // Large requests go to the spool as several records, so that no record
+  // is bigger than one batch.
+  std::vector<spool::Chunk> chunks;
+  const size_t batch = options_.writer.batch_size;
+  if (points <= batch) {
+    chunks.push_back({std::string_view(lines.data(), lines.size()), points});
+  } else {
+    size_t start = 0, pos = 0;
+    uint32_t n = 0;
+    while (pos < lines.size()) {
+      pos = lines.find('\n', pos) + 1;
+      if (++n == batch || pos >= lines.size()) {
+        chunks.push_back(
+            {std::string_view(lines.data() + start, pos - start), n});
+        start = pos;
+        n = 0;
+      }
+    }
+  }
+  absl::StatusOr<uint64_t> seq = spool_->Append(chunks);
+  if (!seq.ok()) {
+    if (seq.status().code() != absl::StatusCode::kResourceExhausted) {
+      LOG_ERROR("publisher: spool append failed: %s",
+                std::string(seq.status().message()));
+    }
+    return seq.status();
+  }
+  counters_.points_accepted.fetch_add(points, std::memory_order_relaxed);
+  return absl::OkStatus();
+}
+
+bool Publisher::Flush(absl::Time deadline, uint64_t* pending) {
+  uint64_t target = spool_->last_appended_seq();
+  writer_->RequestFlush();
+  bool done = spool_->WaitAcknowledged(target, deadline);
+  *pending = spool_->Stats().points;
+  return done;
+}
+
+void Publisher::FillRecording(ocs::influx::v1::RecordingStatus* out) const {
+  RecordingSnapshot s = recording_.Snapshot();
+  out->set_state(ToProto(s.state));
+  out->set_op_code(static_cast<int>(s.op_code));
+  out->set_degraded(s.degraded);
+  if (s.success.has_value()) out->set_success(*s.success);
+  out->set_session_id(s.session_id);
+  out->set_test_mode(s.test_mode);
+  if (s.start_time != absl::InfinitePast()) SetTime(s.start_time, out->mutable_start_time());
+  if (s.end_time != absl::InfinitePast()) SetTime(s.end_time, out->mutable_end_time());
+  for (const SessionMessage& m : s.messages) {
+    auto* pm = out->add_messages();
+    SetTime(m.time, pm->mutable_time());
+    pm->set_text(m.text);
+  }
+}
+
+void Publisher::FillStatus(ocs::influx::v1::Status* out) const {
+  FillRecording(out->mutable_recording());
+  auto get = [](const std::atomic<uint64_t>& a) {
+    return a.load(std::memory_order_relaxed);
+  };
+  out->set_points_accepted(get(counters_.points_accepted));
+  out->set_points_written(get(counters_.points_written));
+  out->set_points_dead_lettered(get(counters_.points_dead_lettered));
+  out->set_dead_letter_file(options_.dead_letter_file);
+  for (int r = 0; r < static_cast<int>(core::DropReason::kCount); ++r) {
+    uint64_t n = get(counters_.dropped[r]);
+    if (n == 0) continue;
+    auto* d = out->add_dropped();
+    d->set_reason(std::string(core::DropReasonName(static_cast<core::DropReason>(r))));
+    d->set_count(n);
+  }
+  spool::SpoolStats spool = spool_->Stats();
+  auto* sp = out->mutable_spool();
+  sp->set_points(spool.points);
+  sp->set_bytes(spool.bytes);
+  sp->set_max_bytes(options_.spool.max_bytes);
+  sp->set_segments(spool.segments);
+  sp->set_recovered_truncations(spool.truncations);
+  if (spool.oldest_accepted_unix_ns != 0) {
+    SetDuration(absl::Now() - absl::FromUnixNanos(spool.oldest_accepted_unix_ns),
+                sp->mutable_oldest_age());
+  }
+  ConnectionState::Snapshot conn = connection_.Get();
+  auto* in = out->mutable_influx();
+  in->set_url(influx_url_);
+  in->set_database(options_.influx.database);
+  in->set_retention_policy(options_.influx.retention_policy);
+  in->set_connected(conn.connected);
+  if (conn.last_success != absl::InfinitePast()) {
+    SetTime(conn.last_success, in->mutable_last_success());
+  }
+  in->set_last_error(conn.last_error);
+  if (conn.last_error_time != absl::InfinitePast()) {
+    SetTime(conn.last_error_time, in->mutable_last_error_time());
+  }
+  auto* w = out->mutable_writes();
+  w->set_batches_sent(get(counters_.batches_sent));
+  w->set_bytes_sent_raw(get(counters_.bytes_sent_raw));
+  w->set_bytes_sent_compressed(get(counters_.bytes_sent_compressed));
+  w->set_retries(get(counters_.retries));
+  w->set_batches_split(get(counters_.batches_split));
+  SetDuration(counters_.latency.Percentile(0.5), w->mutable_latency_p50());
+  SetDuration(counters_.latency.Percentile(0.99), w->mutable_latency_p99());
+  out->set_version(kVersion);
+  SetDuration(absl::Now() - started_, out->mutable_uptime());
+}
+
+void Publisher::Shutdown(absl::Duration drain) {
+  absl::MutexLock lock(&shutdown_mu_);
+  if (shutting_down_.exchange(true)) return;
+  LOG_INFO("publisher: shutting down; delivering for at most %s",
+           absl::FormatDuration(drain));
+  if (writer_ != nullptr) writer_->Stop(drain);
+  if (spool_ != nullptr) {
+    spool::SpoolStats left = spool_->Stats();
+    if (left.points > 0) {
+      LOG_INFO("publisher: %d points stay in the spool for the next start",
+               left.points);
+    }
+    spool_->Close();
+  }
+}
+
+}  // namespace ocs_influx::server

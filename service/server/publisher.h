@@ -1,0 +1,92 @@
+// The publisher without its gRPC face: recording state, acceptance into the
+// durable spool, the writer thread, and the status. The gRPC service and
+// the OCS adapter's embedded mode both drive this.
+#ifndef OCS_INFLUX_SERVICE_SERVER_PUBLISHER_H_
+#define OCS_INFLUX_SERVICE_SERVER_PUBLISHER_H_
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "proto/publisher.pb.h"
+#include "service/core/drop_counts.h"
+#include "service/influx/client.h"
+#include "service/server/counters.h"
+#include "service/server/dead_letter.h"
+#include "service/server/recording.h"
+#include "service/server/writer.h"
+#include "service/spool/spool.h"
+
+namespace ocs_influx::server {
+
+struct PublisherOptions {
+  spool::SpoolOptions spool;
+  influx::InfluxOptions influx;
+  WriterOptions writer;
+  std::string dead_letter_file;   // empty: <spool dir>/dead-letter.lp
+  bool record_at_start = true;    // --initial-state record
+  // How long StartRecording waits for the first word from InfluxDB before
+  // it answers (degraded if none): start-up never hangs on InfluxDB.
+  absl::Duration start_check_timeout = absl::Seconds(2);
+};
+
+class Publisher {
+ private:
+  struct Token {
+    explicit Token() = default;
+  };
+
+ public:
+  Publisher(Token, PublisherOptions options);  // use Create()
+  static absl::StatusOr<std::unique_ptr<Publisher>> Create(PublisherOptions options);
+  ~Publisher();
+  Publisher(const Publisher&) = delete;
+  Publisher& operator=(const Publisher&) = delete;
+
+  absl::Status StartRecording(bool test_mode);
+  absl::Status StopRecording();
+
+  // Makes `lines` (`points` complete lines) durable. FAILED_PRECONDITION
+  // when not recording, RESOURCE_EXHAUSTED when the spool is full,
+  // UNAVAILABLE when shutting down. Rule drops are counted either way.
+  absl::Status Accept(absl::string_view lines, uint32_t points,
+                      const core::DropCounts& drops);
+  // Counts drops that happened outside Accept (the OCS adapter's
+  // not-recording drops).
+  void CountDrops(const core::DropCounts& drops) { counters_.AddDropped(drops); }
+
+  // Waits until every point accepted before the call is delivered or
+  // dead-lettered, or `deadline` passes. Returns whether it completed and
+  // sets `pending` to the points still in the spool.
+  bool Flush(absl::Time deadline, uint64_t* pending);
+
+  void FillStatus(ocs::influx::v1::Status* status) const;
+  void FillRecording(ocs::influx::v1::RecordingStatus* recording) const;
+  RecordingSnapshot Session() const { return recording_.Snapshot(); }
+  bool Accepting() const { return !shutting_down_ && recording_.Accepting(); }
+
+  // Refuses new points, delivers for at most `drain`, leaves the rest in
+  // the spool. Idempotent.
+  void Shutdown(absl::Duration drain);
+
+ private:
+  PublisherOptions options_;
+  absl::Time started_ = absl::Now();
+  std::atomic<bool> shutting_down_{false};
+  std::unique_ptr<spool::Spool> spool_;
+  std::unique_ptr<DeadLetterFile> dead_letter_;
+  Counters counters_;
+  ConnectionState connection_;
+  Recording recording_;
+  std::string influx_url_;
+  std::unique_ptr<Writer> writer_;
+  absl::Mutex shutdown_mu_;
+};
+
+}  // namespace ocs_influx::server
+
+#endif  // OCS_INFLUX_SERVICE_SERVER_PUBLISHER_H_

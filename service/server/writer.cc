@@ -1,0 +1,370 @@
+#include "service/server/writer.h"
+
+#include <algorithm>
+#include <string_view>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "service/core/line_builder.h"
+#include "service/log/log.h"
+
+namespace ocs_influx::server {
+namespace {
+
+// How long an idle Read waits before the loop looks at its requests again.
+constexpr absl::Duration kPollInterval = absl::Milliseconds(100);
+// Past this depth a refused batch is dead-lettered whole instead of being
+// bisected further (2^12 lines per piece is already a single-line search).
+constexpr int kMaxSplitDepth = 24;
+
+size_t CountLines(absl::string_view text) {
+  return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
+// Splits at the line boundary nearest the middle.
+size_t MiddleLineBoundary(absl::string_view lines, size_t line_count) {
+  size_t target = line_count / 2;
+  size_t pos = 0;
+  for (size_t i = 0; i < target; ++i) pos = lines.find('\n', pos) + 1;
+  return pos;
+}
+
+}  // namespace
+
+Writer::Writer(WriterOptions options, spool::Spool* spool,
+               std::unique_ptr<influx::InfluxClient> client,
+               DeadLetterFile* dead_letter, Counters* counters,
+               ConnectionState* connection, Recording* recording)
+    : options_(std::move(options)),
+      spool_(spool),
+      client_(std::move(client)),
+      dead_letter_(dead_letter),
+      counters_(counters),
+      connection_(connection),
+      recording_(recording),
+      jitter_(std::random_device{}()) {}
+
+Writer::~Writer() { Stop(absl::ZeroDuration()); }
+
+void Writer::Start() { thread_ = std::thread([this] { Run(); }); }
+
+void Writer::Stop(absl::Duration drain) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!stop_) {
+      stop_ = true;
+      drain_deadline_ = absl::Now() + drain;
+    }
+    cv_.SignalAll();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+bool Writer::CheckDatabase(absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  uint64_t ticket = ++check_requested_;
+  cv_.SignalAll();
+  absl::Time deadline = absl::Now() + timeout;
+  while (check_done_ < ticket && !stop_) {
+    if (cv_.WaitWithDeadline(&mu_, deadline)) break;
+  }
+  return check_done_ >= ticket && check_reachable_;
+}
+
+void Writer::RequestFlush() {
+  absl::MutexLock lock(&mu_);
+  flush_requested_ = true;
+  cv_.SignalAll();
+}
+
+void Writer::FinishRecordingAfterNextCycle() {
+  absl::MutexLock lock(&mu_);
+  finish_recording_ = true;
+  cv_.SignalAll();
+}
+
+bool Writer::Aborting() const {
+  absl::MutexLock lock(&mu_);
+  return stop_ && absl::Now() >= drain_deadline_;
+}
+
+bool Writer::SleepUnlessAborting(absl::Duration d) {
+  absl::MutexLock lock(&mu_);
+  absl::Time until = absl::Now() + d;
+  if (stop_) until = std::min(until, drain_deadline_);
+  // Woken early by Stop(); a flush or check request does not shorten it.
+  while (absl::Now() < until) {
+    if (cv_.WaitWithDeadline(&mu_, until)) {
+      if (stop_) until = std::min(until, drain_deadline_);
+    }
+  }
+  return !(stop_ && absl::Now() >= drain_deadline_);
+}
+
+void Writer::DoDatabaseCheck() {
+  absl::Status s = client_->Ping();
+  if (s.ok()) s = client_->CreateDatabase();
+  if (s.ok()) {
+    NoteSuccess();
+  } else {
+    connection_->RecordError(std::string(s.message()));
+    recording_->SetDegraded(true);
+    LOG_WARNING("writer: InfluxDB at %s not ready: %s", client_->BaseUrl(),
+                std::string(s.message()));
+  }
+  absl::MutexLock lock(&mu_);
+  check_done_ = check_requested_;
+  check_reachable_ = s.ok();
+  cv_.SignalAll();
+}
+
+void Writer::NoteSuccess() {
+  connection_->RecordSuccess();
+  recording_->SetDegraded(false);
+  if (logged_outage_) {
+    LOG_INFO("writer: InfluxDB at %s reachable again", client_->BaseUrl());
+    logged_outage_ = false;
+  }
+}
+
+void Writer::NoteFailure(const influx::WriteResult& result) {
+  connection_->RecordError(result.error);
+  recording_->SetDegraded(true);
+  if (!logged_outage_) {
+    // One line per outage, not per retry.
+    LOG_WARNING("writer: InfluxDB at %s: %s (HTTP %d); retrying with backoff, "
+                "points wait in the spool",
+                client_->BaseUrl(), result.error, result.http_status);
+    logged_outage_ = true;
+  }
+}
+
+void Writer::Run() {
+  std::vector<spool::Record> records;
+  while (true) {
+    bool check = false;
+    bool stop = false;
+    {
+      absl::MutexLock lock(&mu_);
+      check = check_done_ < check_requested_;
+      stop = stop_;
+    }
+    if (check) DoDatabaseCheck();
+    size_t points = 0;
+    bool got = CollectBatch(&records, &points);
+    if (got) {
+      if (Deliver(records) == SendResult::kDone) {
+        if (absl::Status s = spool_->Acknowledge(records.back().seq); !s.ok()) {
+          LOG_ERROR("writer: acknowledging spool up to %d: %s",
+                    records.back().seq, std::string(s.message()));
+        }
+      } else {
+        // Shutting down mid-delivery: the batch stays in the spool and is
+        // sent first on the next start.
+        break;
+      }
+    }
+    MaybeWriteStats();
+    {
+      absl::MutexLock lock(&mu_);
+      if (finish_recording_ && (!got || spool_->Stats().points == 0)) {
+        finish_recording_ = false;
+        recording_->Finish(true);
+      }
+      if (!got) flush_requested_ = false;
+    }
+    if (stop) {
+      if (!got || Aborting()) break;
+    }
+  }
+  spool_->Rewind();
+}
+
+bool Writer::CollectBatch(std::vector<spool::Record>* records, size_t* points) {
+  records->clear();
+  *points = 0;
+  std::vector<spool::Record> more;
+  absl::Time send_at = absl::InfiniteFuture();
+  while (*points < options_.batch_size) {
+    absl::Duration wait = kPollInterval;
+    if (!records->empty()) {
+      wait = std::min(wait, std::max(absl::ZeroDuration(), send_at - absl::Now()));
+    }
+    more.clear();
+    absl::Status s = spool_->Read(options_.batch_size - *points, wait, &more);
+    if (!s.ok()) {
+      LOG_ERROR("writer: reading the spool: %s", std::string(s.message()));
+      SleepUnlessAborting(absl::Seconds(1));
+      return false;
+    }
+    for (spool::Record& r : more) {
+      if (records->empty()) {
+        // A point that has waited in the spool (a backlog, a restart) is
+        // due now; a fresh one gets flush-interval to gather company.
+        send_at = absl::FromUnixNanos(r.accepted_unix_ns) + options_.flush_interval;
+      }
+      *points += r.points;
+      records->push_back(std::move(r));
+    }
+    absl::MutexLock lock(&mu_);
+    if (records->empty()) {
+      // Idle: let the loop serve a check, a stop or a test-mode finish.
+      if (stop_ || check_done_ < check_requested_ || finish_recording_) break;
+      continue;
+    }
+    if (flush_requested_ || stop_ || absl::Now() >= send_at) break;
+  }
+  return !records->empty();
+}
+
+Writer::SendResult Writer::Deliver(const std::vector<spool::Record>& records) {
+  // Records can be larger than a batch (an earlier run's --batch-size), so
+  // the concatenation is cut again at batch-size lines.
+  body_.clear();
+  size_t lines = 0;
+  for (const spool::Record& r : records) {
+    if (lines + r.points > options_.batch_size && lines > 0) {
+      if (SendWithRetry(body_, lines) == SendResult::kAborted) {
+        return SendResult::kAborted;
+      }
+      body_.clear();
+      lines = 0;
+    }
+    body_.append(r.lines);
+    lines += r.points;
+  }
+  if (lines == 0) return SendResult::kDone;
+  if (lines <= options_.batch_size) return SendWithRetry(body_, lines);
+  // One oversized record: send it in batch-size slices.
+  absl::string_view rest(body_);
+  while (!rest.empty()) {
+    size_t pos = 0, n = 0;
+    while (n < options_.batch_size && pos < rest.size()) {
+      pos = rest.find('\n', pos) + 1;
+      ++n;
+    }
+    if (SendWithRetry(rest.substr(0, pos), n) == SendResult::kAborted) {
+      return SendResult::kAborted;
+    }
+    rest.remove_prefix(pos);
+  }
+  return SendResult::kDone;
+}
+
+Writer::SendResult Writer::SendWithRetry(absl::string_view lines,
+                                         size_t line_count) {
+  return SendLines(lines, line_count, 0);
+}
+
+Writer::SendResult Writer::SendLines(absl::string_view lines, size_t line_count,
+                                     int depth) {
+  absl::Duration backoff = options_.initial_backoff;
+  while (true) {
+    influx::WriteResult r = client_->Write(std::string_view(lines.data(), lines.size()));
+    counters_->batches_sent.fetch_add(1, std::memory_order_relaxed);
+    counters_->bytes_sent_raw.fetch_add(r.bytes_raw, std::memory_order_relaxed);
+    counters_->bytes_sent_compressed.fetch_add(r.bytes_sent,
+                                               std::memory_order_relaxed);
+    switch (r.outcome) {
+      case influx::WriteOutcome::kOk:
+        counters_->latency.Add(r.latency);
+        counters_->points_written.fetch_add(line_count, std::memory_order_relaxed);
+        NoteSuccess();
+        return SendResult::kDone;
+      case influx::WriteOutcome::kDatabaseNotFound: {
+        // Dropped under us (or never made): make it, then send again.
+        LOG_WARNING("writer: database not found; creating it");
+        absl::Status s = client_->CreateDatabase();
+        if (s.ok()) continue;
+        r.error = std::string(s.message());
+        break;
+      }
+      case influx::WriteOutcome::kTooLarge:
+      case influx::WriteOutcome::kRejected: {
+        if (r.outcome == influx::WriteOutcome::kRejected &&
+            absl::StrContains(r.error, "retention policy not found")) {
+          break;  // configuration, not data: retry until someone fixes it
+        }
+        NoteSuccess();  // InfluxDB answered: it is up
+        if (line_count <= 1 || depth >= kMaxSplitDepth) {
+          DeadLetter(r.http_status, r.error, lines, line_count);
+          return SendResult::kDone;
+        }
+        // Halve until the refused lines stand alone: the rest of the batch
+        // is written (InfluxDB stores a re-sent identical point once), and
+        // only the refused points reach the dead-letter file.
+        if (r.outcome == influx::WriteOutcome::kTooLarge) {
+          counters_->batches_split.fetch_add(1, std::memory_order_relaxed);
+        }
+        size_t cut = MiddleLineBoundary(lines, line_count);
+        size_t first = line_count / 2;
+        if (SendLines(lines.substr(0, cut), first, depth + 1) ==
+            SendResult::kAborted) {
+          return SendResult::kAborted;
+        }
+        return SendLines(lines.substr(cut), line_count - first, depth + 1);
+      }
+      case influx::WriteOutcome::kRetryable:
+      case influx::WriteOutcome::kUnauthorized:
+        break;
+    }
+    NoteFailure(r);
+    counters_->retries.fetch_add(1, std::memory_order_relaxed);
+    std::uniform_real_distribution<double> jitter(0.5, 1.0);
+    if (!SleepUnlessAborting(backoff * jitter(jitter_))) {
+      return SendResult::kAborted;
+    }
+    backoff = std::min(backoff * 2, options_.max_backoff);
+  }
+}
+
+void Writer::DeadLetter(long http_status, absl::string_view error,
+                        absl::string_view lines, size_t line_count) {
+  // Log the refusal but not the data: a line can be 64 KiB of anything.
+  LOG_WARNING("writer: InfluxDB refused %d line(s) (HTTP %d: %s); kept in %s",
+              line_count, http_status, std::string(error), dead_letter_->path());
+  absl::Status s = dead_letter_->Append(http_status, error, lines);
+  if (!s.ok()) {
+    LOG_ERROR("writer: %s; the refused lines follow in this log instead",
+              std::string(s.message()));
+    LOG_ERROR("writer: refused: %s", std::string(lines.substr(0, 4096)));
+  }
+  counters_->points_dead_lettered.fetch_add(line_count, std::memory_order_relaxed);
+}
+
+void Writer::MaybeWriteStats() {
+  if (options_.stats_interval <= absl::ZeroDuration()) return;
+  absl::Time now = absl::Now();
+  if (now < next_stats_) return;
+  next_stats_ = now + options_.stats_interval;
+  if (!connection_->Get().connected) return;  // it would only wait in line
+  spool::SpoolStats spool = spool_->Stats();
+  std::string line = "publisher_stats";
+  if (!options_.stats_host.empty()) {
+    line += ",host=";
+    if (!core::AppendEscapedName(core::NameKind::kTagValue, options_.stats_host,
+                                 &line).ok()) {
+      line = "publisher_stats";
+    }
+  }
+  auto get = [](const std::atomic<uint64_t>& a) {
+    return a.load(std::memory_order_relaxed);
+  };
+  absl::StrAppend(
+      &line, " points_accepted=", get(counters_->points_accepted),
+      "i,points_written=", get(counters_->points_written),
+      "i,points_dead_lettered=", get(counters_->points_dead_lettered),
+      "i,batches_sent=", get(counters_->batches_sent),
+      "i,bytes_sent=", get(counters_->bytes_sent_compressed),
+      "i,retries=", get(counters_->retries), "i,spool_points=", spool.points,
+      "i,spool_bytes=", spool.bytes, "i,write_latency_p99_ms=",
+      absl::ToDoubleMilliseconds(counters_->latency.Percentile(0.99)), " ",
+      absl::ToUnixNanos(now), "\n");
+  influx::WriteResult r = client_->Write(std::string_view(line));
+  if (r.outcome != influx::WriteOutcome::kOk) {
+    LOG_DEBUG("writer: publisher_stats not written: %s", r.error);
+  }
+}
+
+}  // namespace ocs_influx::server
