@@ -18,10 +18,6 @@ constexpr absl::Duration kPollInterval = absl::Milliseconds(100);
 // bisected further (2^12 lines per piece is already a single-line search).
 constexpr int kMaxSplitDepth = 24;
 
-size_t CountLines(absl::string_view text) {
-  return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
-}
-
 // Splits at the line boundary nearest the middle.
 size_t MiddleLineBoundary(absl::string_view lines, size_t line_count) {
   size_t target = line_count / 2;
