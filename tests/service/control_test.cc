@@ -1,5 +1,9 @@
 // The control surface: recording state as OCS's record process, the bearer
 // token, health and reflection as probes and grpcurl see them.
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -161,6 +165,68 @@ TEST_F(ControlTest, StatusReportsCountersAndConnection) {
   EXPECT_GE(status.writes().batches_sent(), 1u);
   EXPECT_GT(status.writes().latency_p99().nanos() + status.writes().latency_p99().seconds(), 0);
   EXPECT_EQ(status.recording().op_code(), 3);
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST_F(ControlTest, TlsOnTheGrpcPortWithASelfSignedCertificate) {
+  std::string dir = MakeTempDir("tls");
+  std::string command = absl::StrCat(
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
+      "-addext subjectAltName=IP:127.0.0.1,DNS:localhost -keyout ", dir,
+      "/key.pem -out ", dir, "/cert.pem 2>/dev/null");
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  PublisherSetup setup;
+  setup.tls_cert_file = dir + "/cert.pem";
+  setup.tls_key_file = dir + "/key.pem";
+  PublisherHandle pub = Start(setup);
+  ASSERT_NE(pub.server, nullptr);
+  std::string target = absl::StrCat("127.0.0.1:", pub.server->port());
+
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = ReadFile(dir + "/cert.pem");
+  auto secure = v1::Publisher::NewStub(
+      grpc::CreateChannel(target, grpc::SslCredentials(ssl)));
+  EXPECT_TRUE(WriteOne(*secure).ok());
+
+  // Plaintext to a TLS port never gets through.
+  auto plain = v1::Publisher::NewStub(
+      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
+  v1::Status status;
+  EXPECT_FALSE(plain->GetStatus(&context, v1::GetStatusRequest(), &status).ok());
+}
+
+TEST_F(ControlTest, GzipAndPublisherStatsReachInflux) {
+  PublisherSetup setup;
+  setup.gzip = true;
+  setup.stats_interval = absl::Milliseconds(100);
+  PublisherHandle pub = Start(setup);
+  ASSERT_NE(pub.stub, nullptr);
+  ASSERT_TRUE(WriteOne(*pub.stub).ok());
+  ASSERT_TRUE(FlushAll(*pub.stub, absl::Seconds(20)));
+  EXPECT_EQ(CountPoints(*influxd_, "ocs_feeds", "control", "v"), 1);
+  grpc::ClientContext c;
+  v1::Status status;
+  ASSERT_TRUE(pub.stub->GetStatus(&c, v1::GetStatusRequest(), &status).ok());
+  EXPECT_GT(status.writes().bytes_sent_raw(), 0u);
+  int64_t stats = 0;
+  for (int i = 0; i < 100 && stats == 0; ++i) {
+    stats = CountPoints(*influxd_, "ocs_feeds", "publisher_stats", "points_accepted");
+    if (stats == 0) absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_GT(stats, 0);
+  auto rows = QueryRows(*influxd_, "ocs_feeds",
+                        "SELECT last(points_written), host FROM publisher_stats");
+  ASSERT_TRUE(rows.ok());
+  ASSERT_FALSE(rows->empty());
+  EXPECT_EQ((*rows)[0].items[2].string_value, "test");
 }
 
 }  // namespace

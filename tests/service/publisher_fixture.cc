@@ -41,6 +41,8 @@ absl::StatusOr<PublisherHandle> StartPublisher(const PublisherSetup& setup) {
   server::ServerOptions server_options;
   server_options.listen = "127.0.0.1:0";
   server_options.auth_token = setup.auth_token;
+  server_options.tls_cert_file = setup.tls_cert_file;
+  server_options.tls_key_file = setup.tls_key_file;
   auto server = server::PublisherServer::Start(server_options, std::move(*publisher));
   if (!server.ok()) return server.status();
   PublisherHandle handle;

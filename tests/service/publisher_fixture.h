@@ -39,6 +39,8 @@ struct PublisherSetup {
   bool gzip = false;
   absl::Duration stats_interval = absl::ZeroDuration();
   absl::Duration max_backoff = absl::Seconds(1);
+  std::string tls_cert_file;  // both set: TLS on the gRPC port
+  std::string tls_key_file;
 };
 
 absl::StatusOr<PublisherHandle> StartPublisher(const PublisherSetup& setup);
