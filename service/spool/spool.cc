@@ -518,8 +518,11 @@ absl::Status Spool::Acknowledge(uint64_t seq) {
   // Persist before deleting anything: a segment must not vanish while the
   // file on disk still says its records are pending, and the ack file also
   // carries the highest seq across a restart once all segments are gone.
+  // Only then must it be durable: an acknowledgement lost in a crash just
+  // re-sends points InfluxDB already stores once (delivery is at least
+  // once), and two fsyncs per batch cost the writer throughput.
   if (absl::Status s = ReplaceFile(options_.dir, ack_path_, absl::StrCat("acked ", seq, "\n"),
-                                   options_.fsync);
+                                   options_.fsync && whole > 0);
       !s.ok()) {
     return s;
   }
