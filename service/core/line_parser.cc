@@ -18,25 +18,30 @@ absl::Status ErrorAt(size_t pos, absl::string_view why) {
 
 // Scans a name up to an unescaped character in `stops`, unescaping
 // \, \= and \space, and keeping any other backslash pair as it is.
-size_t ScanName(absl::string_view line, size_t pos, absl::string_view stops,
+// `equals_stops`: '=' ends the name too (keys), not only ',' and ' '.
+size_t ScanName(absl::string_view line, size_t pos, bool equals_stops,
                 std::string* out) {
   out->clear();
   while (pos < line.size()) {
-    char c = line[pos];
-    if (c == '\\' && pos + 1 < line.size()) {
-      char next = line[pos + 1];
-      if (next == ',' || next == '=' || next == ' ') {
-        out->push_back(next);
-      } else {
-        out->push_back('\\');
-        out->push_back(next);
-      }
-      pos += 2;
-      continue;
+    // Copy the run of ordinary bytes in one append.
+    size_t run = pos;
+    while (run < line.size()) {
+      char c = line[run];
+      if (c == '\\' || c == ',' || c == ' ' || (equals_stops && c == '=')) break;
+      ++run;
     }
-    if (stops.find(c) != absl::string_view::npos) break;
-    out->push_back(c);
-    ++pos;
+    out->append(line.data() + pos, run - pos);
+    pos = run;
+    if (pos >= line.size() || line[pos] != '\\') break;
+    if (pos + 1 >= line.size()) {
+      out->push_back('\\');
+      ++pos;
+      break;
+    }
+    char next = line[pos + 1];
+    if (next != ',' && next != '=' && next != ' ') out->push_back('\\');
+    out->push_back(next);
+    pos += 2;
   }
   return pos;
 }
@@ -169,21 +174,21 @@ absl::Status ParseLine(absl::string_view line, ParsedPoint* point) {
   point->num_tags = 0;
   point->num_fields = 0;
   point->has_timestamp = false;
-  size_t pos = ScanName(line, 0, ", ", &point->measurement);
+  size_t pos = ScanName(line, 0, false, &point->measurement);
   if (point->measurement.empty()) return ErrorAt(0, "missing measurement");
   while (pos < line.size() && line[pos] == ',') {
     ++pos;
     if (point->num_tags == point->tags.size()) point->tags.emplace_back();
     ParsedTag& tag = point->tags[point->num_tags];
     size_t key_start = pos;
-    pos = ScanName(line, pos, "=, ", &tag.key);
+    pos = ScanName(line, pos, true, &tag.key);
     if (tag.key.empty()) return ErrorAt(key_start, "missing tag key");
     if (pos >= line.size() || line[pos] != '=') {
       return ErrorAt(pos, "missing '=' after tag key");
     }
     ++pos;
     size_t value_start = pos;
-    pos = ScanName(line, pos, ", ", &tag.value);
+    pos = ScanName(line, pos, false, &tag.value);
     if (tag.value.empty()) return ErrorAt(value_start, "missing tag value");
     ++point->num_tags;
   }
@@ -195,7 +200,7 @@ absl::Status ParseLine(absl::string_view line, ParsedPoint* point) {
     if (point->num_fields == point->fields.size()) point->fields.emplace_back();
     ParsedField& field = point->fields[point->num_fields];
     size_t key_start = pos;
-    pos = ScanName(line, pos, "=, ", &field.key);
+    pos = ScanName(line, pos, true, &field.key);
     if (field.key.empty()) return ErrorAt(key_start, "missing field key");
     if (pos >= line.size() || line[pos] != '=') {
       return ErrorAt(pos, "missing '=' after field key");
