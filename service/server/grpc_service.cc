@@ -197,6 +197,13 @@ grpc::Status PublisherService::IngestFeed(grpc::ServerContext* context,
   core::EncodeResult result;
   absl::Status s =
       scratch.feed_converter.Convert(request->feed(), &scratch.lines, &result);
+  for (int i = 0; s.ok() && i < request->more_feeds_size(); ++i) {
+    s = scratch.feed_converter.Convert(request->more_feeds(i), &scratch.lines,
+                                       &result);
+    if (!s.ok()) {
+      s = absl::Status(s.code(), absl::StrCat("more_feeds[", i, "]: ", s.message()));
+    }
+  }
   if (s.ok()) s = publisher_->Accept(scratch.lines, result.points, result.dropped);
   if (s.ok()) FillResponse(result, response);
   return ToGrpc(s);

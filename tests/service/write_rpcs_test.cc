@@ -163,6 +163,41 @@ TEST_F(WriteRpcsTest, IngestFeedLandsAsThePythonAgentWritesIt) {
   EXPECT_EQ(rows[1].items[2].int_value, 2);
 }
 
+TEST_F(WriteRpcsTest, IngestFeedBatchIsAcceptedWholeOrNotAtAll) {
+  auto make = [](const std::string& name, int columns_values) {
+    v1::OcsFeed feed;
+    feed.set_agent_address("observatory.batch");
+    feed.set_feed_name(name);
+    feed.set_record(true);
+    auto* block = feed.add_blocks();
+    block->set_block_name("b");
+    block->add_timestamps(1.0);
+    auto* column = block->add_columns();
+    column->set_name("x");
+    for (int i = 0; i < columns_values; ++i) column->mutable_doubles()->add_values(i);
+    return feed;
+  };
+  v1::IngestFeedRequest bad;
+  *bad.mutable_feed() = make("one", 1);
+  *bad.add_more_feeds() = make("two", 1);
+  *bad.add_more_feeds() = make("three", 2);  // 2 values for 1 timestamp
+  grpc::ClientContext c1;
+  v1::WriteResponse response;
+  grpc::Status s = pub_.stub->IngestFeed(&c1, bad, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("more_feeds[1]"));
+
+  v1::IngestFeedRequest good;
+  *good.mutable_feed() = make("one", 1);
+  *good.add_more_feeds() = make("two", 1);
+  grpc::ClientContext c2;
+  ASSERT_TRUE(pub_.stub->IngestFeed(&c2, good, &response).ok());
+  EXPECT_EQ(response.points_accepted(), 2u);
+  ASSERT_TRUE(FlushAll(*pub_.stub, absl::Seconds(20)));
+  auto rows = Rows("SELECT x, feed FROM \"observatory.batch\"");
+  ASSERT_EQ(rows.size(), 2u);
+}
+
 TEST_F(WriteRpcsTest, BadPointFailsWholeRequestNamingIt) {
   v1::WriteRequest request;
   for (int i = 0; i < 3; ++i) {
