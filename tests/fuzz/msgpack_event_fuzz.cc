@@ -1,0 +1,89 @@
+// libFuzzer target: the one positional argument of a WAMP EVENT on a feed
+// topic, as msgpack bytes from any peer of the router. Unpacked with
+// bounded sizes and depth (msgpack-c throws on malformed input: caught here,
+// the only place, as the adapter's session must), then read and converted
+// as the adapter does. Properties, as for the JSON path
+// (publication_fuzz.cc): whatever converts gives lines our parser accepts,
+// one per point; a failed conversion leaves nothing behind. And what
+// FromMsgpack reads packs back (PackValue) to bytes that read to the same
+// value and pack to the same bytes.
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+#include <msgpack.hpp>
+
+#include "ocs_adapter/msgpack_value.h"
+#include "proto/publisher.pb.h"
+#include "service/core/feed_convert.h"
+#include "service/core/json.h"
+#include "service/core/line_parser.h"
+
+namespace {
+
+std::string Pack(const ocs_influx::core::JsonValue& v) {
+  msgpack::sbuffer buffer;
+  msgpack::packer<msgpack::sbuffer> pk(buffer);
+  ocs_influx::ocs_adapter::PackValue(pk, v);
+  return std::string(buffer.data(), buffer.size());
+}
+
+void CheckRepack(const msgpack::object& o) {
+  ocs_influx::core::JsonValue value;
+  if (!ocs_influx::ocs_adapter::FromMsgpack(o, &value).ok()) return;
+  const std::string bytes = Pack(value);
+  msgpack::object_handle again;
+  try {
+    again = msgpack::unpack(bytes.data(), bytes.size());
+  } catch (const msgpack::unpack_error&) {
+    abort();  // we wrote something msgpack-c cannot read
+  }
+  ocs_influx::core::JsonValue value2;
+  if (!ocs_influx::ocs_adapter::FromMsgpack(again.get(), &value2).ok()) abort();
+  if (Pack(value2) != bytes) abort();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  // Without limits a 5-byte array header asks for 2^32 objects up front.
+  const msgpack::unpack_limit limit(/*array=*/4096, /*map=*/4096,
+                                    /*str=*/1 << 20, /*bin=*/1 << 20,
+                                    /*ext=*/1 << 20, /*depth=*/128);
+  msgpack::object_handle handle;
+  try {
+    handle = msgpack::unpack(reinterpret_cast<const char*>(data), size,
+                             nullptr, nullptr, limit);
+  } catch (const msgpack::unpack_error&) {
+    return 0;
+  } catch (const msgpack::type_error&) {
+    return 0;
+  }
+  CheckRepack(handle.get());
+
+  ocs::influx::v1::OcsFeed feed;
+  if (!ocs_influx::ocs_adapter::PublicationToFeedMsgpack(handle.get(), &feed).ok()) {
+    return 0;
+  }
+  ocs_influx::core::FeedConverter converter;
+  ocs_influx::core::EncodeResult result;
+  std::string out;
+  if (!converter.Convert(feed, &out, &result).ok()) {
+    if (!out.empty()) abort();
+    return 0;
+  }
+  size_t lines = 0, pos = 0;
+  ocs_influx::core::ParsedPoint point;
+  while (pos < out.size()) {
+    size_t end = out.find('\n', pos);
+    if (end == std::string::npos) abort();
+    if (!ocs_influx::core::ParseLine(absl::string_view(out.data() + pos, end - pos),
+                                     &point).ok()) {
+      abort();
+    }
+    ++lines;
+    pos = end + 1;
+  }
+  if (lines != result.points) abort();
+  return 0;
+}
