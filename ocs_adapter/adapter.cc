@@ -1,0 +1,180 @@
+#include "ocs_adapter/adapter.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "ocs_adapter/msgpack_value.h"
+#include "service/log/log.h"
+
+namespace ocs_influx::ocs_adapter {
+
+namespace v1 = ocs::influx::v1;
+
+Adapter::Adapter(AdapterOptions options, PublisherClient* publisher)
+    : options_(std::move(options)),
+      publisher_(publisher),
+      agent_(options_.identity, publisher, &counters_),
+      ingest_(options_.ingest, publisher, &counters_) {}
+
+Adapter::~Adapter() { ingest_.Stop(absl::Seconds(2)); }
+
+void Adapter::OnEvent(const msgpack::object& arg0, bool has_arg0) {
+  counters_.events_received.fetch_add(1, std::memory_order_relaxed);
+  v1::OcsFeed feed;
+  absl::Status s = has_arg0
+                       ? PublicationToFeedMsgpack(arg0, &feed)
+                       : absl::InvalidArgumentError("an event without arguments");
+  if (!s.ok()) {
+    counters_.events_malformed.fetch_add(1, std::memory_order_relaxed);
+    absl::Time now = absl::Now();
+    if (now - last_malformed_log_ >= absl::Seconds(10)) {
+      last_malformed_log_ = now;
+      LOG_WARNING("adapter: malformed feed event (%d so far): %s",
+                  counters_.events_malformed.load(), std::string(s.message()));
+    }
+    return;
+  }
+  if (!feed.record() || feed.agg_params().exclude_influx()) {
+    counters_.events_skipped.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  ingest_.Offer(std::move(feed));
+}
+
+void Adapter::Enqueue(Call call) {
+  absl::MutexLock lock(&mu_);
+  calls_.push_back(std::move(call));
+}
+
+void Adapter::Answer(const Agent::OpsOutcome& outcome,
+                     const std::shared_ptr<Responder>& responder) {
+  if (!outcome.error_uri.empty()) {
+    responder->Error(outcome.error_uri, outcome.error_message);
+  } else {
+    responder->Result(outcome.reply);
+  }
+}
+
+void Adapter::ServeCalls() {
+  std::deque<Call> calls;
+  {
+    absl::MutexLock lock(&mu_);
+    calls.swap(calls_);
+  }
+  for (Call& call : calls) {
+    if (call.management) {
+      Answer(agent_.Management(call.args), call.responder);
+      continue;
+    }
+    Agent::OpsOutcome outcome = agent_.Ops(call.args, call.kwargs);
+    if (outcome.pending_wait) {
+      waits_.push_back({outcome.wait_deadline, call.responder});
+    } else {
+      Answer(outcome, call.responder);
+    }
+  }
+}
+
+void Adapter::SettleWaits(bool all_now) {
+  if (waits_.empty()) return;
+  std::vector<PendingWait> still;
+  for (PendingWait& w : waits_) {
+    std::optional<Value> reply =
+        agent_.PollWait(all_now ? absl::InfinitePast() : w.deadline);
+    if (reply.has_value()) {
+      w.responder->Result(*reply);
+    } else {
+      still.push_back(std::move(w));
+    }
+  }
+  waits_.swap(still);
+}
+
+absl::Status Adapter::ConnectAndServe(std::unique_ptr<WampConnection>* connection) {
+  absl::StatusOr<std::unique_ptr<WampConnection>> c = WampConnection::Connect(options_.wamp);
+  if (!c.ok()) return c.status();
+  *connection = std::move(*c);
+  const std::string& address = options_.identity.address;
+  absl::Status s = (*connection)->Provide(
+      address + ".ops", [this](std::vector<Value> args, Value kwargs,
+                               std::shared_ptr<Responder> responder) {
+        Enqueue({false, std::move(args), std::move(kwargs), std::move(responder)});
+      });
+  if (s.ok()) {
+    s = (*connection)->Provide(address, [this](std::vector<Value> args, Value kwargs,
+                                               std::shared_ptr<Responder> responder) {
+      Enqueue({true, std::move(args), std::move(kwargs), std::move(responder)});
+    });
+  }
+  if (s.ok()) {
+    s = (*connection)->Subscribe(
+        options_.address_root + "..feeds.", "wildcard",
+        [this](const msgpack::object& arg0, bool has_arg0) { OnEvent(arg0, has_arg0); });
+  }
+  if (!s.ok()) return s;
+  LOG_INFO("adapter: %s registered; subscribed to %s..feeds. (wildcard)", address,
+           options_.address_root);
+  return absl::OkStatus();
+}
+
+absl::Status Adapter::Run(const std::atomic<bool>* stop) {
+  absl::Duration backoff = absl::Milliseconds(200);
+  absl::Time router_lost = absl::Now();
+  std::unique_ptr<WampConnection> connection;
+  absl::Time next_heartbeat = absl::InfinitePast();
+  absl::Time next_settle = absl::InfinitePast();
+  while (!stop->load()) {
+    if (connection == nullptr || !connection->Alive()) {
+      if (connection != nullptr) {
+        LOG_WARNING("adapter: lost the router at %s; rejoining", options_.wamp.url);
+        connection->Close();
+        connection.reset();
+        router_lost = absl::Now();
+        backoff = absl::Milliseconds(200);
+      }
+      absl::Status s = ConnectAndServe(&connection);
+      if (!s.ok()) {
+        if (connection != nullptr) {
+          connection->Close();
+          connection.reset();
+        }
+        if (options_.crossbar_timeout > absl::ZeroDuration() &&
+            absl::Now() - router_lost > options_.crossbar_timeout) {
+          return absl::UnavailableError(absl::StrCat(
+              "no router at ", options_.wamp.url, " for ",
+              absl::FormatDuration(options_.crossbar_timeout), ": ", s.message()));
+        }
+        LOG_WARNING("adapter: %s; retrying in %s", std::string(s.message()),
+                    absl::FormatDuration(backoff));
+        absl::SleepFor(backoff);
+        backoff = std::min(backoff * 2, absl::Seconds(10));
+        continue;
+      }
+      if (options_.record_on_join && !started_recording_) {
+        // As OCS's --initial-state record: start once, on the first join.
+        started_recording_ = true;
+        Agent::OpsOutcome started = agent_.Ops({Str("start"), Str("record")}, Dict());
+        LOG_INFO("adapter: initial state record: %s",
+                 started.reply.items.size() > 1 ? started.reply.items[1].string_value
+                                                : started.error_message);
+      }
+    }
+    ServeCalls();
+    absl::Time now = absl::Now();
+    if (now >= next_settle) {
+      // One status poll per pending wait, ten times a second at most.
+      next_settle = now + absl::Milliseconds(100);
+      SettleWaits(false);
+    }
+    if (now >= next_heartbeat) {
+      next_heartbeat = now + options_.heartbeat_interval;
+      connection->Publish(options_.identity.address + ".feeds.heartbeat",
+                          List({agent_.HeartbeatMessage(), agent_.EncodedHeartbeatFeed()}));
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  SettleWaits(true);
+  if (connection != nullptr) connection->Close();
+  return absl::OkStatus();
+}
+
+}  // namespace ocs_influx::ocs_adapter

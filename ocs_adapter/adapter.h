@@ -1,0 +1,87 @@
+// The OCS agent on the WAMP side: joins the realm, registers
+// `<address>.ops` and `<address>`, publishes the heartbeat every second,
+// subscribes to every feed (`<address_root>..feeds.`, wildcard) and hands
+// recorded publications to the core publisher. When the router goes away it
+// rejoins with backoff and registers and subscribes again; it gives up after
+// `crossbar_timeout` without a router (zero: never), as OCS agents do.
+//
+// Threads: the WAMP I/O thread decodes events and never blocks; one control
+// thread answers ops and management calls (they may wait on the publisher),
+// publishes heartbeats and settles pending `wait`s; FeedIngest's thread
+// talks to the publisher.
+#ifndef OCS_INFLUX_OCS_ADAPTER_ADAPTER_H_
+#define OCS_INFLUX_OCS_ADAPTER_ADAPTER_H_
+
+#include <atomic>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "ocs_adapter/agent.h"
+#include "ocs_adapter/feed_ingest.h"
+#include "ocs_adapter/publisher_client.h"
+#include "ocs_adapter/wamp_connection.h"
+
+namespace ocs_influx::ocs_adapter {
+
+struct AdapterOptions {
+  WampOptions wamp;
+  std::string address_root = "observatory";
+  AgentIdentity identity;
+  bool record_on_join = true;               // --initial-state record
+  absl::Duration crossbar_timeout = absl::ZeroDuration();  // zero: retry forever
+  absl::Duration heartbeat_interval = absl::Seconds(1);
+  IngestOptions ingest;
+};
+
+class Adapter {
+ public:
+  Adapter(AdapterOptions options, PublisherClient* publisher);
+  ~Adapter();
+
+  // Runs until `stop` is set (or the router stays away past
+  // crossbar_timeout: then an error).
+  absl::Status Run(const std::atomic<bool>* stop);
+
+  const AdapterCounters& counters() const { return counters_; }
+
+ private:
+  struct Call {
+    bool management = false;
+    std::vector<Value> args;
+    Value kwargs;
+    std::shared_ptr<Responder> responder;
+  };
+  struct PendingWait {
+    absl::Time deadline;
+    std::shared_ptr<Responder> responder;
+  };
+
+  absl::Status ConnectAndServe(std::unique_ptr<WampConnection>* connection);
+  void OnEvent(const msgpack::object& arg0, bool has_arg0);
+  void Enqueue(Call call);
+  void ServeCalls();
+  void SettleWaits(bool all_now);
+  void Answer(const Agent::OpsOutcome& outcome, const std::shared_ptr<Responder>& r);
+
+  const AdapterOptions options_;
+  PublisherClient* const publisher_;
+  AdapterCounters counters_;
+  Agent agent_;
+  FeedIngest ingest_;
+
+  absl::Mutex mu_;
+  std::deque<Call> calls_ ABSL_GUARDED_BY(mu_);
+  std::vector<PendingWait> waits_;  // control thread only
+  absl::Time last_malformed_log_ = absl::InfinitePast();  // I/O thread only
+  bool started_recording_ = false;
+};
+
+}  // namespace ocs_influx::ocs_adapter
+
+#endif  // OCS_INFLUX_OCS_ADAPTER_ADAPTER_H_

@@ -1,0 +1,209 @@
+// ocs_adapter: a drop-in for OCS's Python InfluxDB Publisher Agent. It joins
+// the site's WAMP realm as the InfluxDBAgent instance of the site config and
+// records every feed through the core publisher (embedded, or over gRPC).
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <iostream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/flags/flags.h"
+#include "grpcpp/grpcpp.h"
+#include "ocs_adapter/adapter.h"
+#include "ocs_adapter/merge_args.h"
+#include "ocs_adapter/publisher_client.h"
+#include "ocs_adapter/site_config.h"
+#include "service/core/float_format.h"
+#include "service/log/log.h"
+#include "service/server/config.h"
+#include "service/server/server.h"
+
+namespace {
+
+using namespace ocs_influx;
+
+constexpr char kDescription[] =
+    "A drop-in replacement for the OCS InfluxDB Publisher Agent: launched as\n"
+    "an OCS agent (site config, instance id), it registers <address>.ops and\n"
+    "<address> with the `record` process, publishes its heartbeat, subscribes\n"
+    "to every feed (<address_root>..feeds., wildcard) and writes the recorded\n"
+    "ones to InfluxDB through the core publisher: durably spooled first, so an\n"
+    "InfluxDB outage loses nothing.\n"
+    "\n"
+    "Choose the core publisher: --embedded-publisher runs it in this process\n"
+    "(configured by the InfluxDB flags below, from the instance's arguments\n"
+    "in the site config; command-line flags win), or --publisher HOST:PORT\n"
+    "uses a running one. InfluxDB credentials come from INFLUXDB_USERNAME /\n"
+    "INFLUXDB_PASSWORD (or the *_FILE variables), else root / root.";
+
+struct AdapterFlags {
+  ocs_adapter::SiteArgs site;
+  server::ServiceConfig service;
+  std::string publisher;
+  bool embedded = false;
+  std::string publisher_token_file;
+  bool publisher_tls = false;
+  std::string publisher_tls_ca;
+};
+
+void Register(flags::FlagSet* f, AdapterFlags* a) {
+  ocs_adapter::RegisterSiteFlags(f, &a->site);
+  a->service.host = "influxdb";  // the OCS agent's default
+  server::RegisterServiceFlags(f, &a->service);
+  f->AddString("publisher", &a->publisher,
+               "HOST:PORT of a running core publisher (instead of --embedded-publisher).");
+  f->AddBool("embedded-publisher", &a->embedded,
+             "Run the core publisher in this process: one process replaces the "
+             "Python agent.");
+  f->AddString("publisher-token-file", &a->publisher_token_file,
+               "Bearer token file for --publisher.");
+  f->AddBool("publisher-tls", &a->publisher_tls, "TLS to --publisher.");
+  f->AddString("publisher-tls-ca", &a->publisher_tls_ca,
+               "PEM CA file to verify --publisher with (implies --publisher-tls).");
+}
+
+absl::StatusOr<std::string> ReadToken(const std::string& path) {
+  FILE* f = std::fopen(path.c_str(), "r");
+  if (f == nullptr) return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
+  std::string token;
+  char buffer[4096];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof(buffer), f)) > 0) token.append(buffer, n);
+  std::fclose(f);
+  while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+  return token;
+}
+
+int Fail(absl::string_view message, int code = 2) {
+  std::cerr << "ocs_adapter: " << message << "\n";
+  return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> command_line(argv + 1, argv + argc);
+  // First pass: the command line alone, for --help and the site flags.
+  AdapterFlags first;
+  flags::FlagSet first_set("ocs_adapter --site-file FILE --instance-id ID [FLAGS]",
+                           kDescription);
+  Register(&first_set, &first);
+  std::vector<std::string> positional;
+  absl::Status parsed = first_set.Parse(command_line, &positional);
+  if (first_set.help_requested()) {
+    std::cout << first_set.Usage();
+    return 0;
+  }
+  if (!parsed.ok()) return Fail(parsed.message());
+  if (!positional.empty()) return Fail(absl::StrCat("unexpected argument \"", positional[0], "\""));
+
+  absl::StatusOr<ocs_adapter::SiteConfig> site = ocs_adapter::LoadSiteConfig(first.site);
+  if (!site.ok()) return Fail(site.status().message());
+
+  // Second pass: the instance's arguments, then the command line, which wins.
+  AdapterFlags a;
+  flags::FlagSet flag_set("ocs_adapter", kDescription);
+  Register(&flag_set, &a);
+  absl::Status merged = flag_set.Parse(
+      ocs_adapter::MergeArguments(site->arguments, command_line), &positional);
+  if (!merged.ok()) {
+    return Fail(absl::StrCat("site config ", site->host_name, "/", site->instance_id,
+                             " arguments: ", merged.message()));
+  }
+  log::Level level;
+  log::ParseLevel(a.service.log_level, &level);
+  log::SetMinLevel(level);
+  if (a.embedded == !a.publisher.empty()) {
+    return Fail("choose one of --embedded-publisher and --publisher HOST:PORT");
+  }
+
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  std::unique_ptr<server::PublisherServer> embedded;
+  std::shared_ptr<grpc::Channel> channel;
+  std::string token;
+  if (a.embedded) {
+    server::PublisherOptions publisher_options;
+    server::ServerOptions server_options;
+    if (absl::Status s = server::BuildOptions(a.service, &publisher_options, &server_options);
+        !s.ok()) {
+      return Fail(s.message());
+    }
+    // The adapter starts recording when it joins, as OCS's agent does.
+    publisher_options.record_at_start = false;
+    auto publisher = server::Publisher::Create(std::move(publisher_options));
+    if (!publisher.ok()) return Fail(publisher.status().message(), 1);
+    auto started = server::PublisherServer::Start(server_options, std::move(*publisher));
+    if (!started.ok()) return Fail(started.status().message(), 1);
+    embedded = std::move(*started);
+    channel = embedded->InProcessChannel();
+    token = server_options.auth_token;
+  } else {
+    std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+    if (a.publisher_tls || !a.publisher_tls_ca.empty()) {
+      grpc::SslCredentialsOptions ssl;
+      if (!a.publisher_tls_ca.empty()) {
+        absl::StatusOr<std::string> ca = ReadToken(a.publisher_tls_ca);
+        if (!ca.ok()) return Fail(absl::StrCat("--publisher-tls-ca: ", ca.status().message()));
+        ssl.pem_root_certs = *ca;
+      }
+      credentials = grpc::SslCredentials(ssl);
+    }
+    channel = grpc::CreateChannel(a.publisher, credentials);
+    if (!a.publisher_token_file.empty()) {
+      absl::StatusOr<std::string> t = ReadToken(a.publisher_token_file);
+      if (!t.ok()) return Fail(absl::StrCat("--publisher-token-file: ", t.status().message()));
+      token = *t;
+    }
+  }
+  ocs_adapter::PublisherClient client(channel, token);
+
+  ocs_adapter::AdapterOptions options;
+  options.wamp.url = site->wamp_server;
+  options.wamp.realm = site->wamp_realm;
+  options.address_root = site->address_root;
+  options.identity.address = site->agent_address();
+  if (!site->agent_class.empty()) options.identity.agent_class = site->agent_class;
+  char hostname[256] = {};
+  ::gethostname(hostname, sizeof(hostname) - 1);
+  options.identity.hostname = hostname;
+  options.identity.pid = ::getpid();
+  core::AppendDouble(absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()),
+                     &options.identity.agent_session_id);
+  options.record_on_join = a.service.initial_state == "record";
+  if (site->crossbar_timeout.has_value()) {
+    options.crossbar_timeout = absl::Seconds(*site->crossbar_timeout);
+  }
+
+  std::atomic<bool> stop{false};
+  std::thread signal_thread([&stop_signals, &stop] {
+    int signal_number = 0;
+    sigwait(&stop_signals, &signal_number);
+    LOG_INFO("ocs_adapter: %s received", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+    stop.store(true);
+  });
+  LOG_INFO("ocs_adapter: %s (%s) joining %s realm %s; publisher %s", options.identity.address,
+           options.identity.agent_class, options.wamp.url, options.wamp.realm,
+           a.embedded ? "embedded" : a.publisher);
+  absl::Status result;
+  {
+    ocs_adapter::Adapter adapter(options, &client);
+    result = adapter.Run(&stop);
+  }
+  if (!result.ok()) {
+    LOG_ERROR("ocs_adapter: %s", std::string(result.message()));
+    // Wake the signal thread so it can be joined.
+    pthread_kill(signal_thread.native_handle(), SIGTERM);
+  }
+  signal_thread.join();
+  if (embedded != nullptr) embedded->Shutdown(a.service.shutdown_timeout);
+  LOG_INFO("ocs_adapter: stopped");
+  return result.ok() ? 0 : 1;
+}

@@ -1,0 +1,80 @@
+#include "ocs_adapter/publisher_client.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
+namespace ocs_influx::ocs_adapter {
+namespace {
+
+namespace v1 = ocs::influx::v1;
+
+absl::Status FromGrpc(const grpc::Status& s) {
+  if (s.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
+}
+
+}  // namespace
+
+PublisherClient::PublisherClient(std::shared_ptr<grpc::Channel> channel,
+                                 std::string token, absl::Duration timeout)
+    : stub_(v1::Publisher::NewStub(std::move(channel))),
+      authorization_(token.empty() ? "" : "Bearer " + token),
+      timeout_(timeout) {}
+
+void PublisherClient::Prepare(grpc::ClientContext* context) const {
+  context->set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
+  if (!authorization_.empty()) context->AddMetadata("authorization", authorization_);
+}
+
+absl::StatusOr<v1::RecordingStatus> PublisherClient::StartRecording(bool test_mode) {
+  grpc::ClientContext context;
+  Prepare(&context);
+  v1::StartRecordingRequest request;
+  request.set_test_mode(test_mode);
+  v1::RecordingStatus response;
+  absl::Status s = FromGrpc(stub_->StartRecording(&context, request, &response));
+  if (!s.ok()) return s;
+  return response;
+}
+
+absl::StatusOr<v1::RecordingStatus> PublisherClient::StopRecording() {
+  grpc::ClientContext context;
+  Prepare(&context);
+  v1::RecordingStatus response;
+  absl::Status s =
+      FromGrpc(stub_->StopRecording(&context, v1::StopRecordingRequest(), &response));
+  if (!s.ok()) return s;
+  return response;
+}
+
+absl::StatusOr<v1::Status> PublisherClient::GetStatus() {
+  grpc::ClientContext context;
+  Prepare(&context);
+  v1::Status response;
+  absl::Status s = FromGrpc(stub_->GetStatus(&context, v1::GetStatusRequest(), &response));
+  if (!s.ok()) return s;
+  return response;
+}
+
+absl::StatusOr<v1::WriteResponse> PublisherClient::IngestFeeds(
+    std::vector<v1::OcsFeed>* feeds) {
+  v1::IngestFeedRequest request;
+  if (feeds->empty()) return v1::WriteResponse();
+  request.mutable_feed()->Swap(&(*feeds)[0]);
+  for (size_t i = 1; i < feeds->size(); ++i) {
+    request.add_more_feeds()->Swap(&(*feeds)[i]);
+  }
+  grpc::ClientContext context;
+  Prepare(&context);
+  v1::WriteResponse response;
+  absl::Status s = FromGrpc(stub_->IngestFeed(&context, request, &response));
+  // Hand the feeds back: the caller may retry or split them.
+  (*feeds)[0].Swap(request.mutable_feed());
+  for (size_t i = 1; i < feeds->size(); ++i) {
+    (*feeds)[i].Swap(request.mutable_more_feeds(static_cast<int>(i - 1)));
+  }
+  if (!s.ok()) return s;
+  return response;
+}
+
+}  // namespace ocs_influx::ocs_adapter

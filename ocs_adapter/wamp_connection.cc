@@ -1,0 +1,300 @@
+#include "ocs_adapter/wamp_connection.h"
+
+#include <atomic>
+#include <future>
+#include <optional>
+#include <thread>
+
+#include <autobahn/autobahn.hpp>
+#include <autobahn/wamp_websocketpp_websocket_transport.hpp>
+#include <boost/asio.hpp>
+#include <websocketpp/client.hpp>
+#include <websocketpp/config/asio_no_tls_client.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "ocs_adapter/msgpack_value.h"
+#include "service/log/log.h"
+
+namespace ocs_influx::ocs_adapter {
+namespace {
+
+using WsClient = websocketpp::client<websocketpp::config::asio_client>;
+using Transport =
+    autobahn::wamp_websocketpp_websocket_transport<websocketpp::config::asio_client>;
+
+// Waits for a boost::future from the I/O thread, turning its exception (how
+// autobahn reports errors) into a status. This is the boundary where
+// exceptions end.
+template <typename T>
+absl::StatusOr<T> Await(boost::future<T>& f, absl::Duration timeout,
+                        absl::string_view what) {
+  if (f.wait_for(boost::chrono::milliseconds(absl::ToInt64Milliseconds(timeout))) !=
+      boost::future_status::ready) {
+    return absl::DeadlineExceededError(absl::StrCat(what, ": no answer in ",
+                                                    absl::FormatDuration(timeout)));
+  }
+  try {
+    return f.get();
+  } catch (const std::exception& e) {
+    return absl::UnavailableError(absl::StrCat(what, ": ", e.what()));
+  }
+}
+
+absl::Status AwaitVoid(boost::future<void>& f, absl::Duration timeout,
+                       absl::string_view what) {
+  if (f.wait_for(boost::chrono::milliseconds(absl::ToInt64Milliseconds(timeout))) !=
+      boost::future_status::ready) {
+    return absl::DeadlineExceededError(absl::StrCat(what, ": no answer in ",
+                                                    absl::FormatDuration(timeout)));
+  }
+  try {
+    f.get();
+    return absl::OkStatus();
+  } catch (const std::exception& e) {
+    return absl::UnavailableError(absl::StrCat(what, ": ", e.what()));
+  }
+}
+
+class InvocationResponder final : public Responder {
+ public:
+  InvocationResponder(autobahn::wamp_invocation invocation,
+                      boost::asio::io_service* io)
+      : invocation_(std::move(invocation)), io_(io) {}
+
+  void Result(const Value& value) override {
+    if (answered_.exchange(true)) return;
+    auto invocation = invocation_;
+    io_->post([invocation, value] {
+      try {
+        invocation->result(std::make_tuple(value));
+      } catch (const std::exception& e) {
+        LOG_WARNING("wamp: sending a result: %s", e.what());
+      }
+    });
+  }
+
+  void Error(const std::string& uri, const std::string& message) override {
+    if (answered_.exchange(true)) return;
+    auto invocation = invocation_;
+    io_->post([invocation, uri, message] {
+      try {
+        invocation->error(uri, std::make_tuple(message));
+      } catch (const std::exception& e) {
+        LOG_WARNING("wamp: sending an error: %s", e.what());
+      }
+    });
+  }
+
+ private:
+  autobahn::wamp_invocation invocation_;
+  boost::asio::io_service* io_;
+  std::atomic<bool> answered_{false};
+};
+
+class AutobahnConnection final : public WampConnection {
+ public:
+  explicit AutobahnConnection(WampOptions options)
+      : options_(std::move(options)) {
+    work_.emplace(io_);
+    ws_.clear_access_channels(websocketpp::log::alevel::all);
+    ws_.clear_error_channels(websocketpp::log::elevel::all);
+    ws_.init_asio(&io_);
+  }
+
+  ~AutobahnConnection() override { Close(); }
+
+  absl::Status Open() {
+    transport_ = std::make_shared<Transport>(ws_, options_.url, false);
+    session_ = std::make_shared<autobahn::wamp_session>(io_, false);
+    transport_->attach(std::static_pointer_cast<autobahn::wamp_transport_handler>(session_));
+    thread_ = std::thread([this] { Run(); });
+
+    auto connected = OnIo([this] { return transport_->connect(); });
+    if (!connected.ok()) return connected.status();
+    if (absl::Status s = AwaitVoid(*connected, options_.timeout,
+                                   absl::StrCat("connecting to ", options_.url));
+        !s.ok()) {
+      return s;
+    }
+    auto started = OnIo([this] { return session_->start(); });
+    if (!started.ok()) return started.status();
+    if (absl::Status s = AwaitVoid(*started, options_.timeout, "starting the session");
+        !s.ok()) {
+      return s;
+    }
+    auto joined = OnIo([this] { return session_->join(options_.realm); });
+    if (!joined.ok()) return joined.status();
+    absl::StatusOr<uint64_t> id =
+        Await(*joined, options_.timeout, absl::StrCat("joining realm ", options_.realm));
+    if (!id.ok()) return id.status();
+    LOG_INFO("wamp: joined realm %s at %s as session %d", options_.realm, options_.url, *id);
+    return absl::OkStatus();
+  }
+
+  absl::Status Provide(const std::string& uri, Procedure procedure) override {
+    boost::asio::io_service* io = &io_;
+    autobahn::wamp_procedure handler = [procedure, io, uri](autobahn::wamp_invocation inv) {
+      auto responder = std::make_shared<InvocationResponder>(inv, io);
+      std::vector<Value> args;
+      Value kwargs = Dict();
+      absl::Status s = ReadInvocation(inv, &args, &kwargs);
+      if (!s.ok()) {
+        responder->Error("wamp.error.invalid_argument", std::string(s.message()));
+        return;
+      }
+      procedure(std::move(args), std::move(kwargs), responder);
+    };
+    auto registered = OnIo([this, uri, handler] { return session_->provide(uri, handler); });
+    if (!registered.ok()) return registered.status();
+    absl::StatusOr<autobahn::wamp_registration> r =
+        Await(*registered, options_.timeout, absl::StrCat("registering ", uri));
+    if (!r.ok()) return r.status();
+    return absl::OkStatus();
+  }
+
+  absl::Status Subscribe(const std::string& topic, const std::string& match,
+                         EventHandler handler) override {
+    autobahn::wamp_event_handler on_event = [handler](const autobahn::wamp_event& event) {
+      if (event.number_of_arguments() == 0) {
+        handler(msgpack::object(), false);
+        return;
+      }
+      msgpack::object arg0;
+      try {
+        arg0 = event.argument<msgpack::object>(0);
+      } catch (const std::exception&) {
+        handler(msgpack::object(), false);
+        return;
+      }
+      handler(arg0, true);
+    };
+    auto subscribed = OnIo([this, topic, match, on_event] {
+      return session_->subscribe(topic, on_event, autobahn::wamp_subscribe_options(match));
+    });
+    if (!subscribed.ok()) return subscribed.status();
+    absl::StatusOr<autobahn::wamp_subscription> s =
+        Await(*subscribed, options_.timeout, absl::StrCat("subscribing to ", topic));
+    if (!s.ok()) return s.status();
+    return absl::OkStatus();
+  }
+
+  void Publish(const std::string& topic, const Value& arg0) override {
+    io_.post([this, topic, arg0] {
+      try {
+        session_->publish(topic, std::make_tuple(arg0));
+      } catch (const std::exception& e) {
+        LOG_DEBUG("wamp: publish to %s: %s", topic, e.what());
+      }
+    });
+  }
+
+  bool Alive() const override {
+    return !stopped_.load() && transport_ != nullptr && transport_->is_connected();
+  }
+
+  void Close() override {
+    if (closed_.exchange(true)) return;
+    if (thread_.joinable()) {
+      if (Alive()) {
+        auto left = OnIo([this] { return session_->leave(); });
+        if (left.ok()) Await(*left, absl::Seconds(2), "leaving").IgnoreError();
+        auto stopped = OnIo([this] { return session_->stop(); });
+        if (stopped.ok()) AwaitVoid(*stopped, absl::Seconds(2), "stopping").IgnoreError();
+      }
+      io_.post([this] {
+        try {
+          if (transport_->is_connected()) transport_->disconnect();
+        } catch (const std::exception&) {
+        }
+      });
+      work_.reset();  // let run() return once the queue drains
+      io_.stop();
+      thread_.join();
+    }
+  }
+
+ private:
+  // Runs `f` on the I/O thread and hands back what it returns; an error if
+  // it threw or the thread did not get to it within the timeout.
+  template <typename F>
+  auto OnIo(F f) -> absl::StatusOr<decltype(f())> {
+    using R = decltype(f());
+    auto promise = std::make_shared<std::promise<R>>();
+    std::future<R> result = promise->get_future();
+    io_.post([promise, f]() mutable {
+      try {
+        promise->set_value(f());
+      } catch (...) {
+        promise->set_exception(std::current_exception());
+      }
+    });
+    if (result.wait_for(absl::ToChronoMilliseconds(options_.timeout)) !=
+        std::future_status::ready) {
+      return absl::DeadlineExceededError("the WAMP I/O thread did not answer");
+    }
+    try {
+      return result.get();
+    } catch (const std::exception& e) {
+      return absl::UnavailableError(e.what());
+    }
+  }
+
+  static absl::Status ReadInvocation(const autobahn::wamp_invocation& inv,
+                                     std::vector<Value>* args, Value* kwargs) {
+    try {
+      for (size_t i = 0; i < inv->number_of_arguments(); ++i) {
+        Value v;
+        absl::Status s = FromMsgpack(inv->argument<msgpack::object>(i), &v,
+                                     absl::StrCat("args[", i, "]"));
+        if (!s.ok()) return s;
+        args->push_back(std::move(v));
+      }
+      if (inv->number_of_kw_arguments() > 0) {
+        absl::Status s =
+            FromMsgpack(inv->kw_arguments<msgpack::object>(), kwargs, "kwargs");
+        if (!s.ok()) return s;
+      }
+    } catch (const std::exception& e) {
+      return absl::InvalidArgumentError(absl::StrCat("unreadable arguments: ", e.what()));
+    }
+    return absl::OkStatus();
+  }
+
+  void Run() {
+    // Handlers may throw (autobahn reports protocol trouble that way); the
+    // loop goes on until Close().
+    while (!closed_.load()) {
+      try {
+        io_.run();
+        break;
+      } catch (const std::exception& e) {
+        LOG_WARNING("wamp: %s", e.what());
+      }
+    }
+    stopped_.store(true);
+  }
+
+  const WampOptions options_;
+  boost::asio::io_service io_;
+  std::optional<boost::asio::io_service::work> work_;
+  WsClient ws_;
+  std::shared_ptr<Transport> transport_;
+  std::shared_ptr<autobahn::wamp_session> session_;
+  std::thread thread_;
+  std::atomic<bool> closed_{false};
+  std::atomic<bool> stopped_{false};
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<WampConnection>> WampConnection::Connect(
+    const WampOptions& options) {
+  auto connection = std::make_unique<AutobahnConnection>(options);
+  if (absl::Status s = connection->Open(); !s.ok()) {
+    connection->Close();
+    return s;
+  }
+  return connection;
+}
+
+}  // namespace ocs_influx::ocs_adapter
