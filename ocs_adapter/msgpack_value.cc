@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "ocs_adapter/msgpack_feed_fast.h"
 #include "service/core/publication.h"
 
 namespace ocs_influx::ocs_adapter {
@@ -277,8 +278,50 @@ void ToMsgpackObject(const core::JsonValue& v, msgpack::zone& zone,
   }
 }
 
+bool MsgpackReadable(const msgpack::object& o, int depth) {
+  // FromMsgpack's rules, checked without building anything.
+  switch (o.type) {
+    case msgpack::type::NIL:
+    case msgpack::type::BOOLEAN:
+    case msgpack::type::POSITIVE_INTEGER:
+    case msgpack::type::NEGATIVE_INTEGER:
+    case msgpack::type::FLOAT32:
+    case msgpack::type::FLOAT64:
+      return true;
+    case msgpack::type::STR:
+      return core::IsValidUtf8(absl::string_view(o.via.str.ptr, o.via.str.size));
+    case msgpack::type::ARRAY:
+      if (o.via.array.size > 0 && depth >= core::kMaxJsonDepth) return false;
+      for (uint32_t i = 0; i < o.via.array.size; ++i) {
+        if (!MsgpackReadable(o.via.array.ptr[i], depth + 1)) return false;
+      }
+      return true;
+    case msgpack::type::MAP:
+      if (o.via.map.size > 0 && depth >= core::kMaxJsonDepth) return false;
+      for (uint32_t i = 0; i < o.via.map.size; ++i) {
+        const msgpack::object_kv& kv = o.via.map.ptr[i];
+        if (kv.key.type != msgpack::type::STR ||
+            !core::IsValidUtf8(absl::string_view(kv.key.via.str.ptr, kv.key.via.str.size)) ||
+            !MsgpackReadable(kv.val, depth + 1)) {
+          return false;
+        }
+      }
+      return true;
+    default:
+      return false;
+  }
+}
+
 absl::Status PublicationToFeedMsgpack(const msgpack::object& arg0,
                                       ocs::influx::v1::OcsFeed* feed) {
+  if (MsgpackReadable(arg0, 0) && FastPublicationToFeed(arg0, feed)) {
+    return absl::OkStatus();
+  }
+  return PublicationToFeedMsgpackGeneral(arg0, feed);
+}
+
+absl::Status PublicationToFeedMsgpackGeneral(const msgpack::object& arg0,
+                                             ocs::influx::v1::OcsFeed* feed) {
   core::JsonValue value;
   if (absl::Status s = FromMsgpack(arg0, &value, "args[0]"); !s.ok()) {
     feed->Clear();

@@ -111,8 +111,18 @@ void ToMsgpackObject(const core::JsonValue& v, msgpack::zone& zone,
 // An OCS feed publication as it arrives in an EVENT: `arg0` is the one
 // positional argument [message, feed]. FromMsgpack ("args[0]") then
 // core::PublicationToFeed.
+// Usual publications take a fast path (msgpack_feed_fast.h) with the same
+// results; anything else, errors included, the general one below.
 absl::Status PublicationToFeedMsgpack(const msgpack::object& arg0,
                                       ocs::influx::v1::OcsFeed* feed);
+
+// The general path alone, for the differential fuzz target and tests.
+absl::Status PublicationToFeedMsgpackGeneral(const msgpack::object& arg0,
+                                             ocs::influx::v1::OcsFeed* feed);
+
+// Whether FromMsgpack would read `o` (at `depth` below the top) without
+// error; builds nothing.
+bool MsgpackReadable(const msgpack::object& o, int depth = 0);
 
 }  // namespace ocs_influx::ocs_adapter
 

@@ -6,7 +6,8 @@
 // (publication_fuzz.cc): whatever converts gives lines our parser accepts,
 // one per point; a failed conversion leaves nothing behind. And what
 // FromMsgpack reads packs back (PackValue) to bytes that read to the same
-// value and pack to the same bytes.
+// value and pack to the same bytes. And the fast path of
+// PublicationToFeedMsgpack reads exactly what the general path reads.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -62,9 +63,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   CheckRepack(handle.get());
 
   ocs::influx::v1::OcsFeed feed;
-  if (!ocs_influx::ocs_adapter::PublicationToFeedMsgpack(handle.get(), &feed).ok()) {
-    return 0;
-  }
+  absl::Status read = ocs_influx::ocs_adapter::PublicationToFeedMsgpack(handle.get(), &feed);
+  // The fast path must agree with the general one, value for value.
+  ocs::influx::v1::OcsFeed general;
+  absl::Status general_read =
+      ocs_influx::ocs_adapter::PublicationToFeedMsgpackGeneral(handle.get(), &general);
+  if (read.ok() != general_read.ok()) abort();
+  if (read.ok() && feed.SerializeAsString() != general.SerializeAsString()) abort();
+  if (!read.ok()) return 0;
   ocs_influx::core::FeedConverter converter;
   ocs_influx::core::EncodeResult result;
   std::string out;

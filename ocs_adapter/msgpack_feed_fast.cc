@@ -1,0 +1,194 @@
+#include "ocs_adapter/msgpack_feed_fast.h"
+
+#include <cstdint>
+#include <limits>
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace ocs_influx::ocs_adapter {
+namespace {
+
+using msgpack::object;
+namespace type = msgpack::type;
+using ocs::influx::v1::Block;
+using ocs::influx::v1::Column;
+using ocs::influx::v1::OcsFeed;
+
+absl::string_view Text(const object& o) {
+  return absl::string_view(o.via.str.ptr, o.via.str.size);
+}
+
+bool IsKey(const object& key, absl::string_view name) {
+  return key.type == type::STR && Text(key) == name;
+}
+
+// The general path keeps the last value of a repeated key but the first
+// position; rather than copy that rule, maps with repeats go there.
+bool HasDuplicateKeys(const object& map) {
+  const uint32_t n = map.via.map.size;
+  for (uint32_t i = 1; i < n; ++i) {
+    absl::string_view key = Text(map.via.map.ptr[i].key);
+    for (uint32_t j = 0; j < i; ++j) {
+      if (Text(map.via.map.ptr[j].key) == key) return true;
+    }
+  }
+  return false;
+}
+
+const object* Find(const object& map, absl::string_view name) {
+  for (uint32_t i = 0; i < map.via.map.size; ++i) {
+    if (IsKey(map.via.map.ptr[i].key, name)) return &map.via.map.ptr[i].val;
+  }
+  return nullptr;
+}
+
+bool IsInt64(const object& o) {
+  return o.type == type::NEGATIVE_INTEGER ||
+         (o.type == type::POSITIVE_INTEGER &&
+          o.via.u64 <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()));
+}
+
+// The general path's Truthy(): a bool, or an int64 other than zero.
+bool Truthy(const object* o) {
+  if (o == nullptr) return false;
+  if (o->type == type::BOOLEAN) return o->via.boolean;
+  if (IsInt64(*o)) return o->via.i64 != 0;
+  return false;
+}
+
+double Number(const object* o) {
+  if (o == nullptr) return 0.0;
+  if (o->type == type::FLOAT32 || o->type == type::FLOAT64) return o->via.f64;
+  if (IsInt64(*o)) return static_cast<double>(o->via.i64);
+  return 0.0;
+}
+
+// Optional string members: only strings are taken here.
+bool OptionalString(const object& map, absl::string_view name, std::string* out) {
+  const object* v = Find(map, name);
+  if (v == nullptr || v->type == type::NIL) return true;
+  if (v->type != type::STR) return false;
+  out->assign(v->via.str.ptr, v->via.str.size);
+  return true;
+}
+
+bool FillColumn(const object& list, Column* column) {
+  if (list.type != type::ARRAY) return false;
+  const uint32_t n = list.via.array.size;
+  const object* items = list.via.array.ptr;
+  if (n == 0) {
+    column->mutable_doubles();
+    return true;
+  }
+  // One type for the whole column, as the general path; mixed columns go
+  // there.
+  const bool floats = items[0].type == type::FLOAT32 || items[0].type == type::FLOAT64;
+  const bool ints = IsInt64(items[0]);
+  const type::object_type first = items[0].type;
+  for (uint32_t i = 1; i < n; ++i) {
+    const object& item = items[i];
+    bool same = floats ? (item.type == type::FLOAT32 || item.type == type::FLOAT64)
+                       : ints ? IsInt64(item) : item.type == first;
+    if (!same) return false;
+  }
+  if (floats) {
+    auto* values = column->mutable_doubles()->mutable_values();
+    values->Resize(static_cast<int>(n), 0.0);
+    double* out = values->mutable_data();
+    for (uint32_t i = 0; i < n; ++i) out[i] = items[i].via.f64;
+  } else if (ints) {
+    auto* values = column->mutable_ints()->mutable_values();
+    values->Resize(static_cast<int>(n), 0);
+    int64_t* out = values->mutable_data();
+    for (uint32_t i = 0; i < n; ++i) out[i] = items[i].via.i64;
+  } else if (first == type::BOOLEAN) {
+    auto* values = column->mutable_bools()->mutable_values();
+    values->Reserve(static_cast<int>(n));
+    for (uint32_t i = 0; i < n; ++i) values->Add(items[i].via.boolean);
+  } else if (first == type::STR) {
+    auto* values = column->mutable_strings()->mutable_values();
+    values->Reserve(static_cast<int>(n));
+    for (uint32_t i = 0; i < n; ++i) values->Add()->assign(items[i].via.str.ptr, items[i].via.str.size);
+  } else {
+    return false;  // nulls and the like: the general path
+  }
+  return true;
+}
+
+bool FillBlock(const object& key, const object& value, Block* block) {
+  if (value.type != type::MAP || HasDuplicateKeys(value)) return false;
+  const object* name = Find(value, "block_name");
+  if (name != nullptr && name->type == type::STR) {
+    block->set_block_name(name->via.str.ptr, name->via.str.size);
+  } else {
+    block->set_block_name(key.via.str.ptr, key.via.str.size);
+  }
+  const object* timestamps = Find(value, "timestamps");
+  if (timestamps == nullptr || timestamps->type != type::ARRAY) return false;
+  const uint32_t n = timestamps->via.array.size;
+  auto* out = block->mutable_timestamps();
+  out->Resize(static_cast<int>(n), 0.0);
+  double* t = out->mutable_data();
+  for (uint32_t i = 0; i < n; ++i) {
+    const object& item = timestamps->via.array.ptr[i];
+    if (item.type == type::FLOAT32 || item.type == type::FLOAT64) {
+      t[i] = item.via.f64;
+    } else if (item.type == type::POSITIVE_INTEGER) {
+      t[i] = static_cast<double>(item.via.u64);
+    } else if (item.type == type::NEGATIVE_INTEGER) {
+      t[i] = static_cast<double>(item.via.i64);
+    } else {
+      return false;
+    }
+  }
+  const object* data = Find(value, "data");
+  if (data == nullptr || data->type != type::MAP || HasDuplicateKeys(*data)) return false;
+  for (uint32_t i = 0; i < data->via.map.size; ++i) {
+    const msgpack::object_kv& kv = data->via.map.ptr[i];
+    Column* column = block->add_columns();
+    column->set_name(kv.key.via.str.ptr, kv.key.via.str.size);
+    if (!FillColumn(kv.val, column)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool FastPublicationToFeed(const object& arg0, OcsFeed* feed) {
+  feed->Clear();
+  if (arg0.type != type::ARRAY || arg0.via.array.size != 2) return false;
+  const object& message = arg0.via.array.ptr[0];
+  const object& encoded = arg0.via.array.ptr[1];
+  if (encoded.type != type::MAP || HasDuplicateKeys(encoded)) return false;
+  const object* address = Find(encoded, "agent_address");
+  const object* name = Find(encoded, "feed_name");
+  if (address == nullptr || address->type != type::STR || name == nullptr ||
+      name->type != type::STR) {
+    return false;
+  }
+  feed->set_agent_address(address->via.str.ptr, address->via.str.size);
+  feed->set_feed_name(name->via.str.ptr, name->via.str.size);
+  if (!OptionalString(encoded, "session_id", feed->mutable_session_id()) ||
+      !OptionalString(encoded, "agent_class", feed->mutable_agent_class())) {
+    return false;
+  }
+  feed->set_record(Truthy(Find(encoded, "record")));
+  if (const object* agg = Find(encoded, "agg_params"); agg != nullptr && agg->type == type::MAP) {
+    if (HasDuplicateKeys(*agg)) return false;
+    auto* params = feed->mutable_agg_params();
+    params->set_exclude_influx(Truthy(Find(*agg, "exclude_influx")));
+    params->set_exclude_aggregator(Truthy(Find(*agg, "exclude_aggregator")));
+    params->set_frame_length(Number(Find(*agg, "frame_length")));
+    params->set_fresh_time(Number(Find(*agg, "fresh_time")));
+  }
+  if (!feed->record() || feed->agg_params().exclude_influx()) return true;
+  if (message.type != type::MAP || HasDuplicateKeys(message)) return false;
+  for (uint32_t i = 0; i < message.via.map.size; ++i) {
+    const msgpack::object_kv& kv = message.via.map.ptr[i];
+    if (!FillBlock(kv.key, kv.val, feed->add_blocks())) return false;
+  }
+  return true;
+}
+
+}  // namespace ocs_influx::ocs_adapter
