@@ -8,29 +8,11 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "client/paths.h"
+#include "common/files/files.h"
 
 namespace ocs_influx::client {
-namespace {
 
-absl::StatusOr<std::string> ReadWholeFile(const std::string& path,
-                                          absl::string_view what) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
-    int error = errno;
-    return absl::Status(absl::ErrnoToStatusCode(error),
-                        absl::StrCat("cannot read ", what, " ", path, ": ",
-                                     std::strerror(error)));
-  }
-  std::ostringstream content;
-  content << file.rdbuf();
-  if (file.bad()) {
-    return absl::DataLossError(
-        absl::StrCat("error while reading ", what, " ", path));
-  }
-  return content.str();
-}
-
-}  // namespace
+using files::ReadWholeFile;
 
 void AddConnectionFlags(flags::FlagSet* flag_set, ConnectionOptions* options,
                         std::string timeout_help) {
@@ -47,29 +29,6 @@ void AddConnectionFlags(flags::FlagSet* flag_set, ConnectionOptions* options,
                       "A PEM file of the CA certificates to verify the server "
                       "with; implies --tls.");
   flag_set->AddDuration("timeout", &options->timeout, std::move(timeout_help));
-}
-
-absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
-  absl::StatusOr<std::string> content = ReadWholeFile(path, "token file");
-  if (!content.ok()) return content.status();
-  // Editors and `echo` end the file with a newline; it is not part of the
-  // token.
-  std::string token(absl::StripTrailingAsciiWhitespace(*content));
-  if (token.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("token file ", path, " is empty"));
-  }
-  // gRPC refuses such a header only when the call is made, with a message
-  // that does not say where the value came from.
-  for (char c : token) {
-    if (c < 0x20 || c > 0x7e) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "token file ", path,
-          " holds a character that cannot go in a header (one token on one "
-          "line, printable ASCII)"));
-    }
-  }
-  return token;
 }
 
 absl::StatusOr<Connection> Connection::Open(const ConnectionOptions& options) {

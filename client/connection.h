@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/files/files.h"
 #include "common/flags/flags.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/publisher.grpc.pb.h"
@@ -29,9 +30,8 @@ struct ConnectionOptions {
 void AddConnectionFlags(flags::FlagSet* flag_set, ConnectionOptions* options,
                         std::string timeout_help);
 
-// The token in `path`, without its trailing newline. Errors name the file
-// and never quote its content.
-absl::StatusOr<std::string> ReadTokenFile(const std::string& path);
+// The token in `path` (common/files/files.h).
+using files::ReadTokenFile;
 
 class Connection {
  public:

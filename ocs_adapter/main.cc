@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/files/files.h"
 #include "common/flags/flags.h"
 #include "grpcpp/grpcpp.h"
 #include "ocs_adapter/adapter.h"
@@ -63,18 +64,6 @@ void Register(flags::FlagSet* f, AdapterFlags* a) {
   f->AddBool("publisher-tls", &a->publisher_tls, "TLS to --publisher.");
   f->AddString("publisher-tls-ca", &a->publisher_tls_ca,
                "PEM CA file to verify --publisher with (implies --publisher-tls).");
-}
-
-absl::StatusOr<std::string> ReadToken(const std::string& path) {
-  FILE* f = std::fopen(path.c_str(), "r");
-  if (f == nullptr) return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
-  std::string token;
-  char buffer[4096];
-  size_t n;
-  while ((n = std::fread(buffer, 1, sizeof(buffer), f)) > 0) token.append(buffer, n);
-  std::fclose(f);
-  while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
-  return token;
 }
 
 int Fail(absl::string_view message, int code = 2) {
@@ -150,7 +139,7 @@ int main(int argc, char** argv) {
     if (a.publisher_tls || !a.publisher_tls_ca.empty()) {
       grpc::SslCredentialsOptions ssl;
       if (!a.publisher_tls_ca.empty()) {
-        absl::StatusOr<std::string> ca = ReadToken(a.publisher_tls_ca);
+        absl::StatusOr<std::string> ca = files::ReadWholeFile(a.publisher_tls_ca, "CA file");
         if (!ca.ok()) return Fail(absl::StrCat("--publisher-tls-ca: ", ca.status().message()));
         ssl.pem_root_certs = *ca;
       }
@@ -158,7 +147,7 @@ int main(int argc, char** argv) {
     }
     channel = grpc::CreateChannel(a.publisher, credentials);
     if (!a.publisher_token_file.empty()) {
-      absl::StatusOr<std::string> t = ReadToken(a.publisher_token_file);
+      absl::StatusOr<std::string> t = files::ReadTokenFile(a.publisher_token_file);
       if (!t.ok()) return Fail(absl::StrCat("--publisher-token-file: ", t.status().message()));
       token = *t;
     }

@@ -2,10 +2,8 @@
 
 #include <unistd.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/str_cat.h"
+#include "common/files/files.h"
 #include "service/log/log.h"
 
 namespace ocs_influx::server {
@@ -121,23 +119,12 @@ absl::Status BuildOptions(const ServiceConfig& c, PublisherOptions* p,
   s->tls_cert_file = c.tls_cert;
   s->tls_key_file = c.tls_key;
   if (!c.auth_token_file.empty()) {
-    std::ifstream in(c.auth_token_file);
-    if (!in) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--auth-token-file: cannot read ", c.auth_token_file));
+    absl::StatusOr<std::string> token = files::ReadTokenFile(c.auth_token_file);
+    if (!token.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--auth-token-file: ", token.status().message()));
     }
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    std::string token = buffer.str();
-    while (!token.empty() && (token.back() == '\n' || token.back() == '\r' ||
-                              token.back() == ' ')) {
-      token.pop_back();
-    }
-    if (token.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--auth-token-file: ", c.auth_token_file, " is empty"));
-    }
-    s->auth_token = token;
+    s->auth_token = *std::move(token);
   }
   return absl::OkStatus();
 }

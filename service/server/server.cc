@@ -1,30 +1,13 @@
 #include "service/server/server.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/files/files.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "service/log/log.h"
 
 namespace ocs_influx::server {
-namespace {
-
-absl::StatusOr<std::string> ReadFile(const std::string& path,
-                                     absl::string_view what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot read ", what, " file ", path));
-  }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
-}  // namespace
 
 PublisherServer::PublisherServer(Token, std::unique_ptr<Publisher> publisher,
                                  std::string auth_token)
@@ -44,9 +27,9 @@ absl::StatusOr<std::unique_ptr<PublisherServer>> PublisherServer::Start(
     std::shared_ptr<grpc::ServerCredentials> credentials =
         grpc::InsecureServerCredentials();
     if (!options.tls_cert_file.empty() || !options.tls_key_file.empty()) {
-      auto cert = ReadFile(options.tls_cert_file, "--tls-cert");
+      auto cert = files::ReadWholeFile(options.tls_cert_file, "--tls-cert file");
       if (!cert.ok()) return cert.status();
-      auto key = ReadFile(options.tls_key_file, "--tls-key");
+      auto key = files::ReadWholeFile(options.tls_key_file, "--tls-key file");
       if (!key.ok()) return key.status();
       grpc::SslServerCredentialsOptions ssl;
       ssl.pem_key_cert_pairs.push_back({*key, *cert});
