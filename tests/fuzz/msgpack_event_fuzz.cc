@@ -16,9 +16,8 @@
 
 #include "ocs_adapter/msgpack_value.h"
 #include "proto/publisher.pb.h"
-#include "service/core/feed_convert.h"
+#include "tests/fuzz/convert_check.h"
 #include "service/core/json.h"
-#include "service/core/line_parser.h"
 
 namespace {
 
@@ -71,25 +70,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (read.ok() != general_read.ok()) abort();
   if (read.ok() && feed.SerializeAsString() != general.SerializeAsString()) abort();
   if (!read.ok()) return 0;
-  ocs_influx::core::FeedConverter converter;
-  ocs_influx::core::EncodeResult result;
-  std::string out;
-  if (!converter.Convert(feed, &out, &result).ok()) {
-    if (!out.empty()) abort();
-    return 0;
-  }
-  size_t lines = 0, pos = 0;
-  ocs_influx::core::ParsedPoint point;
-  while (pos < out.size()) {
-    size_t end = out.find('\n', pos);
-    if (end == std::string::npos) abort();
-    if (!ocs_influx::core::ParseLine(absl::string_view(out.data() + pos, end - pos),
-                                     &point).ok()) {
-      abort();
-    }
-    ++lines;
-    pos = end + 1;
-  }
-  if (lines != result.points) abort();
+  ocs_influx::fuzz::ConvertAndCheckOrAbort(feed);
   return 0;
 }
