@@ -16,8 +16,8 @@
 
 #include "ocs_adapter/msgpack_value.h"
 #include "proto/publisher.pb.h"
-#include "tests/fuzz/convert_check.h"
 #include "service/core/json.h"
+#include "tests/fuzz/convert_check.h"
 
 namespace {
 
