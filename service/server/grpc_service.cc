@@ -4,7 +4,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "google/protobuf/util/time_util.h"
 #include "service/core/feed_convert.h"
 #include "service/core/line_parser.h"
 #include "service/core/point_encoder.h"
@@ -37,6 +36,15 @@ ThreadScratch& Scratch() {
 }
 
 int64_t NowNs() { return absl::ToUnixNanos(absl::Now()); }
+
+// An enum value this build does not know (a newer client's, or garbage)
+// must not be read as nanoseconds: that would shift every point.
+absl::Status CheckPrecision(v1::Precision p) {
+  if (v1::Precision_IsValid(p)) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "precision: unknown value ", static_cast<int>(p),
+      " (PRECISION_NANOSECONDS, _MICROSECONDS, _MILLISECONDS or _SECONDS)"));
+}
 
 core::Precision ToPrecision(v1::Precision p) {
   switch (p) {
@@ -75,6 +83,9 @@ absl::Status EncodeStreamMessage(const v1::WriteStreamRequest& message,
       return core::EncodeWriteRequest(message.points(), NowNs(), &scratch.lines,
                                       result);
     case v1::WriteStreamRequest::kLines:
+      if (absl::Status s = CheckPrecision(message.lines().precision()); !s.ok()) {
+        return s;
+      }
       return scratch.lines_converter.Convert(
           message.lines().lines(), ToPrecision(message.lines().precision()),
           NowNs(), &scratch.lines, result);
@@ -156,9 +167,12 @@ grpc::Status PublisherService::WriteLines(grpc::ServerContext* context,
   if (auto s = CheckAuth(context); !s.ok()) return s;
   ThreadScratch& scratch = Scratch();
   core::EncodeResult result;
-  absl::Status s = scratch.lines_converter.Convert(
-      request->lines(), ToPrecision(request->precision()), NowNs(),
-      &scratch.lines, &result);
+  absl::Status s = CheckPrecision(request->precision());
+  if (s.ok()) {
+    s = scratch.lines_converter.Convert(request->lines(),
+                                        ToPrecision(request->precision()),
+                                        NowNs(), &scratch.lines, &result);
+  }
   if (s.ok()) s = publisher_->Accept(scratch.lines, result.points, result.dropped);
   if (s.ok()) FillResponse(result, response);
   return ToGrpc(s);
@@ -215,9 +229,11 @@ grpc::Status PublisherService::Flush(grpc::ServerContext* context,
   if (auto s = CheckAuth(context); !s.ok()) return s;
   absl::Time deadline = absl::Now() + absl::Seconds(30);
   if (request->has_timeout()) {
-    deadline = absl::Now() +
-               absl::Nanoseconds(google::protobuf::util::TimeUtil::DurationToNanoseconds(
-                   request->timeout()));
+    // In absl::Duration, which saturates: TimeUtil::DurationToNanoseconds
+    // overflows int64 (undefined) beyond +/-292 years, and a hostile
+    // -10^10 s wrapped to a wait of centuries.
+    deadline = absl::Now() + absl::Seconds(request->timeout().seconds()) +
+               absl::Nanoseconds(request->timeout().nanos());
   } else if (context->deadline() != std::chrono::system_clock::time_point::max()) {
     deadline = absl::FromChrono(context->deadline());
   }

@@ -70,17 +70,20 @@ Publisher::~Publisher() { Shutdown(absl::ZeroDuration()); }
 
 absl::Status Publisher::StartRecording(bool test_mode) {
   if (shutting_down_) return absl::UnavailableError("the publisher is shutting down");
-  if (absl::Status s = recording_.Start(test_mode); !s.ok()) return s;
+  // A test-mode session is one publishing cycle, as OCS's: it ends by
+  // itself after one flush interval, whatever InfluxDB does meanwhile (what
+  // it accepted stays durable in the spool).
+  if (absl::Status s = recording_.Start(test_mode, options_.writer.flush_interval);
+      !s.ok()) {
+    return s;
+  }
   bool reachable = writer_->CheckDatabase(options_.start_check_timeout);
   recording_.MarkRunning();
   recording_.SetDegraded(!reachable);
   LOG_INFO("publisher: recording started%s into %s database %s%s",
            test_mode ? " (test mode)" : "", influx_url_,
            options_.influx.database, reachable ? "" : " (InfluxDB not reachable yet)");
-  if (test_mode) {
-    writer_->RequestFlush();
-    writer_->FinishRecordingAfterNextCycle();
-  }
+  if (test_mode) writer_->RequestFlush();
   return absl::OkStatus();
 }
 
@@ -114,7 +117,8 @@ absl::Status Publisher::Accept(absl::string_view lines, uint32_t points,
     size_t start = 0, pos = 0;
     uint32_t n = 0;
     while (pos < lines.size()) {
-      pos = lines.find('\n', pos) + 1;
+      size_t end = lines.find('\n', pos);
+      pos = end == absl::string_view::npos ? lines.size() : end + 1;
       if (++n == batch || pos >= lines.size()) {
         chunks.push_back(
             {std::string_view(lines.data() + start, pos - start), n});

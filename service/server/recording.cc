@@ -33,19 +33,20 @@ OpCode OpCodeOf(const RecordingSnapshot& s) {
 
 }  // namespace
 
-void Recording::AddMessageLocked(std::string text) {
+void Recording::AddMessageLocked(std::string text) const {
   session_.messages.push_back({absl::Now(), std::move(text)});
   while (session_.messages.size() > kMaxMessages) session_.messages.pop_front();
 }
 
-void Recording::SetStateLocked(RecordingState state) {
+void Recording::SetStateLocked(RecordingState state) const {
   session_.state = state;
   session_.op_code = OpCodeOf(session_);
   AddMessageLocked(absl::StrCat("Status is now \"", RecordingStateName(state), "\"."));
 }
 
-absl::Status Recording::Start(bool test_mode) {
+absl::Status Recording::Start(bool test_mode, absl::Duration test_cycle) {
   absl::MutexLock lock(&mu_);
+  ExpireTestModeLocked();
   if (session_.state == RecordingState::kStarting ||
       session_.state == RecordingState::kRunning ||
       session_.state == RecordingState::kStopping) {
@@ -57,12 +58,15 @@ absl::Status Recording::Start(bool test_mode) {
   session_.session_id = next_session_id_++;
   session_.test_mode = test_mode;
   session_.start_time = absl::Now();
+  test_mode_ends_ =
+      test_mode ? session_.start_time + test_cycle : absl::InfiniteFuture();
   SetStateLocked(RecordingState::kStarting);
   return absl::OkStatus();
 }
 
 void Recording::MarkRunning() {
   absl::MutexLock lock(&mu_);
+  ExpireTestModeLocked();
   if (session_.state == RecordingState::kStarting) {
     SetStateLocked(RecordingState::kRunning);
   }
@@ -70,6 +74,7 @@ void Recording::MarkRunning() {
 
 absl::Status Recording::Stop() {
   absl::MutexLock lock(&mu_);
+  ExpireTestModeLocked();
   if (session_.state != RecordingState::kStarting &&
       session_.state != RecordingState::kRunning) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -83,6 +88,10 @@ absl::Status Recording::Stop() {
 
 void Recording::Finish(bool success) {
   absl::MutexLock lock(&mu_);
+  FinishLocked(success);
+}
+
+void Recording::FinishLocked(bool success) const {
   if (session_.state == RecordingState::kIdle ||
       session_.state == RecordingState::kDone) {
     return;
@@ -96,11 +105,17 @@ void Recording::Finish(bool success) {
   session_.success = success;
   session_.end_time = absl::Now();
   session_.degraded = false;
+  test_mode_ends_ = absl::InfiniteFuture();
   SetStateLocked(RecordingState::kDone);
+}
+
+void Recording::ExpireTestModeLocked() const {
+  if (absl::Now() >= test_mode_ends_) FinishLocked(true);
 }
 
 void Recording::SetDegraded(bool degraded) {
   absl::MutexLock lock(&mu_);
+  ExpireTestModeLocked();
   if (session_.state != RecordingState::kStarting &&
       session_.state != RecordingState::kRunning) {
     return;
@@ -114,12 +129,14 @@ void Recording::SetDegraded(bool degraded) {
 
 bool Recording::Accepting() const {
   absl::MutexLock lock(&mu_);
+  ExpireTestModeLocked();
   return session_.state == RecordingState::kStarting ||
          session_.state == RecordingState::kRunning;
 }
 
 RecordingSnapshot Recording::Snapshot() const {
   absl::MutexLock lock(&mu_);
+  ExpireTestModeLocked();
   return session_;
 }
 

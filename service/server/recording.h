@@ -50,7 +50,9 @@ class Recording {
   static constexpr size_t kMaxMessages = 200;
 
   // FAILED_PRECONDITION when a session is starting, running or stopping.
-  absl::Status Start(bool test_mode);
+  // A test-mode session ends by itself, done with success, `test_cycle`
+  // after it started.
+  absl::Status Start(bool test_mode, absl::Duration test_cycle = absl::ZeroDuration());
   // starting -> running.
   void MarkRunning();
   // FAILED_PRECONDITION unless starting or running. Moves to stopping.
@@ -64,12 +66,18 @@ class Recording {
   RecordingSnapshot Snapshot() const;
 
  private:
-  void SetStateLocked(RecordingState state) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void AddMessageLocked(std::string text) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SetStateLocked(RecordingState state) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void FinishLocked(bool success) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Ends a test-mode session whose cycle is over. Checked whenever the
+  // state is read, so no thread or timer has to do it.
+  void ExpireTestModeLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void AddMessageLocked(std::string text) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
+  // Mutable: reading the state may end an expired test-mode session.
   mutable absl::Mutex mu_;
-  RecordingSnapshot session_ ABSL_GUARDED_BY(mu_);
+  mutable RecordingSnapshot session_ ABSL_GUARDED_BY(mu_);
   int64_t next_session_id_ ABSL_GUARDED_BY(mu_) = 0;
+  mutable absl::Time test_mode_ends_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
 };
 
 }  // namespace ocs_influx::server

@@ -74,12 +74,6 @@ void Writer::RequestFlush() {
   cv_.SignalAll();
 }
 
-void Writer::FinishRecordingAfterNextCycle() {
-  absl::MutexLock lock(&mu_);
-  finish_recording_ = true;
-  cv_.SignalAll();
-}
-
 bool Writer::Aborting() const {
   absl::MutexLock lock(&mu_);
   return stop_ && absl::Now() >= drain_deadline_;
@@ -162,13 +156,9 @@ void Writer::Run() {
       }
     }
     MaybeWriteStats();
-    {
+    if (!got) {
       absl::MutexLock lock(&mu_);
-      if (finish_recording_ && (!got || spool_->Stats().points == 0)) {
-        finish_recording_ = false;
-        recording_->Finish(true);
-      }
-      if (!got) flush_requested_ = false;
+      flush_requested_ = false;
     }
     if (stop) {
       if (!got || Aborting()) break;
@@ -205,8 +195,8 @@ bool Writer::CollectBatch(std::vector<spool::Record>* records, size_t* points) {
     }
     absl::MutexLock lock(&mu_);
     if (records->empty()) {
-      // Idle: let the loop serve a check, a stop or a test-mode finish.
-      if (stop_ || check_done_ < check_requested_ || finish_recording_) break;
+      // Idle: let the loop serve a check or a stop.
+      if (stop_ || check_done_ < check_requested_) break;
       continue;
     }
     if (flush_requested_ || stop_ || absl::Now() >= send_at) break;

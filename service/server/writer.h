@@ -50,7 +50,8 @@ class Writer {
   bool CheckDatabase(absl::Duration timeout);
   // Sends what is waiting now rather than at the end of flush-interval.
   void RequestFlush();
-  // After its next cycle the writer ends the (test-mode) recording.
+  // Once the writer has taken its next batch it ends the (test-mode)
+  // recording.
   void FinishRecordingAfterNextCycle();
 
   // Delivers what InfluxDB takes until the spool is empty or `drain` has
@@ -88,7 +89,6 @@ class Writer {
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   absl::Time drain_deadline_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
   bool flush_requested_ ABSL_GUARDED_BY(mu_) = false;
-  bool finish_recording_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t check_requested_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t check_done_ ABSL_GUARDED_BY(mu_) = 0;
   bool check_reachable_ ABSL_GUARDED_BY(mu_) = false;

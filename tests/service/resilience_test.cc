@@ -168,5 +168,36 @@ TEST(ResilienceTest, FullSpoolAnswersResourceExhaustedAndRecovers) {
   EXPECT_TRUE(Write(*pub->stub, Lines("full", 100000, 100)).ok());
 }
 
+TEST(ResilienceTest, TestModeEndsAfterOneCycleEvenWithInfluxDown) {
+  auto influxd = Influxd::Start();
+  ASSERT_TRUE(influxd.ok()) << influxd.status();
+  ASSERT_TRUE((*influxd)->Stop().ok());
+  PublisherSetup setup;
+  setup.spool_dir = MakeTempDir("spool");
+  setup.influx_port = (*influxd)->port();
+  auto pub = StartPublisher(setup);
+  ASSERT_TRUE(pub.ok()) << pub.status();
+  // A backlog the writer cannot deliver while InfluxDB is down.
+  ASSERT_TRUE(Write(*pub->stub, Lines("testmode", 0, 10)).ok());
+  {
+    grpc::ClientContext context;
+    v1::RecordingStatus state;
+    ASSERT_TRUE(pub->stub->StopRecording(&context, v1::StopRecordingRequest(), &state).ok());
+  }
+  grpc::ClientContext context;
+  v1::StartRecordingRequest start;
+  start.set_test_mode(true);
+  v1::RecordingStatus state;
+  ASSERT_TRUE(pub->stub->StartRecording(&context, start, &state).ok());
+  bool done = false;
+  for (int i = 0; i < 100 && !done; ++i) {
+    done = GetStatus(*pub->stub).recording().state() == v1::DONE;
+    if (!done) absl::SleepFor(absl::Milliseconds(50));
+  }
+  ASSERT_TRUE(done);
+  EXPECT_TRUE(GetStatus(*pub->stub).recording().success());
+  EXPECT_EQ(GetStatus(*pub->stub).spool().points(), 10u);  // still durable
+}
+
 }  // namespace
 }  // namespace ocs_influx::testing
