@@ -330,4 +330,66 @@ absl::Status PublicationToFeedMsgpackGeneral(const msgpack::object& arg0,
   return core::PublicationToFeed(value, feed);
 }
 
+bool WellFormedMsgpack(absl::string_view bytes) {
+  const size_t n = bytes.size();
+  size_t pos = 0;
+  auto read_be = [&](int width, uint64_t* out) {
+    if (n - pos < static_cast<size_t>(width)) return false;
+    uint64_t v = 0;
+    for (int i = 0; i < width; ++i) v = v << 8 | static_cast<uint8_t>(bytes[pos++]);
+    *out = v;
+    return true;
+  };
+  if (n == 0) return false;
+  while (pos < n) {
+    uint64_t pending = 1;  // items still to read, over all open containers
+    while (pending > 0) {
+      if (pos >= n) return false;
+      const uint8_t b = static_cast<uint8_t>(bytes[pos++]);
+      --pending;
+      uint64_t items = 0, skip = 0, len = 0;
+      if (b <= 0x7f || b >= 0xe0) {
+        // positive / negative fixint
+      } else if (b <= 0x8f) {
+        items = 2 * uint64_t{b & 0x0fu};
+      } else if (b <= 0x9f) {
+        items = b & 0x0fu;
+      } else if (b <= 0xbf) {
+        skip = b & 0x1fu;
+      } else {
+        switch (b) {
+          case 0xc0: case 0xc2: case 0xc3: break;           // nil, false, true
+          case 0xc4: case 0xd9: if (!read_be(1, &len)) return false; skip = len; break;
+          case 0xc5: case 0xda: if (!read_be(2, &len)) return false; skip = len; break;
+          case 0xc6: case 0xdb: if (!read_be(4, &len)) return false; skip = len; break;
+          case 0xc7: if (!read_be(1, &len)) return false; skip = len + 1; break;  // ext
+          case 0xc8: if (!read_be(2, &len)) return false; skip = len + 1; break;
+          case 0xc9: if (!read_be(4, &len)) return false; skip = len + 1; break;
+          case 0xca: skip = 4; break;
+          case 0xcb: skip = 8; break;
+          case 0xcc: case 0xd0: skip = 1; break;
+          case 0xcd: case 0xd1: skip = 2; break;
+          case 0xce: case 0xd2: skip = 4; break;
+          case 0xcf: case 0xd3: skip = 8; break;
+          case 0xd4: skip = 2; break;                       // fixext 1..16
+          case 0xd5: skip = 3; break;
+          case 0xd6: skip = 5; break;
+          case 0xd7: skip = 9; break;
+          case 0xd8: skip = 17; break;
+          case 0xdc: if (!read_be(2, &len)) return false; items = len; break;
+          case 0xdd: if (!read_be(4, &len)) return false; items = len; break;
+          case 0xde: if (!read_be(2, &len)) return false; items = 2 * len; break;
+          case 0xdf: if (!read_be(4, &len)) return false; items = 2 * len; break;
+          default: return false;                            // 0xc1: never used
+        }
+      }
+      if (skip > n - pos) return false;
+      pos += skip;
+      pending += items;
+      if (pending > n - pos) return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace ocs_influx::ocs_adapter

@@ -120,6 +120,19 @@ absl::Status PublicationToFeedMsgpack(const msgpack::object& arg0,
 absl::Status PublicationToFeedMsgpackGeneral(const msgpack::object& arg0,
                                              ocs::influx::v1::OcsFeed* feed);
 
+// Whether `bytes` is one or more complete MessagePack objects in which no
+// array or map claims more items than there are bytes left (every item
+// takes at least one byte). The adapter's WAMP transport checks every
+// message with it before autobahn-cpp unpacks it (wamp_connection.cc):
+// autobahn's unpacker has no limits, and msgpack-c allocates an array's or
+// map's items as soon as it reads the header (5 bytes claiming 2^28 items
+// reserve 8 GiB; 2^32 throw bad_alloc), and an incomplete message stays in
+// autobahn's unpacker and swallows the messages after it. Past this check
+// msgpack-c allocates at most 16 bytes per byte of the message (16 per
+// msgpack::object, 32 per map pair of at least 2 bytes). One pass, no
+// allocation.
+bool WellFormedMsgpack(absl::string_view bytes);
+
 // Whether FromMsgpack would read `o` (at `depth` below the top) without
 // error; builds nothing.
 bool MsgpackReadable(const msgpack::object& o, int depth = 0);

@@ -22,6 +22,55 @@ using WsClient = websocketpp::client<websocketpp::config::asio_client>;
 using Transport =
     autobahn::wamp_websocketpp_websocket_transport<websocketpp::config::asio_client>;
 
+// websocketpp's default, stated: a WebSocket message over it closes the
+// connection (1009) and the adapter rejoins. Not lower: one large
+// publication by any peer of the realm would then knock the adapter off.
+constexpr size_t kMaxWampMessageBytes = 32000000;
+
+// autobahn-cpp's transport, with the WebSocket message handler replaced by
+// one that checks each message (WellFormedMsgpack) before autobahn unpacks
+// it, and that closes the connection (the adapter then rejoins) instead of
+// letting an exception out: one thrown from autobahn's handling of a
+// message (a WAMP protocol error, a msgpack parse error) would otherwise
+// leave websocketpp's read loop without its next read, a session that is
+// connected but deaf.
+class BoundedTransport final : public Transport {
+ public:
+  BoundedTransport(WsClient& client, const std::string& url)
+      : Transport(client, url, false), client_(client) {
+    client_.set_message_handler(
+        [this](websocketpp::connection_hdl hdl, WsClient::message_ptr msg) {
+          OnMessage(std::move(hdl), std::move(msg));
+        });
+  }
+
+ private:
+  void OnMessage(websocketpp::connection_hdl hdl, WsClient::message_ptr msg) {
+    // wamp.2.msgpack travels in binary frames; autobahn ignores the others.
+    if (msg->get_opcode() != websocketpp::frame::opcode::binary) return;
+    const std::string& payload = msg->get_payload();
+    if (!WellFormedMsgpack(payload)) {
+      Fail(hdl, absl::StrCat("a message of ", payload.size(),
+                             " bytes is not well-formed MessagePack or claims more "
+                             "items than it holds"));
+      return;
+    }
+    try {
+      receive_message(payload);
+    } catch (const std::exception& e) {
+      Fail(hdl, e.what());
+    }
+  }
+
+  void Fail(websocketpp::connection_hdl hdl, const std::string& why) {
+    LOG_WARNING("wamp: %s; closing the connection", why);
+    websocketpp::lib::error_code ec;
+    client_.close(hdl, websocketpp::close::status::protocol_error, "protocol error", ec);
+  }
+
+  WsClient& client_;
+};
+
 // Waits for a boost::future from the I/O thread, turning its exception (how
 // autobahn reports errors) into a status. This is the boundary where
 // exceptions end.
@@ -99,12 +148,13 @@ class AutobahnConnection final : public WampConnection {
     ws_.clear_access_channels(websocketpp::log::alevel::all);
     ws_.clear_error_channels(websocketpp::log::elevel::all);
     ws_.init_asio(&io_);
+    ws_.set_max_message_size(kMaxWampMessageBytes);
   }
 
   ~AutobahnConnection() override { Close(); }
 
   absl::Status Open() {
-    transport_ = std::make_shared<Transport>(ws_, options_.url, false);
+    transport_ = std::make_shared<BoundedTransport>(ws_, options_.url);
     session_ = std::make_shared<autobahn::wamp_session>(io_, false);
     transport_->attach(std::static_pointer_cast<autobahn::wamp_transport_handler>(session_));
     thread_ = std::thread([this] { Run(); });
