@@ -114,4 +114,21 @@ absl::Status ReplaceFile(const std::string& dir, const std::string& path,
   return absl::OkStatus();
 }
 
+absl::Status OverwriteFile(const std::string& path, absl::string_view contents, bool fsync) {
+  absl::StatusOr<UniqueFd> fd = OpenFile(path, O_WRONLY);
+  if (!fd.ok()) return fd.status();
+  size_t done = 0;
+  while (done < contents.size()) {
+    ssize_t n = ::pwrite(fd->get(), contents.data() + done, contents.size() - done,
+                         static_cast<off_t>(done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("pwrite", path, errno);
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (fsync && ::fdatasync(fd->get()) != 0) return ErrnoStatus("fdatasync", path, errno);
+  return absl::OkStatus();
+}
+
 }  // namespace ocs_influx::spool

@@ -58,6 +58,12 @@ absl::StatusOr<size_t> PreadFull(int fd, const std::string& path, char* buf, siz
 absl::Status ReplaceFile(const std::string& dir, const std::string& path,
                          absl::string_view contents, bool fsync);
 
+// Overwrites the start of the existing file `path` with `contents`, (fsync).
+// Needs no new disk space when `contents` is no longer than what the file's
+// first block already holds, which is why it exists: the fallback of
+// ReplaceFile on a full disk. A crash in the middle may tear the file.
+absl::Status OverwriteFile(const std::string& path, absl::string_view contents, bool fsync);
+
 }  // namespace ocs_influx::spool
 
 #endif  // OCS_INFLUX_SERVICE_SPOOL_FILE_UTIL_H_

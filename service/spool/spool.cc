@@ -46,6 +46,11 @@ uint64_t ReadAckFile(const std::string& path) {
   return seq;
 }
 
+// The acknowledgement file's text. The seq is zero-padded to the 20 digits
+// of any uint64 so that the file never changes length: on a full disk it is
+// overwritten in place (see Acknowledge), which needs no new space.
+std::string AckText(uint64_t seq) { return absl::StrFormat("acked %020d\n", seq); }
+
 absl::StatusOr<std::vector<std::pair<uint64_t, std::string>>> ListSegments(const std::string& dir) {
   std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), &::closedir);
   if (!d) return ErrnoStatus("opendir", dir, errno);
@@ -139,6 +144,14 @@ absl::Status Spool::Recover() {
   }
   if (removed && options_.fsync) {
     if (absl::Status s = SyncDir(options_.dir); !s.ok()) return s;
+  }
+  if (::access(ack_path_.c_str(), F_OK) != 0) {
+    // Created now, while there may be room, so that Acknowledge always has
+    // a file to overwrite in place if the disk fills up later.
+    if (absl::Status s = ReplaceFile(options_.dir, ack_path_, AckText(acked), options_.fsync);
+        !s.ok()) {
+      LOG_WARNING("spool: %s", s.ToString());
+    }
   }
   acked_seq_ = acked;
   durable_seq_ = max_seq;
@@ -241,6 +254,22 @@ absl::StatusOr<uint64_t> Spool::Append(absl::Span<const Chunk> chunks) {
       data_cv_.SignalAll();
     } else {
       for (const PendingAppend* b : batch) reserved_bytes_ -= b->buf.size();
+      if (!active_.fd.valid() && active_name_seq_ != 0) {
+        // The segment was abandoned (see WriteBatch): it takes no more
+        // appends, so Acknowledge may delete it once everything in it is
+        // acknowledged; on a full disk that is what gives the space back.
+        // If that has already happened, nothing will call Acknowledge for
+        // it again: delete it now.
+        // (Safe beside Acknowledge, the only other remover: with every
+        // record in it acknowledged and nothing appended since, any
+        // Acknowledge in progress has already applied its plan.)
+        SegmentInfo* seg = FindSegment(active_name_seq_);
+        active_name_seq_ = 0;
+        if (seg != nullptr && seg->records == 0 && seg == &segments_.back()) {
+          RemoveFile(seg->path);
+          segments_.pop_back();
+        }
+      }
       LOG_ERROR("spool: append of %d records failed: %s", batch.back()->last_seq - batch.front()->first_seq + 1,
                 s.ToString());
     }
@@ -308,7 +337,11 @@ absl::Status Spool::WriteBatch(const std::vector<PendingAppend*>& batch) {
       if (n < 0 && errno == EINTR) continue;
       const int err = n < 0 ? errno : EIO;
       absl::Status s = ErrnoStatus("pwritev", active_.path, err);
-      UndoPartialWrite(/*abandon=*/false);
+      // A full disk (or file size limit) abandons the segment: appending on
+      // to it would keep the whole file, acknowledged records and all, on
+      // the disk that needs the space; sealed, it is deleted once
+      // acknowledged, and the next append starts a new file.
+      UndoPartialWrite(/*abandon=*/absl::IsResourceExhausted(s));
       return s;
     }
     offset += static_cast<uint64_t>(n);
@@ -393,7 +426,14 @@ absl::Status Spool::Read(size_t max_points, absl::Duration wait, std::vector<Rec
           break;
         }
       }
-      if (seg == nullptr) return absl::OkStatus();
+      if (seg == nullptr) {
+        // Nothing to read. If the open file's segment has been acknowledged
+        // and deleted, close it: an open file keeps its disk space.
+        if (read_file_.fd.valid() && FindSegment(read_file_.name_seq) == nullptr) {
+          read_file_ = ReadFile();
+        }
+        return absl::OkStatus();
+      }
       path = seg->path;
       name_seq = seg->name_seq;
       offset = read_offset_;
@@ -521,11 +561,16 @@ absl::Status Spool::Acknowledge(uint64_t seq) {
   // Only then must it be durable: an acknowledgement lost in a crash just
   // re-sends points InfluxDB already stores once (delivery is at least
   // once), and two fsyncs per batch cost the writer throughput.
-  if (absl::Status s = ReplaceFile(options_.dir, ack_path_, absl::StrCat("acked ", seq, "\n"),
-                                   options_.fsync && whole > 0);
-      !s.ok()) {
-    return s;
+  absl::Status persisted =
+      ReplaceFile(options_.dir, ack_path_, AckText(seq), options_.fsync && whole > 0);
+  if (absl::IsResourceExhausted(persisted)) {
+    // The disk is full, and only acknowledging (deleting segments below)
+    // frees it: a new file cannot be written, so overwrite the one there in
+    // place, which needs no space. Were a crash to tear it, the spool would
+    // re-send from the oldest record: at least once still holds.
+    persisted = OverwriteFile(ack_path_, AckText(seq), options_.fsync && whole > 0);
   }
+  if (!persisted.ok()) return persisted;
 
   std::vector<std::string> to_remove;
   bool reread_oldest = false;

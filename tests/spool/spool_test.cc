@@ -513,6 +513,75 @@ TEST(SpoolTest, DiskErrorIsReportedAndSpoolRecovers) {
   EXPECT_EQ(spool->Stats().records, 4u);
 }
 
+// A full disk (here the file size limit, EFBIG, which maps to the same
+// RESOURCE_EXHAUSTED as ENOSPC) seals the segment, so that acknowledging
+// its records deletes the file and gives the space back; an active segment
+// is never deleted, and would hold the disk for good.
+TEST(SpoolTest, FullDiskSealsTheSegmentSoThatAcknowledgingFreesIt) {
+  SpoolOptions options = Options(FreshDir(), /*fsync=*/true);
+  auto spool = MustOpen(options);
+  ASSERT_NE(spool, nullptr);
+  uint64_t last = 0;
+  for (int i = 1; i <= 3; ++i) last = AppendOne(*spool, Lines(absl::StrCat(i), 2), 2);
+  std::vector<std::string> files = SegmentFiles(options.dir);
+  ASSERT_EQ(files.size(), 1u);
+
+  std::signal(SIGXFSZ, SIG_IGN);
+  struct rlimit old_limit;
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old_limit), 0);
+  struct rlimit limit = old_limit;
+  limit.rlim_cur = fs::file_size(files[0]) + 100;
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &limit), 0);
+  const std::string big = Lines("big", 20);
+  Chunk chunk{big, 20};
+  absl::StatusOr<uint64_t> failed = spool->Append({&chunk, 1});
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &old_limit), 0);
+  ASSERT_TRUE(absl::IsResourceExhausted(failed.status())) << failed.status();
+
+  ASSERT_EQ(Drain(*spool).size(), 3u);
+  ASSERT_TRUE(spool->Acknowledge(last).ok());
+  EXPECT_TRUE(SegmentFiles(options.dir).empty()) << "the acknowledged segment is still on disk";
+  EXPECT_EQ(spool->Stats().segments, 0u);
+  // Appends go on in a new segment, and the ack file written in place
+  // (fixed width) still reads back.
+  const uint64_t next = AppendOne(*spool, big, 20);
+  EXPECT_GT(next, last);
+  EXPECT_EQ(SegmentFiles(options.dir).size(), 1u);
+  spool.reset();
+  spool = MustOpen(options);
+  ASSERT_NE(spool, nullptr);
+  std::vector<Record> all = Drain(*spool);
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].seq, next);
+}
+
+// A segment already wholly acknowledged when the disk fills is deleted at
+// once: no later Acknowledge would come for it.
+TEST(SpoolTest, FullDiskDeletesAnAlreadyAcknowledgedSegment) {
+  SpoolOptions options = Options(FreshDir(), /*fsync=*/true);
+  auto spool = MustOpen(options);
+  ASSERT_NE(spool, nullptr);
+  const uint64_t last = AppendOne(*spool, Lines("a", 2), 2);
+  ASSERT_EQ(Drain(*spool).size(), 1u);
+  ASSERT_TRUE(spool->Acknowledge(last).ok());
+  std::vector<std::string> files = SegmentFiles(options.dir);
+  ASSERT_EQ(files.size(), 1u);  // active: kept for the next appends
+
+  std::signal(SIGXFSZ, SIG_IGN);
+  struct rlimit old_limit;
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old_limit), 0);
+  struct rlimit limit = old_limit;
+  limit.rlim_cur = fs::file_size(files[0]) + 10;
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &limit), 0);
+  const std::string big = Lines("big", 20);
+  Chunk chunk{big, 20};
+  absl::StatusOr<uint64_t> failed = spool->Append({&chunk, 1});
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &old_limit), 0);
+  ASSERT_TRUE(absl::IsResourceExhausted(failed.status())) << failed.status();
+  EXPECT_TRUE(SegmentFiles(options.dir).empty());
+  EXPECT_GT(AppendOne(*spool, big, 20), last);
+}
+
 TEST(SpoolTest, OpenCreatesNestedDirectory) {
   std::string dir = FreshDir() + "/a/b/c";
   auto spool = MustOpen(Options(dir));
