@@ -64,9 +64,14 @@ void FeedIngest::Run() {
         continue;
       }
       if (stop_ && absl::Now() >= drain_deadline_) return;
-      size_t n = std::min(queue_.size(), options_.max_feeds_per_call);
+      // Bounded in bytes too: a backlog of big publications must not make
+      // one call larger than the publisher takes (16 MiB).
       batch.clear();
-      for (size_t i = 0; i < n; ++i) {
+      size_t bytes = 0;
+      while (!queue_.empty() && batch.size() < options_.max_feeds_per_call) {
+        const size_t size = queue_.front().ByteSizeLong();
+        if (!batch.empty() && bytes + size > options_.max_bytes_per_call) break;
+        bytes += size;
         points += PointsOf(queue_.front());
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
@@ -84,8 +89,12 @@ bool FeedIngest::Send(std::vector<v1::OcsFeed>* batch, uint64_t points) {
   while (true) {
     absl::StatusOr<v1::WriteResponse> r = client_->IngestFeeds(batch);
     absl::StatusCode code = r.ok() ? absl::StatusCode::kOk : r.status().code();
+    // Unavailable: the publisher restarts or is far away. Resource
+    // exhausted: its spool is full (batches stay under its message limit).
+    // Either way the batch waits here, in a bounded queue, and is retried.
     if (code != absl::StatusCode::kUnavailable &&
-        code != absl::StatusCode::kDeadlineExceeded) {
+        code != absl::StatusCode::kDeadlineExceeded &&
+        code != absl::StatusCode::kResourceExhausted) {
       if (code == absl::StatusCode::kInvalidArgument && batch->size() > 1) {
         // One bad publication must not cost its neighbours: send them one
         // by one to find it.
@@ -99,7 +108,6 @@ bool FeedIngest::Send(std::vector<v1::OcsFeed>* batch, uint64_t points) {
       Account(r.status(), *batch, points);
       return true;
     }
-    // The publisher is restarting or far away: hold on to the batch.
     {
       absl::MutexLock lock(&mu_);
       if (stop_ && absl::Now() >= drain_deadline_) {
@@ -109,7 +117,7 @@ bool FeedIngest::Send(std::vector<v1::OcsFeed>* batch, uint64_t points) {
         return false;
       }
     }
-    LOG_DEBUG("ingest: publisher unavailable (%s); retrying",
+    LOG_DEBUG("ingest: publisher not taking points (%s); retrying",
               std::string(r.status().message()));
     absl::SleepFor(backoff);
     backoff = std::min(backoff * 2, options_.max_backoff);

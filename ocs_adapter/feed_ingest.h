@@ -2,7 +2,8 @@
 // publisher without ever blocking that thread: Offer() queues, a sender
 // thread batches what arrived into one IngestFeed call. The queue is bounded
 // in points; while the publisher is briefly unreachable (restarting, remote)
-// batches are retried and wait in it.
+// or its spool is full, batches are retried and wait in it; past the bound,
+// new publications are refused and counted.
 #ifndef OCS_INFLUX_OCS_ADAPTER_FEED_INGEST_H_
 #define OCS_INFLUX_OCS_ADAPTER_FEED_INGEST_H_
 
@@ -22,6 +23,7 @@ namespace ocs_influx::ocs_adapter {
 struct IngestOptions {
   uint64_t max_queued_points = 2'000'000;
   size_t max_feeds_per_call = 512;
+  size_t max_bytes_per_call = 4u << 20;
   absl::Duration max_backoff = absl::Seconds(5);
 };
 
