@@ -145,9 +145,15 @@ void Writer::Run() {
     bool got = CollectBatch(&records, &points);
     if (got) {
       if (Deliver(records) == SendResult::kDone) {
-        if (absl::Status s = spool_->Acknowledge(records.back().seq); !s.ok()) {
-          LOG_ERROR("writer: acknowledging spool up to %d: %s",
+        // Delivered but not acknowledged would stall Flush and re-send the
+        // batch at the next start: keep trying (a full disk frees up).
+        absl::Status s = spool_->Acknowledge(records.back().seq);
+        if (!s.ok()) {
+          LOG_ERROR("writer: acknowledging spool up to %d: %s; retrying",
                     records.back().seq, std::string(s.message()));
+        }
+        while (!s.ok() && SleepUnlessAborting(absl::Seconds(1))) {
+          s = spool_->Acknowledge(records.back().seq);
         }
       } else {
         // Shutting down mid-delivery: the batch stays in the spool and is
