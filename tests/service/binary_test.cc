@@ -65,6 +65,26 @@ int WaitExit(pid_t pid, absl::Duration timeout) {
   return -1;
 }
 
+std::unique_ptr<ocs::influx::v1::Publisher::Stub> Connect(int port) {
+  return ocs::influx::v1::Publisher::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+}
+
+// Writes `lines` once the just-started publisher answers (bounded: 10 s).
+grpc::Status WriteOnceUp(ocs::influx::v1::Publisher::Stub& stub, const std::string& lines) {
+  grpc::Status written;
+  for (int i = 0; i < 100; ++i) {
+    grpc::ClientContext context;
+    ocs::influx::v1::WriteLinesRequest request;
+    request.set_lines(lines);
+    ocs::influx::v1::WriteResponse response;
+    written = stub.WriteLines(&context, request, &response);
+    if (written.ok()) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  return written;
+}
+
 std::string ReadAll(const std::string& path) {
   std::ifstream in(path);
   std::stringstream s;
@@ -122,19 +142,8 @@ TEST(BinaryTest, SigtermDeliversAndExitsZeroWithoutLeakingThePassword) {
        "--listen", absl::StrCat("127.0.0.1:", grpc_port), "--spool-dir", spool,
        "--flush-interval", "5s", "--log-level", "debug"},
       {"INFLUXDB_USERNAME=admin", "INFLUXDB_PASSWORD=pa55-w0rd-xyz"});
-  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", grpc_port),
-                                     grpc::InsecureChannelCredentials());
-  auto stub = ocs::influx::v1::Publisher::NewStub(channel);
-  grpc::Status written;
-  for (int i = 0; i < 100; ++i) {
-    grpc::ClientContext context;
-    ocs::influx::v1::WriteLinesRequest request;
-    request.set_lines("sigterm v=1 1\nsigterm v=2 2\n");
-    ocs::influx::v1::WriteResponse response;
-    written = stub->WriteLines(&context, request, &response);
-    if (written.ok()) break;
-    absl::SleepFor(absl::Milliseconds(100));
-  }
+  auto stub = Connect(grpc_port);
+  grpc::Status written = WriteOnceUp(*stub, "sigterm v=1 1\nsigterm v=2 2\n");
   ASSERT_TRUE(written.ok()) << written.error_message() << ReadAll(child.log);
   // The flush interval is 5 s: the points are still waiting when SIGTERM
   // comes, and the shutdown delivers them.
@@ -163,19 +172,8 @@ TEST(BinaryTest, WrongCredentialsAreReportedPlainlyAndNothingIsLost) {
       "--flush-interval", "100ms", "--shutdown-timeout", "500ms"};
   Child child = Spawn(args, {"INFLUXDB_USERNAME=admin",
                              "INFLUXDB_PASSWORD=wrong-password-123"});
-  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", grpc_port),
-                                     grpc::InsecureChannelCredentials());
-  auto stub = ocs::influx::v1::Publisher::NewStub(channel);
-  grpc::Status written;
-  for (int i = 0; i < 100; ++i) {
-    grpc::ClientContext context;
-    ocs::influx::v1::WriteLinesRequest request;
-    request.set_lines("creds v=1 1\ncreds v=2 2\ncreds v=3 3\n");
-    ocs::influx::v1::WriteResponse response;
-    written = stub->WriteLines(&context, request, &response);
-    if (written.ok()) break;
-    absl::SleepFor(absl::Milliseconds(100));
-  }
+  auto stub = Connect(grpc_port);
+  grpc::Status written = WriteOnceUp(*stub, "creds v=1 1\ncreds v=2 2\ncreds v=3 3\n");
   ASSERT_TRUE(written.ok()) << written.error_message();
   ocs::influx::v1::Status status;
   for (int i = 0; i < 50; ++i) {

@@ -44,14 +44,25 @@ int64_t SumValues(Influxd& influxd, const std::string& m) {
 
 int64_t ExpectedSum(int n) { return static_cast<int64_t>(n) * (n - 1) / 2; }
 
-TEST(ResilienceTest, InfluxDownAtStartThenStartedLosesNothing) {
-  auto influxd = Influxd::Start();
-  ASSERT_TRUE(influxd.ok()) << influxd.status();
-  ASSERT_TRUE((*influxd)->Stop().ok());
-  PublisherSetup setup;
-  setup.spool_dir = MakeTempDir("spool");
-  setup.influx_port = (*influxd)->port();
-  auto pub = StartPublisher(setup);
+// InfluxDB has run once (so its port is known) and is down when the test
+// starts; `setup_` points a publisher at it with a fresh spool.
+class InfluxDownTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto started = Influxd::Start();
+    ASSERT_TRUE(started.ok()) << started.status();
+    influxd_ = std::move(*started);
+    ASSERT_TRUE(influxd_->Stop().ok());
+    setup_.spool_dir = MakeTempDir("spool");
+    setup_.influx_port = influxd_->port();
+  }
+
+  std::unique_ptr<Influxd> influxd_;
+  PublisherSetup setup_;
+};
+
+TEST_F(InfluxDownTest, InfluxDownAtStartThenStartedLosesNothing) {
+  auto pub = StartPublisher(setup_);
   ASSERT_TRUE(pub.ok()) << pub.status();
 
   // Recording starts anyway, degraded; points wait in the spool.
@@ -71,10 +82,10 @@ TEST(ResilienceTest, InfluxDownAtStartThenStartedLosesNothing) {
   }
   EXPECT_GE(GetStatus(*pub->stub).writes().retries(), 2u);
 
-  ASSERT_TRUE((*influxd)->Restart().ok());
+  ASSERT_TRUE(influxd_->Restart().ok());
   ASSERT_TRUE(FlushAll(*pub->stub, absl::Seconds(30)));
-  EXPECT_EQ(CountPoints(**influxd, "ocs_feeds", "outage", "v"), 1000);
-  EXPECT_EQ(SumValues(**influxd, "outage"), ExpectedSum(1000));
+  EXPECT_EQ(CountPoints(*influxd_, "ocs_feeds", "outage", "v"), 1000);
+  EXPECT_EQ(SumValues(*influxd_, "outage"), ExpectedSum(1000));
   status = GetStatus(*pub->stub);
   EXPECT_FALSE(status.recording().degraded());
   EXPECT_EQ(status.recording().op_code(), 3);
@@ -119,39 +130,27 @@ TEST(ResilienceTest, TooLargeBatchesAreSplit) {
   EXPECT_EQ(status.points_dead_lettered(), 0u);
 }
 
-TEST(ResilienceTest, RestartedPublisherSendsItsSpoolFirst) {
-  auto influxd = Influxd::Start();
-  ASSERT_TRUE(influxd.ok()) << influxd.status();
-  ASSERT_TRUE((*influxd)->Stop().ok());
-  PublisherSetup setup;
-  setup.spool_dir = MakeTempDir("spool");
-  setup.influx_port = (*influxd)->port();
+TEST_F(InfluxDownTest, RestartedPublisherSendsItsSpoolFirst) {
   {
-    auto pub = StartPublisher(setup);
+    auto pub = StartPublisher(setup_);
     ASSERT_TRUE(pub.ok()) << pub.status();
     ASSERT_TRUE(Write(*pub->stub, Lines("backlog", 0, 500)).ok());
     pub->server->Shutdown(absl::Milliseconds(200));
   }
-  ASSERT_TRUE((*influxd)->Restart().ok());
-  auto pub = StartPublisher(setup);
+  ASSERT_TRUE(influxd_->Restart().ok());
+  auto pub = StartPublisher(setup_);
   ASSERT_TRUE(pub.ok()) << pub.status();
   EXPECT_EQ(GetStatus(*pub->stub).spool().points() +
-                static_cast<uint64_t>(CountPoints(**influxd, "ocs_feeds", "backlog", "v")),
+                static_cast<uint64_t>(CountPoints(*influxd_, "ocs_feeds", "backlog", "v")),
             500u);
   ASSERT_TRUE(FlushAll(*pub->stub, absl::Seconds(30)));
-  EXPECT_EQ(CountPoints(**influxd, "ocs_feeds", "backlog", "v"), 500);
-  EXPECT_EQ(SumValues(**influxd, "backlog"), ExpectedSum(500));
+  EXPECT_EQ(CountPoints(*influxd_, "ocs_feeds", "backlog", "v"), 500);
+  EXPECT_EQ(SumValues(*influxd_, "backlog"), ExpectedSum(500));
 }
 
-TEST(ResilienceTest, FullSpoolAnswersResourceExhaustedAndRecovers) {
-  auto influxd = Influxd::Start();
-  ASSERT_TRUE(influxd.ok()) << influxd.status();
-  ASSERT_TRUE((*influxd)->Stop().ok());
-  PublisherSetup setup;
-  setup.spool_dir = MakeTempDir("spool");
-  setup.influx_port = (*influxd)->port();
-  setup.spool_max_bytes = 1 << 20;
-  auto pub = StartPublisher(setup);
+TEST_F(InfluxDownTest, FullSpoolAnswersResourceExhaustedAndRecovers) {
+  setup_.spool_max_bytes = 1 << 20;
+  auto pub = StartPublisher(setup_);
   ASSERT_TRUE(pub.ok()) << pub.status();
   int accepted_batches = 0;
   grpc::Status last;
@@ -162,20 +161,14 @@ TEST(ResilienceTest, FullSpoolAnswersResourceExhaustedAndRecovers) {
   }
   EXPECT_EQ(last.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_GT(accepted_batches, 50);
-  ASSERT_TRUE((*influxd)->Restart().ok());
+  ASSERT_TRUE(influxd_->Restart().ok());
   ASSERT_TRUE(FlushAll(*pub->stub, absl::Seconds(30)));
-  EXPECT_EQ(CountPoints(**influxd, "ocs_feeds", "full", "v"), accepted_batches * 100);
+  EXPECT_EQ(CountPoints(*influxd_, "ocs_feeds", "full", "v"), accepted_batches * 100);
   EXPECT_TRUE(Write(*pub->stub, Lines("full", 100000, 100)).ok());
 }
 
-TEST(ResilienceTest, TestModeEndsAfterOneCycleEvenWithInfluxDown) {
-  auto influxd = Influxd::Start();
-  ASSERT_TRUE(influxd.ok()) << influxd.status();
-  ASSERT_TRUE((*influxd)->Stop().ok());
-  PublisherSetup setup;
-  setup.spool_dir = MakeTempDir("spool");
-  setup.influx_port = (*influxd)->port();
-  auto pub = StartPublisher(setup);
+TEST_F(InfluxDownTest, TestModeEndsAfterOneCycleEvenWithInfluxDown) {
+  auto pub = StartPublisher(setup_);
   ASSERT_TRUE(pub.ok()) << pub.status();
   // A backlog the writer cannot deliver while InfluxDB is down.
   ASSERT_TRUE(Write(*pub->stub, Lines("testmode", 0, 10)).ok());
