@@ -105,8 +105,10 @@ absl::Status Publisher::Accept(absl::string_view lines, uint32_t points,
         "not recording (status ", RecordingStateName(recording_.Snapshot().state),
         "); start the record process first"));
   }
-  counters_.AddDropped(drops);
-  if (points == 0) return absl::OkStatus();
+  if (points == 0) {
+    counters_.AddDropped(drops);
+    return absl::OkStatus();
+  }
   // Large requests go to the spool as several records, so that no record
   // is bigger than one batch.
   std::vector<spool::Chunk> chunks;
@@ -136,6 +138,7 @@ absl::Status Publisher::Accept(absl::string_view lines, uint32_t points,
     return seq.status();
   }
   counters_.points_accepted.fetch_add(points, std::memory_order_relaxed);
+  counters_.AddDropped(drops);
   return absl::OkStatus();
 }
 

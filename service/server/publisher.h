@@ -52,12 +52,10 @@ class Publisher {
 
   // Makes `lines` (`points` complete lines) durable. FAILED_PRECONDITION
   // when not recording, RESOURCE_EXHAUSTED when the spool is full,
-  // UNAVAILABLE when shutting down. Rule drops are counted either way.
+  // UNAVAILABLE when shutting down. The request's rule drops are counted
+  // when it is accepted.
   absl::Status Accept(absl::string_view lines, uint32_t points,
                       const core::DropCounts& drops);
-  // Counts drops that happened outside Accept (the OCS adapter's
-  // not-recording drops).
-  void CountDrops(const core::DropCounts& drops) { counters_.AddDropped(drops); }
 
   // Waits until every point accepted before the call is delivered or
   // dead-lettered, or `deadline` passes. Returns whether it completed and
@@ -66,8 +64,6 @@ class Publisher {
 
   void FillStatus(ocs::influx::v1::Status* status) const;
   void FillRecording(ocs::influx::v1::RecordingStatus* recording) const;
-  RecordingSnapshot Session() const { return recording_.Snapshot(); }
-  bool Accepting() const { return !shutting_down_ && recording_.Accepting(); }
 
   // Refuses new points, delivers for at most `drain`, leaves the rest in
   // the spool. Idempotent.

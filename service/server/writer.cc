@@ -217,7 +217,7 @@ Writer::SendResult Writer::Deliver(const std::vector<spool::Record>& records) {
   size_t lines = 0;
   for (const spool::Record& r : records) {
     if (lines + r.points > options_.batch_size && lines > 0) {
-      if (SendWithRetry(body_, lines) == SendResult::kAborted) {
+      if (SendLines(body_, lines) == SendResult::kAborted) {
         return SendResult::kAborted;
       }
       body_.clear();
@@ -227,7 +227,7 @@ Writer::SendResult Writer::Deliver(const std::vector<spool::Record>& records) {
     lines += r.points;
   }
   if (lines == 0) return SendResult::kDone;
-  if (lines <= options_.batch_size) return SendWithRetry(body_, lines);
+  if (lines <= options_.batch_size) return SendLines(body_, lines);
   // One oversized record: send it in batch-size slices.
   absl::string_view rest(body_);
   while (!rest.empty()) {
@@ -236,17 +236,12 @@ Writer::SendResult Writer::Deliver(const std::vector<spool::Record>& records) {
       pos = rest.find('\n', pos) + 1;
       ++n;
     }
-    if (SendWithRetry(rest.substr(0, pos), n) == SendResult::kAborted) {
+    if (SendLines(rest.substr(0, pos), n) == SendResult::kAborted) {
       return SendResult::kAborted;
     }
     rest.remove_prefix(pos);
   }
   return SendResult::kDone;
-}
-
-Writer::SendResult Writer::SendWithRetry(absl::string_view lines,
-                                         size_t line_count) {
-  return SendLines(lines, line_count, 0);
 }
 
 Writer::SendResult Writer::SendLines(absl::string_view lines, size_t line_count,

@@ -64,8 +64,9 @@ class Writer {
   void Run();
   bool CollectBatch(std::vector<spool::Record>* records, size_t* points);
   SendResult Deliver(const std::vector<spool::Record>& records);
-  SendResult SendWithRetry(absl::string_view lines, size_t line_count);
-  SendResult SendLines(absl::string_view lines, size_t line_count, int depth);
+  // Sends until InfluxDB took the lines or refused them for their content
+  // (dead letters); `depth` counts the halvings of a refused batch.
+  SendResult SendLines(absl::string_view lines, size_t line_count, int depth = 0);
   void DeadLetter(long http_status, absl::string_view error,
                   absl::string_view lines, size_t line_count);
   void DoDatabaseCheck();
