@@ -1,5 +1,7 @@
 #include "ocs_adapter/value.h"
 
+#include <cmath>
+
 #include "absl/strings/str_cat.h"
 #include "service/core/float_format.h"
 
@@ -13,9 +15,8 @@ std::string PythonRepr(const Value& v) {
     case Value::Type::kUint: return absl::StrCat(v.uint_value);
     case Value::Type::kBigInt: return "<int>";
     case Value::Type::kDouble: {
-      if (v.double_value != v.double_value) return "nan";
-      if (v.double_value == 1.0 / 0.0) return "inf";
-      if (v.double_value == -1.0 / 0.0) return "-inf";
+      if (std::isnan(v.double_value)) return "nan";
+      if (std::isinf(v.double_value)) return v.double_value > 0 ? "inf" : "-inf";
       std::string out;
       core::AppendDouble(v.double_value, &out);
       return out;

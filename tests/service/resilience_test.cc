@@ -101,8 +101,12 @@ TEST(ResilienceTest, InfluxStoppedAndRestartedMidStream) {
   auto pub = StartPublisher(setup);
   ASSERT_TRUE(pub.ok()) << pub.status();
   for (int b = 0; b < 30; ++b) {
-    if (b == 10) ASSERT_TRUE((*influxd)->Kill().ok());
-    if (b == 20) ASSERT_TRUE((*influxd)->Restart().ok());
+    if (b == 10) {
+      ASSERT_TRUE((*influxd)->Kill().ok());
+    }
+    if (b == 20) {
+      ASSERT_TRUE((*influxd)->Restart().ok());
+    }
     ASSERT_TRUE(Write(*pub->stub, Lines("midstream", b * 100, 100)).ok());
     absl::SleepFor(absl::Milliseconds(20));
   }
