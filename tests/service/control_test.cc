@@ -109,7 +109,9 @@ TEST_F(ControlTest, RecordingFollowsTheOcsRecordProcess) {
     v1::Status status;
     ASSERT_TRUE(pub.stub->GetStatus(&c, v1::GetStatusRequest(), &status).ok());
     done = status.recording().state() == v1::DONE;
-    if (done) EXPECT_TRUE(status.recording().success());
+    if (done) {
+      EXPECT_TRUE(status.recording().success());
+    }
     if (!done) absl::SleepFor(absl::Milliseconds(50));
   }
   EXPECT_TRUE(done);
