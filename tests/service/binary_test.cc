@@ -79,7 +79,7 @@ grpc::Status WriteOnceUp(ocs::influx::v1::Publisher::Stub& stub, const std::stri
     request.set_lines(lines);
     ocs::influx::v1::WriteResponse response;
     written = stub.WriteLines(&context, request, &response);
-    if (written.ok()) break;
+    if (written.error_code() != grpc::StatusCode::UNAVAILABLE) break;
     absl::SleepFor(absl::Milliseconds(100));
   }
   return written;
@@ -156,6 +156,47 @@ TEST(BinaryTest, SigtermDeliversAndExitsZeroWithoutLeakingThePassword) {
   std::string log = ReadAll(child.log);
   EXPECT_THAT(log, HasSubstr("SIGTERM received"));
   EXPECT_THAT(log, Not(HasSubstr("pa55-w0rd-xyz")));
+}
+
+TEST(BinaryTest, TokenAndPasswordNeverReachTheLogOrStatus) {
+  auto influxd = Influxd::Start();
+  ASSERT_TRUE(influxd.ok()) << influxd.status();
+  const std::string dir = MakeTempDir("secrets");
+  const std::string token = "tok-3f9a-very-secret";
+  {
+    std::ofstream out(dir + "/token");
+    out << token << "\n";
+  }
+  int grpc_port = *PickFreeLoopbackPort();
+  Child child = Spawn(
+      {"--host", "127.0.0.1", "--port", std::to_string((*influxd)->port()),
+       "--listen", absl::StrCat("127.0.0.1:", grpc_port), "--spool-dir", dir + "/spool",
+       "--auth-token-file", dir + "/token", "--log-level", "debug"},
+      {"INFLUXDB_USERNAME=someone", "INFLUXDB_PASSWORD=pw-77-secret"});
+  auto stub = Connect(grpc_port);
+  // Refused without the token and with a wrong one, answered with it.
+  EXPECT_EQ(WriteOnceUp(*stub, "secret v=1 1\n").error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  for (const std::string& sent : {std::string("wrong"), token}) {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + sent);
+    ocs::influx::v1::Status status;
+    grpc::Status s = stub->GetStatus(&context, {}, &status);
+    if (sent == token) {
+      ASSERT_TRUE(s.ok()) << s.error_message();
+      EXPECT_THAT(status.DebugString(), Not(HasSubstr(token)));
+      EXPECT_THAT(status.DebugString(), Not(HasSubstr("pw-77-secret")));
+    } else {
+      EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+      EXPECT_THAT(s.error_message(), Not(HasSubstr(token)));
+    }
+  }
+  kill(child.pid, SIGTERM);
+  EXPECT_EQ(WaitExit(child.pid, absl::Seconds(20)), 0);
+  std::string log = ReadAll(child.log);
+  EXPECT_THAT(log, HasSubstr("bearer token required"));
+  EXPECT_THAT(log, Not(HasSubstr(token)));
+  EXPECT_THAT(log, Not(HasSubstr("pw-77-secret")));
 }
 
 TEST(BinaryTest, WrongCredentialsAreReportedPlainlyAndNothingIsLost) {
