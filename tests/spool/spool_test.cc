@@ -67,6 +67,22 @@ uint64_t AppendOne(Spool& spool, const std::string& lines, uint32_t points) {
 }
 
 // Everything readable now, in Read-sized batches.
+// Appends `lines` while files may grow to at most `max_file_bytes`
+// (RLIMIT_FSIZE, a stand-in for a full disk), and restores the limit.
+absl::StatusOr<uint64_t> AppendWithFileSizeLimit(Spool& spool, const std::string& lines,
+                                                 uint32_t points, uint64_t max_file_bytes) {
+  std::signal(SIGXFSZ, SIG_IGN);
+  struct rlimit old_limit;
+  if (getrlimit(RLIMIT_FSIZE, &old_limit) != 0) return absl::InternalError("getrlimit");
+  struct rlimit limit = old_limit;
+  limit.rlim_cur = max_file_bytes;
+  if (setrlimit(RLIMIT_FSIZE, &limit) != 0) return absl::InternalError("setrlimit");
+  Chunk chunk{lines, points};
+  absl::StatusOr<uint64_t> result = spool.Append({&chunk, 1});
+  if (setrlimit(RLIMIT_FSIZE, &old_limit) != 0) return absl::InternalError("setrlimit back");
+  return result;
+}
+
 std::vector<Record> Drain(Spool& spool, size_t max_points = 1000) {
   std::vector<Record> all, batch;
   for (;;) {
@@ -483,16 +499,9 @@ TEST(SpoolTest, DiskErrorIsReportedAndSpoolRecovers) {
   ASSERT_EQ(files.size(), 1u);
   const uint64_t size = fs::file_size(files[0]);
 
-  std::signal(SIGXFSZ, SIG_IGN);
-  struct rlimit old_limit;
-  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old_limit), 0);
-  struct rlimit limit = old_limit;
-  limit.rlim_cur = size + 100;  // the next record only partly fits
-  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &limit), 0);
   const std::string big = Lines("big", 20);
-  Chunk chunk{big, 20};
-  absl::StatusOr<uint64_t> failed = spool->Append({&chunk, 1});
-  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &old_limit), 0);
+  absl::StatusOr<uint64_t> failed =
+      AppendWithFileSizeLimit(*spool, big, 20, size + 100);  // the next record only partly fits
   ASSERT_FALSE(failed.ok());
   EXPECT_THAT(failed.status().message(), HasSubstr(files[0]));
   EXPECT_THAT(failed.status().message(), HasSubstr("File too large"));
@@ -526,16 +535,9 @@ TEST(SpoolTest, FullDiskSealsTheSegmentSoThatAcknowledgingFreesIt) {
   std::vector<std::string> files = SegmentFiles(options.dir);
   ASSERT_EQ(files.size(), 1u);
 
-  std::signal(SIGXFSZ, SIG_IGN);
-  struct rlimit old_limit;
-  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old_limit), 0);
-  struct rlimit limit = old_limit;
-  limit.rlim_cur = fs::file_size(files[0]) + 100;
-  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &limit), 0);
   const std::string big = Lines("big", 20);
-  Chunk chunk{big, 20};
-  absl::StatusOr<uint64_t> failed = spool->Append({&chunk, 1});
-  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &old_limit), 0);
+  absl::StatusOr<uint64_t> failed =
+      AppendWithFileSizeLimit(*spool, big, 20, fs::file_size(files[0]) + 100);
   ASSERT_TRUE(absl::IsResourceExhausted(failed.status())) << failed.status();
 
   ASSERT_EQ(Drain(*spool).size(), 3u);
@@ -567,16 +569,9 @@ TEST(SpoolTest, FullDiskDeletesAnAlreadyAcknowledgedSegment) {
   std::vector<std::string> files = SegmentFiles(options.dir);
   ASSERT_EQ(files.size(), 1u);  // active: kept for the next appends
 
-  std::signal(SIGXFSZ, SIG_IGN);
-  struct rlimit old_limit;
-  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old_limit), 0);
-  struct rlimit limit = old_limit;
-  limit.rlim_cur = fs::file_size(files[0]) + 10;
-  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &limit), 0);
   const std::string big = Lines("big", 20);
-  Chunk chunk{big, 20};
-  absl::StatusOr<uint64_t> failed = spool->Append({&chunk, 1});
-  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &old_limit), 0);
+  absl::StatusOr<uint64_t> failed =
+      AppendWithFileSizeLimit(*spool, big, 20, fs::file_size(files[0]) + 10);
   ASSERT_TRUE(absl::IsResourceExhausted(failed.status())) << failed.status();
   EXPECT_TRUE(SegmentFiles(options.dir).empty());
   EXPECT_GT(AppendOne(*spool, big, 20), last);
