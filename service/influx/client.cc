@@ -327,6 +327,11 @@ struct AnswerHeaders {
   std::string influx_error;
 };
 
+int OnProgress(void* userdata, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  const auto* should_abort = static_cast<const std::function<bool()>*>(userdata);
+  return *should_abort && (*should_abort)() ? 1 : 0;
+}
+
 size_t OnHeader(char* data, size_t size, size_t n, void* userdata) {
   auto* out = static_cast<AnswerHeaders*>(userdata);
   const size_t bytes = size * n;
@@ -383,6 +388,7 @@ std::string_view WriteOutcomeName(WriteOutcome outcome) {
     case WriteOutcome::kDatabaseNotFound: return "database_not_found";
     case WriteOutcome::kRejected: return "rejected";
     case WriteOutcome::kUnauthorized: return "unauthorized";
+    case WriteOutcome::kNotInfluxDB: return "not_influxdb";
   }
   return "unknown";
 }
@@ -421,6 +427,7 @@ struct InfluxClient::Impl {
   std::string query_url;  // without parameters
   std::string escaped_db;
   char curl_error[CURL_ERROR_SIZE] = {};
+  std::function<bool()> should_abort;
   std::string body;
   AnswerHeaders headers;
   Sink sink;
@@ -452,7 +459,15 @@ struct InfluxClient::Impl {
     return text;
   }
 
+  // Why an answer does not count: the URL (never credentials) says where
+  // the stranger is.
+  std::string NotInfluxDB(long code) const {
+    return absl::StrCat("answer from something that is not InfluxDB at ", base_url,
+                        " (HTTP ", code, ", no X-Influxdb-Version header)");
+  }
+
   std::string TransportError(CURLcode rc) const {
+    if (rc == CURLE_ABORTED_BY_CALLBACK) return "request abandoned: the publisher is stopping";
     const char* detail = curl_error[0] != '\0' ? curl_error : curl_easy_strerror(rc);
     return Scrub(SanitizeText(detail, kMaxErrorTextBytes));
   }
@@ -606,6 +621,9 @@ absl::StatusOr<std::unique_ptr<InfluxClient>> InfluxClient::Create(
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &impl->sink);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, OnHeader);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &impl->headers);
+  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, OnProgress);
+  curl_easy_setopt(c, CURLOPT_XFERINFODATA, &impl->should_abort);
   if (!options.username.empty()) {
     // Credentials go in the Authorization header, never in the URL, so they
     // cannot end up in an error text or a log line that quotes the URL.
@@ -629,6 +647,10 @@ absl::StatusOr<std::unique_ptr<InfluxClient>> InfluxClient::Create(
   return std::unique_ptr<InfluxClient>(new InfluxClient(std::move(impl)));
 }
 
+void InfluxClient::SetAbortCheck(std::function<bool()> should_abort) {
+  impl_->should_abort = std::move(should_abort);
+}
+
 absl::Status InfluxClient::Ping() {
   Impl& d = *impl_;
   d.SetGet(d.ping_url);
@@ -638,6 +660,7 @@ absl::Status InfluxClient::Ping() {
     return absl::UnavailableError(
         absl::StrCat("ping ", d.base_url, ": ", d.TransportError(rc)));
   }
+  if (!d.headers.from_influxdb) return absl::UnavailableError(d.NotInfluxDB(code));
   if (code != 204) return HttpError(code, absl::StrCat("ping ", d.base_url), d.AnswerError());
   return absl::OkStatus();
 }
@@ -655,6 +678,7 @@ absl::Status InfluxClient::CreateDatabase() {
   if (rc != CURLE_OK && code == 0) {
     return absl::UnavailableError(absl::StrCat(what, ": ", d.TransportError(rc)));
   }
+  if (!d.headers.from_influxdb) return absl::UnavailableError(d.NotInfluxDB(code));
   if (code < 200 || code > 299) return HttpError(code, what, d.AnswerError());
   // A statement error comes back as 200 with results[0].error.
   const std::string err = d.Scrub(ExtractJsonError(d.body, kMaxErrorTextBytes));
@@ -699,12 +723,32 @@ WriteResult InfluxClient::Write(std::string_view lines) {
   if (code < 200) {
     result.http_status = 0;
     result.outcome = WriteOutcome::kRetryable;
+    result.timed_out = rc == CURLE_OPERATION_TIMEDOUT;
     result.error = rc != CURLE_OK ? d.TransportError(rc)
                                   : absl::StrCat("unexpected HTTP status ", code);
     return result;
   }
-  if (code <= 299) {
+  if (!d.headers.from_influxdb) {
+    // Only InfluxDB can say a batch is stored or bad. A 200 from anything
+    // else (a wrong port, a proxy's maintenance page) would delete points
+    // that never landed; a 4xx (e.g. --ssl missing: Go's TLS port answers
+    // clear text with 400) would dead-letter good ones; a 404 says nothing
+    // about the database.
+    result.outcome = WriteOutcome::kNotInfluxDB;
+    result.error = d.NotInfluxDB(code);
+    return result;
+  }
+  if (code == 204) {
     result.outcome = WriteOutcome::kOk;
+    return result;
+  }
+  if (code <= 299) {
+    // InfluxDB 1.x answers a stored write with 204 and nothing else; a 200
+    // with a body is something in between (a caching proxy that copies
+    // headers, another product): nothing is known stored.
+    result.outcome = WriteOutcome::kNotInfluxDB;
+    result.error = absl::StrCat("answer from something that is not InfluxDB at ", d.base_url,
+                                " (HTTP ", code, " to a write; InfluxDB answers 204)");
     return result;
   }
   result.error = d.AnswerError();
@@ -712,17 +756,13 @@ WriteResult InfluxClient::Write(std::string_view lines) {
     result.outcome = WriteOutcome::kTooLarge;
   } else if (code == 401 || code == 403) {
     result.outcome = WriteOutcome::kUnauthorized;
-  } else if (code == 404 || (code >= 400 && code <= 499 &&
-                             absl::StrContains(result.error, "database not found"))) {
+  } else if (code >= 400 && code <= 499 &&
+             absl::StrContains(result.error, "database not found")) {
     result.outcome = WriteOutcome::kDatabaseNotFound;
-  } else if (code == 408 || code == 429) {
+  } else if (code == 404 || code == 408 || code == 429) {
+    // A 404 that is not "database not found" is a wrong path (a proxy
+    // prefix): configuration, not data.
     result.outcome = WriteOutcome::kRetryable;
-  } else if (code >= 400 && code <= 499 && !d.headers.from_influxdb) {
-    // Only InfluxDB can judge the data bad. A 4xx from anything else is a
-    // configuration problem (e.g. --ssl missing: Go's TLS port answers a
-    // clear-text request with 400); dead-lettering the batch would lose it.
-    result.outcome = WriteOutcome::kRetryable;
-    result.error = absl::StrCat("answer not from InfluxDB: ", result.error);
   } else if (code >= 400 && code <= 499) {
     result.outcome = WriteOutcome::kRejected;
   } else {

@@ -46,15 +46,21 @@ struct InfluxOptions {
   size_t max_query_response_bytes = 64u << 20;
 };
 
+// Only InfluxDB can say a batch is stored: its 204 with its version header.
+// Anything else keeps the batch.
 enum class WriteOutcome {
-  kOk,                // 2xx: stored
-  kRetryable,         // transport error, timeout, 5xx, 408, 429, or a 4xx that
-                      // did not come from InfluxDB: try again later
+  kOk,                // 204 from InfluxDB: stored
+  kRetryable,         // transport error, timeout, 5xx, 408, 429 or another
+                      // InfluxDB answer that is not about the data: try again
   kTooLarge,          // 413: split the batch
-  kDatabaseNotFound,  // 404, or an error saying "database not found"
+  kDatabaseNotFound,  // InfluxDB's own "database not found"
   kRejected,          // other 4xx from InfluxDB: bad data (parse error, type
                       // conflict, partial write, ...)
   kUnauthorized,      // 401, 403
+  kNotInfluxDB,       // an answer without InfluxDB's X-Influxdb-Version header
+                      // (a wrong port, a proxy's error or maintenance page),
+                      // or a 2xx other than 204: nothing is known stored;
+                      // try again later
 };
 
 std::string_view WriteOutcomeName(WriteOutcome outcome);
@@ -64,6 +70,9 @@ struct WriteResult {
   long http_status = 0;  // 0 if no HTTP answer
   // InfluxDB's "error" text or the transport error, one line, truncated.
   std::string error;
+  // No answer within the request timeout: with a 5xx, a sign that this
+  // batch (not the server) may be what fails.
+  bool timed_out = false;
   uint64_t bytes_raw = 0;   // line protocol bytes
   uint64_t bytes_sent = 0;  // body bytes on the wire (after gzip)
   absl::Duration latency;
@@ -79,7 +88,13 @@ class InfluxClient {
   // "http://host:port" or "https://host:port"; never credentials.
   std::string BaseUrl() const;
 
-  // GET /ping; OK on 204.
+  // A request in flight ends (as a retryable failure) within about a
+  // second once `should_abort` returns true; it is called from the thread
+  // that uses the client. For a shutdown that cannot wait for
+  // --influx-timeout.
+  void SetAbortCheck(std::function<bool()> should_abort);
+
+  // GET /ping; OK on 204 from InfluxDB.
   absl::Status Ping();
   // POST /query q=CREATE DATABASE "<database>" (idempotent in InfluxDB).
   absl::Status CreateDatabase();

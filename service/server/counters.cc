@@ -42,6 +42,12 @@ void ConnectionState::RecordError(std::string error) {
   state_.last_error_time = absl::Now();
 }
 
+void ConnectionState::RecordProblem(std::string error) {
+  absl::MutexLock lock(&mu_);
+  state_.last_error = std::move(error);
+  state_.last_error_time = absl::Now();
+}
+
 ConnectionState::Snapshot ConnectionState::Get() const {
   absl::MutexLock lock(&mu_);
   return state_;

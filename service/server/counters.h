@@ -58,6 +58,10 @@ class ConnectionState {
  public:
   void RecordSuccess();
   void RecordError(std::string error);
+  // What stops the writer although InfluxDB answers (a dead-letter file or
+  // spool that cannot be written or read): last_error says it, `connected`
+  // stays as it was.
+  void RecordProblem(std::string error);
 
   struct Snapshot {
     bool connected = false;

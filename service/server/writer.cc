@@ -13,10 +13,15 @@ namespace ocs_influx::server {
 namespace {
 
 // How long an idle Read waits before the loop looks at its requests again.
+// The spool cannot be woken by the writer's own requests (stop, check,
+// flush), only by new records, so this one wait stays bounded.
 constexpr absl::Duration kPollInterval = absl::Milliseconds(100);
 // Past this depth a refused batch is dead-lettered whole instead of being
 // bisected further (2^12 lines per piece is already a single-line search).
 constexpr int kMaxSplitDepth = 24;
+// Timeouts or 5xx answers in a row at the same lines, while InfluxDB answers
+// its ping, before those lines are suspected and halved.
+constexpr int kFailuresBeforeHalving = 3;
 
 // Splits at the line boundary nearest the middle.
 size_t MiddleLineBoundary(absl::string_view lines, size_t line_count) {
@@ -39,22 +44,26 @@ Writer::Writer(WriterOptions options, spool::Spool* spool,
       counters_(counters),
       connection_(connection),
       recording_(recording),
-      jitter_(std::random_device{}()) {}
+      read_backoff_(options_.initial_backoff, options_.max_backoff) {
+  client_->SetAbortCheck([this] { return Aborting(); });
+}
 
 Writer::~Writer() { Stop(absl::ZeroDuration()); }
 
 void Writer::Start() { thread_ = std::thread([this] { Run(); }); }
 
 void Writer::Stop(absl::Duration drain) {
+  const bool running = thread_.joinable();
   {
     absl::MutexLock lock(&mu_);
-    if (!stop_) {
-      stop_ = true;
-      drain_deadline_ = absl::Now() + drain;
-    }
+    stop_ = true;
     cv_.SignalAll();
+    // The drain: the writer goes on delivering until the spool is empty;
+    // waiting here (not polling a deadline there) keeps its loops simple.
+    if (running) mu_.AwaitWithTimeout(absl::Condition(&finished_), drain);
   }
-  if (thread_.joinable()) thread_.join();
+  abort_.Stop();
+  if (running) thread_.join();
 }
 
 bool Writer::CheckDatabase(absl::Duration timeout) {
@@ -72,24 +81,6 @@ void Writer::RequestFlush() {
   absl::MutexLock lock(&mu_);
   flush_requested_ = true;
   cv_.SignalAll();
-}
-
-bool Writer::Aborting() const {
-  absl::MutexLock lock(&mu_);
-  return stop_ && absl::Now() >= drain_deadline_;
-}
-
-bool Writer::SleepUnlessAborting(absl::Duration d) {
-  absl::MutexLock lock(&mu_);
-  absl::Time until = absl::Now() + d;
-  if (stop_) until = std::min(until, drain_deadline_);
-  // Woken early by Stop(); a flush or check request does not shorten it.
-  while (absl::Now() < until) {
-    if (cv_.WaitWithDeadline(&mu_, until)) {
-      if (stop_) until = std::min(until, drain_deadline_);
-    }
-  }
-  return !(stop_ && absl::Now() >= drain_deadline_);
 }
 
 void Writer::DoDatabaseCheck() {
@@ -112,7 +103,7 @@ void Writer::DoDatabaseCheck() {
 void Writer::NoteSuccess() {
   connection_->RecordSuccess();
   recording_->SetDegraded(false);
-  if (logged_outage_) {
+  if (logged_outage_ && suspect_halvings_ == 0) {
     LOG_INFO("writer: InfluxDB at %s reachable again", client_->BaseUrl());
     logged_outage_ = false;
   }
@@ -130,6 +121,11 @@ void Writer::NoteFailure(const influx::WriteResult& result) {
   }
 }
 
+void Writer::NoteProblem(std::string error) {
+  connection_->RecordProblem(std::move(error));
+  recording_->SetDegraded(true);
+}
+
 void Writer::Run() {
   std::vector<spool::Record> records;
   while (true) {
@@ -144,22 +140,11 @@ void Writer::Run() {
     size_t points = 0;
     bool got = CollectBatch(&records, &points);
     if (got) {
-      if (Deliver(records) == SendResult::kDone) {
-        // Delivered but not acknowledged would stall Flush and re-send the
-        // batch at the next start: keep trying (a full disk frees up).
-        absl::Status s = spool_->Acknowledge(records.back().seq);
-        if (!s.ok()) {
-          LOG_ERROR("writer: acknowledging spool up to %d: %s; retrying",
-                    records.back().seq, std::string(s.message()));
-        }
-        while (!s.ok() && SleepUnlessAborting(absl::Seconds(1))) {
-          s = spool_->Acknowledge(records.back().seq);
-        }
-      } else {
-        // Shutting down mid-delivery: the batch stays in the spool and is
-        // sent first on the next start.
-        break;
-      }
+      // Shutting down mid-delivery (or before the acknowledgement is on
+      // disk): the batch stays in the spool and is sent first on the next
+      // start; InfluxDB keeps a re-sent identical point once.
+      if (Deliver(records) == SendResult::kAborted) break;
+      if (!AcknowledgeDelivered(records.back().seq)) break;
     }
     MaybeWriteStats();
     if (!got) {
@@ -171,6 +156,29 @@ void Writer::Run() {
     }
   }
   spool_->Rewind();
+  absl::MutexLock lock(&mu_);
+  finished_ = true;
+}
+
+bool Writer::AcknowledgeDelivered(uint64_t seq) {
+  // Delivered but not acknowledged would stall Flush and re-send the batch
+  // at the next start: keep trying (a full disk frees up).
+  Backoff backoff(options_.initial_backoff, options_.max_backoff);
+  while (true) {
+    absl::Status s = spool_->Acknowledge(seq);
+    if (s.ok()) break;
+    if (backoff.attempts() == 0) {
+      LOG_ERROR("writer: acknowledging spool up to %d: %s; retrying with backoff", seq,
+                std::string(s.message()));
+    }
+    NoteProblem(absl::StrCat("acknowledging the spool: ", s.message()));
+    if (!abort_.SleepFor(backoff.Next())) return false;
+  }
+  if (backoff.attempts() > 0) {
+    LOG_INFO("writer: spool acknowledged up to %d after %d retries", seq, backoff.attempts());
+    if (connection_->Get().connected) recording_->SetDegraded(false);
+  }
+  return true;
 }
 
 bool Writer::CollectBatch(std::vector<spool::Record>* records, size_t* points) {
@@ -186,9 +194,20 @@ bool Writer::CollectBatch(std::vector<spool::Record>* records, size_t* points) {
     more.clear();
     absl::Status s = spool_->Read(options_.batch_size - *points, wait, &more);
     if (!s.ok()) {
-      LOG_ERROR("writer: reading the spool: %s", std::string(s.message()));
-      SleepUnlessAborting(absl::Seconds(1));
+      // The spool rewinds its cursor on an error, so nothing read so far is
+      // skipped; the next cycle reads it again.
+      if (read_backoff_.attempts() == 0) {
+        LOG_ERROR("writer: reading the spool: %s; retrying with backoff",
+                  std::string(s.message()));
+      }
+      NoteProblem(absl::StrCat("reading the spool: ", s.message()));
+      abort_.SleepFor(read_backoff_.Next());
       return false;
+    }
+    if (read_backoff_.attempts() > 0) {
+      LOG_INFO("writer: reading the spool works again");
+      read_backoff_.Reset();
+      if (connection_->Get().connected) recording_->SetDegraded(false);
     }
     for (spool::Record& r : more) {
       if (records->empty()) {
@@ -244,10 +263,31 @@ Writer::SendResult Writer::Deliver(const std::vector<spool::Record>& records) {
   return SendResult::kDone;
 }
 
+Writer::SendResult Writer::SendHalves(absl::string_view lines, size_t line_count,
+                                      int depth, bool suspect) {
+  size_t cut = MiddleLineBoundary(lines, line_count);
+  size_t first = line_count / 2;
+  if (suspect) ++suspect_halvings_;
+  SendResult result = SendLines(lines.substr(0, cut), first, depth + 1);
+  if (result == SendResult::kDone) {
+    result = SendLines(lines.substr(cut), line_count - first, depth + 1);
+  }
+  if (suspect && --suspect_halvings_ == 0 && result == SendResult::kDone && logged_outage_) {
+    LOG_INFO("writer: the lines that failed at InfluxDB at %s went through",
+             client_->BaseUrl());
+    logged_outage_ = false;
+  }
+  return result;
+}
+
 Writer::SendResult Writer::SendLines(absl::string_view lines, size_t line_count,
                                      int depth) {
-  absl::Duration backoff = options_.initial_backoff;
+  Backoff backoff(options_.initial_backoff, options_.max_backoff);
+  // Timeouts and 5xx in a row at these lines.
+  int suspect_failures = 0;
+  bool alone = false;  // one line that keeps failing although InfluxDB answers
   while (true) {
+    if (Aborting()) return SendResult::kAborted;
     influx::WriteResult r = client_->Write(std::string_view(lines.data(), lines.size()));
     counters_->batches_sent.fetch_add(1, std::memory_order_relaxed);
     counters_->bytes_sent_raw.fetch_add(r.bytes_raw, std::memory_order_relaxed);
@@ -260,11 +300,15 @@ Writer::SendResult Writer::SendLines(absl::string_view lines, size_t line_count,
         NoteSuccess();
         return SendResult::kDone;
       case influx::WriteOutcome::kDatabaseNotFound: {
-        // Dropped under us (or never made): make it, then send again.
-        LOG_WARNING("writer: database not found; creating it");
+        // InfluxDB's own answer (dropped under us, or never made): make it,
+        // then send again after the usual backoff, so that a server that
+        // keeps saying so is not hammered and Stop() ends the loop.
+        if (backoff.attempts() == 0) {
+          LOG_WARNING("writer: InfluxDB at %s: %s; creating the database",
+                      client_->BaseUrl(), r.error);
+        }
         absl::Status s = client_->CreateDatabase();
-        if (s.ok()) continue;
-        r.error = std::string(s.message());
+        if (!s.ok()) r.error = absl::StrCat(r.error, "; creating it: ", s.message());
         break;
       }
       case influx::WriteOutcome::kTooLarge:
@@ -275,8 +319,7 @@ Writer::SendResult Writer::SendLines(absl::string_view lines, size_t line_count,
         }
         NoteSuccess();  // InfluxDB answered: it is up
         if (line_count <= 1 || depth >= kMaxSplitDepth) {
-          DeadLetter(r.http_status, r.error, lines, line_count);
-          return SendResult::kDone;
+          return DeadLetter(r.http_status, r.error, lines, line_count);
         }
         // Halve until the refused lines stand alone: the rest of the batch
         // is written (InfluxDB stores a re-sent identical point once), and
@@ -284,40 +327,77 @@ Writer::SendResult Writer::SendLines(absl::string_view lines, size_t line_count,
         if (r.outcome == influx::WriteOutcome::kTooLarge) {
           counters_->batches_split.fetch_add(1, std::memory_order_relaxed);
         }
-        size_t cut = MiddleLineBoundary(lines, line_count);
-        size_t first = line_count / 2;
-        if (SendLines(lines.substr(0, cut), first, depth + 1) ==
-            SendResult::kAborted) {
-          return SendResult::kAborted;
-        }
-        return SendLines(lines.substr(cut), line_count - first, depth + 1);
+        return SendHalves(lines, line_count, depth, /*suspect=*/false);
       }
-      case influx::WriteOutcome::kRetryable:
+      case influx::WriteOutcome::kRetryable: {
+        if (!r.timed_out && r.http_status < 500) {
+          suspect_failures = 0;
+          break;
+        }
+        // The same lines time out or get a 5xx again and again. If InfluxDB
+        // answers its ping meanwhile, these lines (not the server) are the
+        // likely cause: halve them, as refused ones are, until the part
+        // that fails stands alone. The first half goes first and lands;
+        // the part that fails is then retried with backoff, never
+        // dead-lettered (InfluxDB may take it later), and what follows it
+        // waits: points reach InfluxDB in spool order, and the spool is
+        // acknowledged by prefix. A server that is down or hung fails its
+        // ping too and is only waited for.
+        if (++suspect_failures == kFailuresBeforeHalving && depth < kMaxSplitDepth &&
+            client_->Ping().ok()) {
+          if (line_count > 1) {
+            counters_->batches_split.fetch_add(1, std::memory_order_relaxed);
+            LOG_DEBUG("writer: %d lines failed %d times in a row (%s); halving them",
+                      line_count, suspect_failures, r.error);
+            return SendHalves(lines, line_count, depth, /*suspect=*/true);
+          }
+          alone = true;
+          LOG_WARNING("writer: one line (%d bytes) fails alone although InfluxDB at %s "
+                      "answers (%s); retrying it with backoff, later points wait behind it",
+                      lines.size(), client_->BaseUrl(), r.error);
+        }
+        if (alone) {
+          r.error = absl::StrCat("one line fails alone (", r.error,
+                                 "); later points wait behind it");
+        }
+        break;
+      }
+      case influx::WriteOutcome::kNotInfluxDB:
       case influx::WriteOutcome::kUnauthorized:
+        suspect_failures = 0;
         break;
     }
     NoteFailure(r);
     counters_->retries.fetch_add(1, std::memory_order_relaxed);
-    std::uniform_real_distribution<double> jitter(0.5, 1.0);
-    if (!SleepUnlessAborting(backoff * jitter(jitter_))) {
-      return SendResult::kAborted;
-    }
-    backoff = std::min(backoff * 2, options_.max_backoff);
+    if (!abort_.SleepFor(backoff.Next())) return SendResult::kAborted;
   }
 }
 
-void Writer::DeadLetter(long http_status, absl::string_view error,
-                        absl::string_view lines, size_t line_count) {
+Writer::SendResult Writer::DeadLetter(long http_status, absl::string_view error,
+                                      absl::string_view lines, size_t line_count) {
   // Log the refusal but not the data: a line can be 64 KiB of anything.
   LOG_WARNING("writer: InfluxDB refused %d line(s) (HTTP %d: %s); kept in %s",
               line_count, http_status, std::string(error), dead_letter_->path());
-  absl::Status s = dead_letter_->Append(http_status, error, lines);
-  if (!s.ok()) {
-    LOG_ERROR("writer: %s; the refused lines follow in this log instead",
-              std::string(s.message()));
-    LOG_ERROR("writer: refused: %s", std::string(lines.substr(0, 4096)));
+  Backoff backoff(options_.initial_backoff, options_.max_backoff);
+  while (true) {
+    absl::Status s = dead_letter_->Append(http_status, error, lines);
+    if (s.ok()) break;
+    // The file is the refused lines' only copy once the spool lets them
+    // go, so they stay in the spool (unacknowledged) until it is written.
+    if (backoff.attempts() == 0) {
+      LOG_ERROR("writer: %s; the refused lines stay in the spool, retrying with backoff",
+                std::string(s.message()));
+    }
+    NoteProblem(std::string(s.message()));
+    if (!abort_.SleepFor(backoff.Next())) return SendResult::kAborted;
+  }
+  if (backoff.attempts() > 0) {
+    LOG_INFO("writer: dead-letter file %s written after %d retries", dead_letter_->path(),
+             backoff.attempts());
+    if (connection_->Get().connected) recording_->SetDegraded(false);
   }
   counters_->points_dead_lettered.fetch_add(line_count, std::memory_order_relaxed);
+  return SendResult::kDone;
 }
 
 void Writer::MaybeWriteStats() {

@@ -2,20 +2,22 @@
 // InfluxDB client. It batches accepted points in order, sends them, and
 // acknowledges them in the spool once InfluxDB took them (or they went to
 // the dead-letter file). It never gives up on a point InfluxDB cannot take
-// right now: it retries with capped exponential backoff and jitter, and the
-// points wait on disk meanwhile.
+// right now: it retries with capped exponential backoff and jitter
+// (common/backoff), and the points wait on disk meanwhile. Whatever keeps it
+// from progressing shows in the status (last_error, degraded) and once in
+// the log.
 #ifndef OCS_INFLUX_SERVICE_SERVER_WRITER_H_
 #define OCS_INFLUX_SERVICE_SERVER_WRITER_H_
 
 #include <cstdint>
 #include <memory>
-#include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/backoff/backoff.h"
 #include "service/influx/client.h"
 #include "service/server/counters.h"
 #include "service/server/dead_letter.h"
@@ -55,7 +57,9 @@ class Writer {
   void FinishRecordingAfterNextCycle();
 
   // Delivers what InfluxDB takes until the spool is empty or `drain` has
-  // passed, then ends the thread. What is left stays in the spool.
+  // passed, then ends the thread: at the end of `drain` every wait and any
+  // InfluxDB request in flight are cut short. What is left stays in the
+  // spool.
   void Stop(absl::Duration drain);
 
  private:
@@ -67,15 +71,25 @@ class Writer {
   // Sends until InfluxDB took the lines or refused them for their content
   // (dead letters); `depth` counts the halvings of a refused batch.
   SendResult SendLines(absl::string_view lines, size_t line_count, int depth = 0);
-  void DeadLetter(long http_status, absl::string_view error,
-                  absl::string_view lines, size_t line_count);
+  // SendLines of the first half of the lines, then of the second: spool
+  // order is kept.
+  // `suspect`: halving lines that time out or get a 5xx (not refused ones).
+  SendResult SendHalves(absl::string_view lines, size_t line_count, int depth,
+                        bool suspect);
+  // Appends refused lines to the dead-letter file, retrying with backoff
+  // while it cannot be written: until then the lines stay in the spool.
+  SendResult DeadLetter(long http_status, absl::string_view error,
+                        absl::string_view lines, size_t line_count);
+  // Acknowledges up to `seq`, retrying with backoff; false if aborted first.
+  bool AcknowledgeDelivered(uint64_t seq);
   void DoDatabaseCheck();
   void MaybeWriteStats();
-  // Sleeps up to `d`; false if the writer should abort its retries.
-  bool SleepUnlessAborting(absl::Duration d);
-  bool Aborting() const;
+  // True once the drain is over (or there was none): stop retrying.
+  bool Aborting() const { return abort_.stopped(); }
   void NoteFailure(const influx::WriteResult& result);
   void NoteSuccess();
+  // Progress stopped for a reason of ours, not InfluxDB's.
+  void NoteProblem(std::string error);
 
   const WriterOptions options_;
   spool::Spool* const spool_;
@@ -93,11 +107,19 @@ class Writer {
   uint64_t check_requested_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t check_done_ ABSL_GUARDED_BY(mu_) = 0;
   bool check_reachable_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;  // Run() has returned
+
+  // Stopped by Stop() once the drain is over: wakes every backoff wait and
+  // ends a request in flight.
+  StopSignal abort_;
 
   std::string body_;  // writer thread only: the batch being sent
-  std::mt19937_64 jitter_;
+  Backoff read_backoff_;  // writer thread only: spool read errors
   absl::Time next_stats_ = absl::InfinitePast();
   bool logged_outage_ = false;
+  // Halvings of suspect lines under way: the pieces that land meanwhile do
+  // not end the outage in the log, the whole batch does.
+  int suspect_halvings_ = 0;
   std::thread thread_;
 };
 

@@ -406,7 +406,9 @@ TEST(InfluxdTlsTest, VerifiesOnlyWhenAsked) {
   ASSERT_TRUE(c.ok());
   w = (*c)->Write("m v=4 4\n");
   EXPECT_EQ(w.http_status, 400);
-  EXPECT_EQ(w.outcome, WriteOutcome::kRetryable) << w.error;
+  EXPECT_EQ(w.outcome, WriteOutcome::kNotInfluxDB) << w.error;
+  EXPECT_THAT(w.error, HasSubstr("answer from something that is not InfluxDB at "
+                                 "http://127.0.0.1:"));
 }
 
 TEST(InfluxdAuthTest, WrongAndRightPassword) {
