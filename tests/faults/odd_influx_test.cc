@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <iostream>
 #include <fstream>
 #include <sstream>
 
@@ -204,6 +205,54 @@ TEST(OddInfluxTest, DatabaseNotFoundForeverBacksOffAndShutdownEndsInTime) {
   const absl::Duration took = absl::Now() - term;
   EXPECT_EQ(code, 0) << "shutdown hung:\n" << publisher.LogTail();
   EXPECT_LT(took, absl::Seconds(2) + absl::Seconds(3));
+  std::cout << "RELIABILITY scenario=database_not_found_forever writes_in_3s=" << in_window
+            << " shutdown_s=" << absl::ToDoubleSeconds(took) << std::endl;
+}
+
+// Stop() ends a request in flight: InfluxDB answers its ping but never a
+// write, and --influx-timeout (30 s) is far longer than --shutdown-timeout
+// (2 s). SIGTERM ends the publisher within the drain plus a margin, the
+// batch stays in the spool for the next start.
+TEST(OddInfluxTest, ShutdownDoesNotWaitForAHungWrite) {
+  auto fake = FakeHttpServer::Start([](const HttpRequest& r) {
+    HttpAnswer a;
+    a.headers.push_back(InfluxVersionHeader());
+    if (r.path() == "/ping") {
+      a.status = 204;
+    } else if (r.path() == "/query") {
+      a.body = R"({"results":[{"statement_id":0}]})";
+    } else {
+      a.hang = true;
+    }
+    return a;
+  });
+  ASSERT_TRUE(fake.ok()) << fake.status();
+  PublisherArgs args;
+  args.influx_port = (*fake)->port();
+  args.spool_dir = TempDir("spool");
+  args.extra = {"--influx-timeout", "30s"};
+  PublisherProcess publisher(args);
+  ASSERT_TRUE(publisher.Start().ok()) << publisher.LogTail();
+  ASSERT_TRUE(WriteLines(publisher, MakeLines("hung", 0, 0, 100)).ok());
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while ((*fake)->requests("/write") < 1 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_EQ((*fake)->requests("/write"), 1) << publisher.LogTail();
+  const absl::Time term = absl::Now();
+  const int code = publisher.Terminate(absl::Seconds(40));
+  const absl::Duration took = absl::Now() - term;
+  EXPECT_EQ(code, 0) << publisher.LogTail();
+  EXPECT_LT(took, absl::Seconds(2) + absl::Seconds(3)) << publisher.LogTail();
+  std::cout << "RELIABILITY scenario=shutdown_during_hung_write shutdown_s="
+            << absl::ToDoubleSeconds(took) << std::endl;
+  // The batch was not acknowledged: a fresh publisher on the spool has it.
+  PublisherProcess again(args);
+  ASSERT_TRUE(again.Start().ok()) << again.LogTail();
+  auto status = again.GetStatus();
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(status->spool().points(), 100u);
+  again.Kill();
 }
 
 // Item 6: InfluxDB refuses a line, and its dead-letter file cannot be
@@ -298,6 +347,7 @@ void FailingLineStandsAlone(bool hang, int points, int marker_at,
   ASSERT_TRUE(publisher.Start().ok()) << publisher.LogTail();
 
   const std::string marker = absl::StrCat(kMarker, ",w=0 v=1i ", TimeOf(0, marker_at), "\n");
+  const absl::Time written = absl::Now();
   ASSERT_TRUE(WriteLines(publisher, MakeLines("halving", 0, 0, marker_at) + marker +
                                         MakeLines("halving", 0, marker_at, points - marker_at))
                   .ok());
@@ -316,6 +366,7 @@ void FailingLineStandsAlone(bool hang, int points, int marker_at,
   EXPECT_EQ(before->landed, static_cast<uint64_t>(marker_at))
       << "the lines before the failing one never landed\n" << publisher.LogTail();
   EXPECT_EQ(before->unknown, 0u) << "lines after the failing one landed before it";
+  const absl::Duration isolated = absl::Now() - written;
   // The marker alone keeps being retried, with backoff.
   const int writes = (*proxy)->requests("/write");
   absl::SleepFor(absl::Seconds(1));
@@ -326,7 +377,13 @@ void FailingLineStandsAlone(bool hang, int points, int marker_at,
   EXPECT_TRUE(status->recording().degraded());
   EXPECT_FALSE(status->influx().last_error().empty());
   EXPECT_GT(status->writes().batches_split(), 0u);
-  EXPECT_LE((*proxy)->requests("/write") - writes, 15);
+  const int writes_in_1s = (*proxy)->requests("/write") - writes;
+  EXPECT_LE(writes_in_1s, 15);
+  std::cout << "RELIABILITY scenario=failing_line_" << (hang ? "timeout" : "500")
+            << " points=" << points << " marker_at=" << marker_at
+            << " before_landed_s=" << absl::ToDoubleSeconds(isolated)
+            << " splits=" << status->writes().batches_split()
+            << " writes_in_1s_after=" << writes_in_1s << std::endl;
 
   (*proxy)->SetHandler(
       [influx_port](const HttpRequest& r) { return FakeHttpServer::Forward(influx_port, r); });
