@@ -728,7 +728,11 @@ WriteResult InfluxClient::Write(std::string_view lines) {
                                   : absl::StrCat("unexpected HTTP status ", code);
     return result;
   }
-  if (!d.headers.from_influxdb) {
+  // "Too large" and "try again" cost nothing to believe, whoever says them
+  // (a reverse proxy's 413 or 502 in front of InfluxDB).
+  const bool harmless = code == 413 || code == 408 || code == 429 ||
+                        (code >= 300 && code < 400) || code >= 500;
+  if (!d.headers.from_influxdb && !harmless) {
     // Only InfluxDB can say a batch is stored or bad. A 200 from anything
     // else (a wrong port, a proxy's maintenance page) would delete points
     // that never landed; a 4xx (e.g. --ssl missing: Go's TLS port answers
@@ -771,6 +775,9 @@ WriteResult InfluxClient::Write(std::string_view lines) {
     result.outcome = WriteOutcome::kRetryable;
   }
   if (result.error.empty()) result.error = absl::StrCat("HTTP ", code);
+  if (!d.headers.from_influxdb) {
+    result.error = absl::StrCat(d.NotInfluxDB(code), ": ", result.error);
+  }
   return result;
 }
 

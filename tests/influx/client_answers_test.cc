@@ -106,6 +106,19 @@ TEST_F(ClientAnswersTest, Answer4xxWithoutVersionHeaderIsNeverRejected) {
   EXPECT_EQ(client_->Write("m v=1 1\n").outcome, WriteOutcome::kNotInfluxDB);
 }
 
+TEST_F(ClientAnswersTest, ProxyTooLargeStillSplits) {
+  Serve(Answer(413, false, "<html>413 Request Entity Too Large</html>"));
+  EXPECT_EQ(client_->Write("m v=1 1\n").outcome, WriteOutcome::kTooLarge);
+}
+
+TEST_F(ClientAnswersTest, ProxyBadGatewayIsRetryableAndSaysWhoAnswered) {
+  Serve(Answer(502, false, "Bad Gateway"));
+  WriteResult w = client_->Write("m v=1 1\n");
+  EXPECT_EQ(w.outcome, WriteOutcome::kRetryable);
+  EXPECT_THAT(w.error, HasSubstr("not InfluxDB"));
+  EXPECT_THAT(w.error, HasSubstr("Bad Gateway"));
+}
+
 TEST_F(ClientAnswersTest, InfluxDb500IsRetryableAndNotATimeout) {
   Serve(Answer(500, true, R"({"error":"timeout"})"));
   WriteResult w = client_->Write("m v=1 1\n");
