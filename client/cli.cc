@@ -301,7 +301,10 @@ int RunPublisherctl(const std::vector<std::string>& args, const CommandIo& io) {
     bool ignored;
     if (flag->takes_value ||
         (i + 1 < args.size() && flags::ParseBool(args[i + 1], &ignored))) {
-      if (i + 1 >= args.size()) break;  // the command reports it
+      if (i + 1 >= args.size()) {
+        *io.err << "publisherctl: flag --" << name << " needs a value\n";
+        return kExitUsage;
+      }
       leading.push_back(args[++i]);
     }
   }

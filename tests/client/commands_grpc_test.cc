@@ -463,6 +463,9 @@ TEST_F(CommandsTest, OnlyConnectionFlagsMayComeBeforeTheCommand) {
   EXPECT_THAT(err_.str(), HasSubstr("--json is not a connection flag"));
   EXPECT_EQ(RunCli({"--target", target_}), 2);
   EXPECT_THAT(err_.str(), HasSubstr("Usage: publisherctl"));
+  EXPECT_EQ(RunCli({"status", "--target"}), 2);
+  EXPECT_EQ(RunCli({"--target"}), 2);
+  EXPECT_THAT(err_.str(), HasSubstr("flag --target needs a value"));
   EXPECT_EQ(RunCli({"--target", target_, "launch"}), 2);
   EXPECT_THAT(err_.str(), HasSubstr("unknown command \"launch\""));
 }
