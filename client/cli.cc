@@ -90,32 +90,54 @@ std::string ValueFlagPattern(const std::vector<FlagName>& flags) {
 }  // namespace
 
 const std::vector<CommandSpec>& Commands() {
-  static const std::vector<CommandSpec>* const commands =
-      new std::vector<CommandSpec>{
-          {{"status"}, "[--json]",
-           "Show the recording state, counters, spool,\n"
-           "InfluxDB connection and write statistics.",
-           true, false, RunStatus},
-          {{"record", "start"}, "[--test-mode]",
-           "Start recording (OCS: ops start record).", true, false,
-           RunRecordStart},
-          {{"record", "stop"}, "", "Stop recording (OCS: ops stop record).",
-           true, false, RunRecordStop},
-          {{"write"}, "[FILE]",
-           "Send line protocol from FILE or standard input.", true, true,
-           RunWrite},
-          {{"flush"}, "[--timeout D]",
-           "Wait until accepted points are in InfluxDB.", true, false,
-           RunFlush},
-          {{"convert"}, "[FILE]",
-           "Print the line protocol the publisher would write\n"
-           "for OCS feed publications (JSON [message, feed]\n"
-           "per line); needs no publisher.",
-           false, true, RunConvert},
-          {{"completion"}, "bash",
-           "Print the bash completion script.", false, false, RunCompletion},
-      };
-  return *commands;
+  static const std::vector<CommandSpec> commands = {
+      {{"status"},
+       "[--json]",
+       "Show the recording state, counters, spool,\n"
+       "InfluxDB connection and write statistics.",
+       true,
+       false,
+       RunStatus},
+      {{"record", "start"},
+       "[--test-mode]",
+       "Start recording (OCS: ops start record).",
+       true,
+       false,
+       RunRecordStart},
+      {{"record", "stop"},
+       "",
+       "Stop recording (OCS: ops stop record).",
+       true,
+       false,
+       RunRecordStop},
+      {{"write"},
+       "[FILE]",
+       "Send line protocol from FILE or standard input.",
+       true,
+       true,
+       RunWrite},
+      {{"flush"},
+       "[--timeout D]",
+       "Wait until accepted points are in InfluxDB.",
+       true,
+       false,
+       RunFlush},
+      {{"convert"},
+       "[FILE]",
+       "Print the line protocol the publisher would write\n"
+       "for OCS feed publications (JSON [message, feed]\n"
+       "per line); needs no publisher.",
+       false,
+       true,
+       RunConvert},
+      {{"completion"},
+       "bash",
+       "Print the bash completion script.",
+       false,
+       false,
+       RunCompletion},
+  };
+  return commands;
 }
 
 std::string TopLevelUsage() {
@@ -187,7 +209,8 @@ std::string BashCompletion() {
     std::string words = Words(flags);
     if (spec.words[0] == "completion") words = "bash";
     absl::StrAppend(&cases, "    \"", key, "\")\n      words=\"", words,
-                    "\"\n      files=", spec.takes_file ? 1 : 0, "\n      ;;\n");
+                    "\"\n      files=", spec.takes_file ? 1 : 0,
+                    "\n      ;;\n");
   }
   // Commands of two words: the first word alone offers the second.
   std::string subcommands;
@@ -229,24 +252,31 @@ std::string BashCompletion() {
       "      COMPREPLY=($(compgen -f -- \"$cur\"))\n"
       "      return 0\n"
       "      ;;\n"
-      "    ", ValueFlagPattern(all_flags), ")\n"
+      "    ",
+      ValueFlagPattern(all_flags),
+      ")\n"
       "      COMPREPLY=()\n"
       "      return 0\n"
       "      ;;\n"
       "  esac\n"
-      "  # The command: the words before the cursor that are neither flags nor\n"
+      "  # The command: the words before the cursor that are neither flags "
+      "nor\n"
       "  # flag values.\n"
       "  for (( i = 1; i < COMP_CWORD; i++ )); do\n"
       "    word=\"${COMP_WORDS[i]}\"\n"
       "    case \"$word\" in\n"
-      "      ", ValueFlagPattern(all_flags), ") (( i++ )) ;;\n"
+      "      ",
+      ValueFlagPattern(all_flags),
+      ") (( i++ )) ;;\n"
       "      -*) ;;\n"
       "      *)\n"
       "        if [[ -z \"$command\" ]]; then\n"
       "          command=\"$word\"\n"
       "        else\n"
       "          case \"$command\" in\n"
-      "            ", two_word_pattern, ") command=\"$command $word\" ;;\n"
+      "            ",
+      two_word_pattern,
+      ") command=\"$command $word\" ;;\n"
       "          esac\n"
       "          break\n"
       "        fi\n"
@@ -255,8 +285,9 @@ std::string BashCompletion() {
       "  done\n"
       "  case \"$command\" in\n"
       "    \"\")\n"
-      "      words=\"", absl::StrJoin(first_words, " "), " help ",
-      Words(connection), " --help\"\n"
+      "      words=\"",
+      absl::StrJoin(first_words, " "), " help ", Words(connection),
+      " --help\"\n"
       "      ;;\n",
       subcommands, cases,
       "  esac\n"
@@ -342,8 +373,8 @@ int RunPublisherctl(const std::vector<std::string>& args, const CommandIo& io) {
   // wins, and before any "--" of the command's own.
   std::vector<std::string> command_args;
   if (match->connects) command_args = leading;
-  command_args.insert(command_args.end(), args.begin() + i + match->words.size(),
-                      args.end());
+  command_args.insert(command_args.end(),
+                      args.begin() + i + match->words.size(), args.end());
   return match->run(command_args, io);
 }
 

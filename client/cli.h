@@ -23,8 +23,8 @@ struct CommandSpec {
   // Takes a FILE argument (completed with file names).
   bool takes_file = false;
   // Runs the command with the arguments after its words.
-  int (*run)(const std::vector<std::string>& args, const CommandIo& io) =
-      nullptr;
+  int (*run)(const std::vector<std::string>& args,
+             const CommandIo& io) = nullptr;
 };
 
 const std::vector<CommandSpec>& Commands();

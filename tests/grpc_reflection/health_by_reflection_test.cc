@@ -86,8 +86,8 @@ absl::StatusOr<rc::ServerReflectionResponse> Reflect(
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + kCallDeadline));
   auto call = stub.PrepareCall(
-      &context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
-      &cq);
+      &context,
+      "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
   int tags[5];
   call->StartCall(&tags[0]);
   grpc::ByteBuffer reply;
@@ -193,7 +193,8 @@ class PublisherProcess {
   bool Start(const std::vector<std::string>& args) {
     std::vector<char*> argv;
     argv.push_back(const_cast<char*>(kBinary));
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    for (const std::string& a : args)
+      argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
     return posix_spawn(&pid_, kBinary, nullptr, nullptr, argv.data(),
                        environ) == 0;
