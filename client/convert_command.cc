@@ -1,10 +1,9 @@
 #include "client/convert_command.h"
 
-#include <cstdio>
 #include <fstream>
-#include <iostream>
 
 #include "absl/strings/str_cat.h"
+#include "client/command_io.h"
 #include "client/paths.h"
 #include "common/flags/flags.h"
 #include "proto/publisher.pb.h"
@@ -14,13 +13,13 @@
 namespace ocs_influx::client {
 namespace {
 
-void WriteAll(const std::string& text) {
-  std::fwrite(text.data(), 1, text.size(), stdout);
+void WriteAll(const CommandIo& io, const std::string& text) {
+  io.out->write(text.data(), static_cast<std::streamsize>(text.size()));
 }
 
 }  // namespace
 
-int RunConvert(const std::vector<std::string>& args) {
+int RunConvert(const std::vector<std::string>& args, const CommandIo& io) {
   flags::FlagSet flag_set(
       "publisherctl convert [FILE]",
       "Reads OCS feed publications, one JSON array [message, feed] per line\n"
@@ -32,26 +31,23 @@ int RunConvert(const std::vector<std::string>& args) {
       "line number and the rest are still converted; the exit status is then 1.");
   std::vector<std::string> positional;
   if (absl::Status s = flag_set.Parse(args, &positional); !s.ok()) {
-    std::cerr << "publisherctl convert: " << s.message() << "\n";
-    return 2;
+    return ReportUsageError(io, "convert", s.message());
   }
   if (flag_set.help_requested()) {
-    std::cout << flag_set.Usage();
-    return 0;
+    *io.out << flag_set.Usage();
+    return kExitOk;
   }
   if (positional.size() > 1) {
-    std::cerr << "publisherctl convert: at most one FILE (see --help)\n";
-    return 2;
+    return ReportUsageError(io, "convert", "at most one FILE (see --help)");
   }
   std::ifstream file;
-  std::istream* in = &std::cin;
+  std::istream* in = io.in;
   std::string name = "stdin";
   if (!positional.empty() && positional[0] != "-") {
     name = ResolveUserPath(positional[0]);
     file.open(name);
     if (!file) {
-      std::cerr << "publisherctl convert: cannot open " << name << "\n";
-      return 2;
+      return ReportUsageError(io, "convert", absl::StrCat("cannot open ", name));
     }
     in = &file;
   }
@@ -74,17 +70,17 @@ int RunConvert(const std::vector<std::string>& args) {
     }
     if (!s.ok()) {
       ++failed;
-      std::cerr << name << ":" << line_number << ": " << s.message() << "\n";
+      *io.err << name << ":" << line_number << ": " << s.message() << "\n";
       continue;
     }
     ++publications;
     if (out.size() > (1 << 16)) {
-      WriteAll(out);
+      WriteAll(io, out);
       out.clear();
     }
   }
-  WriteAll(out);
-  std::fflush(stdout);
+  WriteAll(io, out);
+  io.out->flush();
 
   std::string summary = absl::StrCat(
       "publisherctl convert: ", publications, " publications (", skipped,
@@ -97,7 +93,7 @@ int RunConvert(const std::vector<std::string>& args) {
     }
   }
   if (failed > 0) absl::StrAppend(&summary, ", ", failed, " lines failed");
-  std::cerr << summary << "\n";
+  *io.err << summary << "\n";
   return failed > 0 ? 1 : 0;
 }
 

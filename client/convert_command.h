@@ -7,11 +7,13 @@
 #include <string>
 #include <vector>
 
+#include "client/command_io.h"
+
 namespace ocs_influx::client {
 
 // Returns the process exit status: 0 when every line converted, 1 when any
 // line failed (the others are still converted), 2 for bad usage.
-int RunConvert(const std::vector<std::string>& args);
+int RunConvert(const std::vector<std::string>& args, const CommandIo& io);
 
 }  // namespace ocs_influx::client
 

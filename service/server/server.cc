@@ -5,6 +5,7 @@
 #include "common/files/files.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "proto/grpc/health/v1/health.pb.h"
 #include "service/log/log.h"
 
 namespace ocs_influx::server {
@@ -19,6 +20,11 @@ absl::StatusOr<std::unique_ptr<PublisherServer>> PublisherServer::Start(
   auto server = std::make_unique<PublisherServer>(Token(), std::move(publisher),
                                                   options.auth_token);
   grpc::EnableDefaultHealthCheckService(true);
+  // Reflection serves what the generated descriptor pool holds, and gRPC's
+  // health service brings no descriptor of its own: naming health.proto's
+  // here links it in, so that grpcurl can call grpc.health.v1.Health/Check
+  // through reflection alone.
+  grpc::health::v1::HealthCheckRequest::descriptor();
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);

@@ -8,8 +8,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "client/cli.h"
 #include "client/command_io.h"
 #include "client/flush_command.h"
 #include "client/record_command.h"
@@ -25,6 +27,7 @@ namespace ocs_influx::client {
 namespace {
 
 namespace v1 = ocs::influx::v1;
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -215,6 +218,18 @@ class CommandsTest : public ::testing::Test {
     io.err = &err_;
     io.err_is_terminal = err_is_terminal;
     return run(args, io);
+  }
+
+  // publisherctl's argv[1..] as typed, no --target added.
+  int RunCli(const std::vector<std::string>& args) {
+    std::istringstream in;
+    out_.str("");
+    err_.str("");
+    CommandIo io;
+    io.in = &in;
+    io.out = &out_;
+    io.err = &err_;
+    return RunPublisherctl(args, io);
   }
 
   RecordingPublisher publisher_;
@@ -408,6 +423,82 @@ TEST_F(CommandsTest, UnreachableServerIsUnavailable) {
   server_.reset();
   EXPECT_EQ(Run(RunStatus, {"--timeout", "5s"}), 1);
   EXPECT_THAT(err_.str(), HasSubstr("publisherctl: status: UNAVAILABLE: "));
+}
+
+TEST_F(CommandsTest, ConnectionFlagsBeforeTheCommand) {
+  v1::Status status;
+  status.set_points_accepted(4242);
+  publisher_.set_status(status);
+  ASSERT_EQ(RunCli({"--target", target_, "status"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("4242"));
+}
+
+TEST_F(CommandsTest, ConnectionFlagsBeforeATwoWordCommandWithEqualsAndToken) {
+  publisher_.set_required_token(kToken);
+  ASSERT_EQ(RunCli({"--target=" + target_, "--token-file", token_file_,
+                    "record", "start", "--test-mode"}),
+            0)
+      << err_.str();
+  ASSERT_EQ(publisher_.start_requests().size(), 1u);
+  EXPECT_TRUE(publisher_.start_requests()[0].test_mode());
+  EXPECT_THAT(publisher_.authorizations(),
+              ElementsAre(absl::StrCat("Bearer ", kToken)));
+}
+
+TEST_F(CommandsTest, ConnectionFlagBeforeTheCommandTakesItsValue) {
+  EXPECT_EQ(RunCli({"--target", target_, "--timeout", "2s", "flush"}), 1);
+  ASSERT_EQ(publisher_.flush_requests().size(), 1u);
+  EXPECT_EQ(publisher_.flush_requests()[0].timeout().seconds(), 2);
+}
+
+TEST_F(CommandsTest, ConnectionFlagAfterTheCommandWins) {
+  ASSERT_EQ(RunCli({"--target", "127.0.0.1:1", "--timeout", "5s", "status",
+                    "--target", target_}),
+            0)
+      << err_.str();
+}
+
+TEST_F(CommandsTest, OnlyConnectionFlagsMayComeBeforeTheCommand) {
+  EXPECT_EQ(RunCli({"--json", "status"}), 2);
+  EXPECT_THAT(err_.str(), HasSubstr("--json is not a connection flag"));
+  EXPECT_EQ(RunCli({"--target", target_}), 2);
+  EXPECT_THAT(err_.str(), HasSubstr("Usage: publisherctl"));
+  EXPECT_EQ(RunCli({"status", "--target"}), 2);
+  EXPECT_EQ(RunCli({"--target"}), 2);
+  EXPECT_THAT(err_.str(), HasSubstr("flag --target needs a value"));
+  EXPECT_EQ(RunCli({"--target", target_, "launch"}), 2);
+  EXPECT_THAT(err_.str(), HasSubstr("unknown command \"launch\""));
+}
+
+TEST_F(CommandsTest, TopLevelHelpListsEveryCommandOfTheTable) {
+  ASSERT_EQ(RunCli({"--help"}), 0);
+  for (const CommandSpec& spec : Commands()) {
+    EXPECT_THAT(out_.str(), HasSubstr(absl::StrCat(
+                                "  ", absl::StrJoin(spec.words, " "))));
+  }
+  EXPECT_THAT(out_.str(), HasSubstr("[CONNECTION FLAGS] COMMAND"));
+}
+
+TEST_F(CommandsTest, CommandFlagsComeFromEachCommandsHelp) {
+  for (const CommandSpec& spec : Commands()) {
+    std::vector<std::string> names;
+    for (const FlagName& flag : CommandFlags(spec)) names.push_back(flag.name);
+    std::string name = absl::StrJoin(spec.words, " ");
+    EXPECT_THAT(names, Contains("help")) << name;
+    if (spec.connects) {
+      EXPECT_THAT(names, Contains("target")) << name;
+      EXPECT_THAT(names, Contains("token-file")) << name;
+    }
+    if (name == "status") {
+      EXPECT_THAT(names, Contains("json"));
+    }
+    if (name == "record start") {
+      EXPECT_THAT(names, Contains("test-mode"));
+    }
+    if (name == "write") {
+      EXPECT_THAT(names, Contains("precision"));
+    }
+  }
 }
 
 }  // namespace
