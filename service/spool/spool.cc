@@ -66,6 +66,15 @@ absl::StatusOr<std::vector<std::pair<uint64_t, std::string>>> ListSegments(const
   return found;
 }
 
+// The region starting at `offset`, if any; lists are short (one entry per
+// damage event in a segment).
+const DamagedRegion* RegionAt(const std::vector<DamagedRegion>& regions, uint64_t offset) {
+  for (const DamagedRegion& d : regions) {
+    if (d.begin == offset) return &d;
+  }
+  return nullptr;
+}
+
 void RemoveFile(const std::string& path) {
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
     LOG_WARNING("spool: %s", ErrnoStatus("unlink", path, errno).ToString());
@@ -137,6 +146,11 @@ absl::Status Spool::Recover() {
     info.points = scan->points;
     info.bytes = scan->bytes;
     info.oldest_accepted_unix_ns = scan->oldest_accepted_unix_ns;
+    for (const DamagedRegion& d : scan->damaged) {
+      ++records_lost_to_damage_;
+      bytes_lost_to_damage_ += d.end - d.begin;
+    }
+    info.damaged = std::move(scan->damaged);
     total_records_ += info.records;
     total_points_ += info.points;
     total_bytes_ += info.bytes;
@@ -284,6 +298,60 @@ absl::StatusOr<uint64_t> Spool::Append(absl::Span<const Chunk> chunks) {
   return p.last_seq;
 }
 
+absl::StatusOr<uint64_t> Spool::SkipDamage(SegmentReader& reader, uint64_t name_seq,
+                                            uint64_t begin, uint64_t limit, uint64_t prev_seq,
+                                            uint64_t max_seq, const SegmentReader::Result& bad) {
+  const std::string reason = bad.reason;
+  const RecordHeader bad_header = bad.header;
+  const bool header_decoded = bad.header_decoded;
+  RecordHeader next_header;
+  absl::StatusOr<uint64_t> next = reader.Resync(begin + 1, limit, prev_seq + 1, max_seq, &next_header);
+  if (!next.ok()) return next.status();
+  // How much the region held, as far as can be told: one whole record when
+  // its header frames it exactly; else the gap in seqs (failed appends leave
+  // gaps too, so this may overstate; NoteDamage clamps).
+  uint64_t records = 1, points = 0;
+  if (header_decoded && begin + kRecordHeaderSize + bad_header.payload_len == *next) {
+    points = bad_header.points;
+  } else if (*next < limit && next_header.seq > prev_seq + 1) {
+    records = next_header.seq - prev_seq - 1;
+  }
+  NoteDamage(name_seq, DamagedRegion{begin, *next}, records, points, reason);
+  return *next;
+}
+
+void Spool::NoteDamage(uint64_t name_seq, DamagedRegion region, uint64_t records,
+                       uint64_t points, const std::string& reason) {
+  std::string path;
+  {
+    absl::MutexLock lock(&mu_);
+    SegmentInfo* seg = FindSegment(name_seq);
+    if (seg == nullptr || RegionAt(seg->damaged, region.begin) != nullptr) return;
+    seg->damaged.insert(std::lower_bound(seg->damaged.begin(), seg->damaged.end(), region,
+                                         [](const DamagedRegion& a, const DamagedRegion& b) {
+                                           return a.begin < b.begin;
+                                         }),
+                        region);
+    const uint64_t r = std::min(records, seg->records);
+    // Points of a record whose header is gone are unknown; once no record
+    // is left the segment holds no points either.
+    const uint64_t p = seg->records == r ? seg->points : std::min(points, seg->points);
+    const uint64_t b = std::min(region.end - region.begin, seg->bytes);
+    seg->records -= r;
+    seg->points -= p;
+    seg->bytes -= b;
+    total_records_ -= r;
+    total_points_ -= p;
+    total_bytes_ -= b;
+    reserved_bytes_ -= b;
+    ++records_lost_to_damage_;
+    bytes_lost_to_damage_ += region.end - region.begin;
+    path = seg->path;
+  }
+  LOG_WARNING("spool: damaged record (%s) at offset %d of %s: %d bytes skipped, reading goes on at offset %d",
+              reason, region.begin, path, region.end - region.begin, region.end);
+}
+
 absl::Status Spool::RollSegment(uint64_t first_seq) {
   const std::string path = PathOf(SegmentFileName(first_seq));
   // O_EXCL: seqs are never reused, so an existing file of this name is
@@ -410,7 +478,7 @@ absl::Status Spool::Read(size_t max_points, absl::Duration wait, std::vector<Rec
   size_t points = 0;
   for (;;) {
     std::string path;
-    uint64_t name_seq, offset, limit, generation;
+    uint64_t name_seq, offset, limit, generation, acked, seg_last;
     {
       absl::MutexLock lock(&mu_);
       const SegmentInfo* seg = nullptr;
@@ -439,6 +507,9 @@ absl::Status Spool::Read(size_t max_points, absl::Duration wait, std::vector<Rec
       offset = read_offset_;
       limit = seg->size;
       generation = read_generation_;
+      acked = acked_seq_;
+      seg_last = seg->last_seq;
+      read_damaged_ = seg->damaged;
     }
 
     if (!read_file_.fd.valid() || read_file_.name_seq != name_seq) {
@@ -459,10 +530,24 @@ absl::Status Spool::Read(size_t max_points, absl::Duration wait, std::vector<Rec
     bool full = false;
     SegmentReader::Result r;
     while (offset < limit) {
+      if (const DamagedRegion* d = RegionAt(read_damaged_, offset)) {
+        offset = d->end;
+        continue;
+      }
       absl::Status s = read_file_.reader->Next(offset, limit, /*verify_crc=*/true, &r);
       if (s.ok() && r.outcome != SegmentReader::Outcome::kRecord) {
-        s = absl::DataLossError(absl::StrFormat("spool: record at offset %d of %s: %s", offset, path,
-                                                r.reason));
+        // Damaged since Open: skip it, as Open would have, rather than
+        // stall the writer on it.
+        const uint64_t prev =
+            read_file_.last_end == offset ? std::max(read_file_.last_seq, acked) : acked;
+        absl::StatusOr<uint64_t> next =
+            SkipDamage(*read_file_.reader, name_seq, offset, limit, prev, seg_last, r);
+        if (next.ok()) {
+          read_damaged_.push_back(DamagedRegion{offset, *next});
+          offset = *next;
+          continue;
+        }
+        s = next.status();
       }
       if (!s.ok()) {
         // Whatever this call already returned would be skipped: start over
@@ -479,6 +564,8 @@ absl::Status Spool::Read(size_t max_points, absl::Duration wait, std::vector<Rec
                             std::string(r.payload)});
       points += r.header.points;
       offset += kRecordHeaderSize + r.header.payload_len;
+      read_file_.last_seq = r.header.seq;
+      read_file_.last_end = offset;
       if (points >= max_points) {
         full = true;
         break;
@@ -507,10 +594,12 @@ absl::Status Spool::Acknowledge(uint64_t seq) {
   size_t whole = 0;
   bool partial = false;
   std::string partial_path;
-  uint64_t partial_name = 0, from = 0, limit = 0;
+  uint64_t partial_name = 0, from = 0, limit = 0, prev_seq = 0, partial_last = 0;
+  std::vector<DamagedRegion> damaged;
   {
     absl::MutexLock lock(&mu_);
     if (seq <= acked_seq_) return absl::OkStatus();
+    prev_seq = acked_seq_;
     if (seq > durable_seq_) {
       return absl::InvalidArgumentError(
           absl::StrFormat("spool: acknowledge %d: the last durable seq is %d", seq, durable_seq_));
@@ -525,6 +614,8 @@ absl::Status Spool::Acknowledge(uint64_t seq) {
       partial_name = s.name_seq;
       from = s.ack_offset;
       limit = s.size;
+      partial_last = s.last_seq;
+      damaged = s.damaged;
       break;
     }
   }
@@ -539,15 +630,25 @@ absl::Status Spool::Acknowledge(uint64_t seq) {
     SegmentReader reader(fd->get(), partial_path);
     SegmentReader::Result r;
     while (offset < limit) {
+      if (const DamagedRegion* d = RegionAt(damaged, offset)) {
+        offset = d->end;
+        continue;
+      }
       if (absl::Status s = reader.Next(offset, limit, /*verify_crc=*/false, &r); !s.ok()) return s;
       if (r.outcome != SegmentReader::Outcome::kRecord) {
-        return absl::DataLossError(
-            absl::StrFormat("spool: record at offset %d of %s: %s", offset, partial_path, r.reason));
+        // Damage the reader has not met (it went bad after being read):
+        // skipped and counted here, so acknowledging can never stall on it.
+        absl::StatusOr<uint64_t> next =
+            SkipDamage(reader, partial_name, offset, limit, prev_seq, partial_last, r);
+        if (!next.ok()) return next.status();
+        offset = *next;
+        continue;
       }
       if (r.header.seq > seq) {
         next_oldest = r.header.accepted_unix_ns;
         break;
       }
+      prev_seq = r.header.seq;
       ++records;
       points += r.header.points;
       bytes += kRecordHeaderSize + r.header.payload_len;
@@ -589,9 +690,22 @@ absl::Status Spool::Acknowledge(uint64_t seq) {
     if (partial) {
       SegmentInfo* s = FindSegment(partial_name);
       s->ack_offset = offset;
+      // Clamped: damage noted meanwhile has already taken its share.
+      records = std::min(records, s->records);
+      points = std::min(points, s->points);
+      bytes = std::min(bytes, s->bytes);
       s->records -= records;
       s->points -= points;
       s->bytes -= bytes;
+      if (s->records == 0) {
+        // The points of a damaged record whose header was gone were never
+        // known; with no record left there are none.
+        total_points_ -= s->points;
+        s->points = 0;
+      }
+      s->damaged.erase(std::remove_if(s->damaged.begin(), s->damaged.end(),
+                                      [&](const DamagedRegion& d) { return d.end <= offset; }),
+                       s->damaged.end());
       total_records_ -= records;
       total_points_ -= points;
       total_bytes_ -= bytes;
@@ -648,6 +762,8 @@ SpoolStats Spool::Stats() const {
   stats.truncations = truncations_;
   stats.appends = appends_;
   stats.fsyncs = fsyncs_;
+  stats.records_lost_to_damage = records_lost_to_damage_;
+  stats.bytes_lost_to_damage = bytes_lost_to_damage_;
   return stats;
 }
 

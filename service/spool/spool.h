@@ -47,6 +47,10 @@ struct SpoolStats {
   int64_t oldest_accepted_unix_ns = 0;   // 0 when empty
   uint64_t truncations = 0;              // corrupt/torn tails cut off at Open
   uint64_t appends = 0, fsyncs = 0;      // to show group commit working
+  // Damaged regions skipped (at Open or while reading; one per region, as a
+  // region whose header is gone may have held several records) and their
+  // exact bytes. Every valid record around them is still delivered.
+  uint64_t records_lost_to_damage = 0, bytes_lost_to_damage = 0;
 };
 
 class Spool {
@@ -76,10 +80,11 @@ class Spool {
   // Single consumer. Records in seq order after the last one returned (or
   // the first unacknowledged after Open / Rewind), up to max_points (always
   // at least one record if any), waiting up to `wait` for the first one.
-  // Empty on timeout or after Close(). DATA_LOSS (and nothing returned) if a
-  // record no longer matches its CRC: the media went bad after Open. The
-  // cursor rewinds, so the writer cannot skip anything; a restart cuts the
-  // damaged record off.
+  // Empty on timeout or after Close(). A damaged record (the media went bad
+  // after Open) is skipped: logged once, counted in SpoolStats, and reading
+  // goes on at the next valid record, so the consumer never stalls on it.
+  // An I/O error is returned (nothing returned with it) and the cursor
+  // rewinds, so the writer cannot skip anything.
   absl::Status Read(size_t max_points, absl::Duration wait, std::vector<Record>* out);
 
   // The next Read starts again at the first unacknowledged record.
@@ -112,6 +117,7 @@ class Spool {
     uint64_t ack_offset = 0;   // first unacknowledged record
     uint64_t records = 0, points = 0, bytes = 0;  // unacknowledged
     int64_t oldest_accepted_unix_ns = 0;          // first unacknowledged
+    std::vector<DamagedRegion> damaged;           // sorted; past ack_offset
   };
 
   // One Append waiting for a group commit; lives on the appender's stack.
@@ -138,9 +144,24 @@ class Spool {
     uint64_t name_seq = 0;
     UniqueFd fd;
     std::unique_ptr<SegmentReader> reader;
+    // The last record returned from this file and the offset just past it:
+    // the seq a resync after damage at that offset must exceed.
+    uint64_t last_seq = 0, last_end = 0;
   };
 
   absl::Status Recover();
+
+  // A damaged region found at `begin` of the segment at `reader` (not a known
+  // one): resyncs after it with seqs above `prev_seq`, reports it (see
+  // NoteDamage) and returns where the next valid record (or `limit`) is.
+  absl::StatusOr<uint64_t> SkipDamage(SegmentReader& reader, uint64_t name_seq, uint64_t begin,
+                                      uint64_t limit, uint64_t prev_seq, uint64_t max_seq,
+                                      const SegmentReader::Result& bad);
+  // Records a damaged region once (a second report of it is ignored): one
+  // log line, the lost counters, and the segment's counts less what it held
+  // (exact bytes; records and points as far as the headers tell).
+  void NoteDamage(uint64_t name_seq, DamagedRegion region, uint64_t records, uint64_t points,
+                  const std::string& reason) ABSL_LOCKS_EXCLUDED(mu_);
   std::string PathOf(const std::string& name) const;
 
   // Writes `batch` (in seq order) with one pwritev and one fdatasync, rolling
@@ -181,6 +202,8 @@ class Spool {
   // The segment appends may still extend; Acknowledge never deletes it.
   uint64_t active_name_seq_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t truncations_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t records_lost_to_damage_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t bytes_lost_to_damage_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t appends_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t fsyncs_ ABSL_GUARDED_BY(mu_) = 0;
   // Read cursor: the next record to return is at read_offset_ in segment
@@ -194,6 +217,8 @@ class Spool {
   ActiveSegment active_;  // leader only (see leader_active_)
   absl::Mutex read_mu_;   // serialises Read with itself
   ReadFile read_file_ ABSL_GUARDED_BY(read_mu_);
+  // The read segment's damaged regions, as of this Read (reused buffer).
+  std::vector<DamagedRegion> read_damaged_ ABSL_GUARDED_BY(read_mu_);
   absl::Mutex ack_mu_;    // serialises Acknowledge with itself
 };
 
