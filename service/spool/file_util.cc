@@ -115,7 +115,9 @@ absl::Status ReplaceFile(const std::string& dir, const std::string& path,
 }
 
 absl::Status OverwriteFile(const std::string& path, absl::string_view contents, bool fsync) {
-  absl::StatusOr<UniqueFd> fd = OpenFile(path, O_WRONLY);
+  // O_CREAT: the file may never have been made (a disk already full when
+  // it was first due); an inode may still be free when blocks are not.
+  absl::StatusOr<UniqueFd> fd = OpenFile(path, O_WRONLY | O_CREAT);
   if (!fd.ok()) return fd.status();
   size_t done = 0;
   while (done < contents.size()) {

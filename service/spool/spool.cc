@@ -274,9 +274,9 @@ absl::StatusOr<uint64_t> Spool::Append(absl::Span<const Chunk> chunks) {
         // acknowledged; on a full disk that is what gives the space back.
         // If that has already happened, nothing will call Acknowledge for
         // it again: delete it now.
-        // (Safe beside Acknowledge, the only other remover: with every
-        // record in it acknowledged and nothing appended since, any
-        // Acknowledge in progress has already applied its plan.)
+        // An Acknowledge planned before this point (it saw the segment
+        // active, so it only walks it) deletes it when it applies its plan,
+        // as it then finds the segment sealed (see Acknowledge).
         SegmentInfo* seg = FindSegment(active_name_seq_);
         active_name_seq_ = 0;
         if (seg != nullptr && seg->records == 0 && seg == &segments_.back()) {
@@ -620,6 +620,8 @@ absl::Status Spool::Acknowledge(uint64_t seq) {
     }
   }
 
+  if (options_.testing_after_acknowledge_plan) options_.testing_after_acknowledge_plan();
+
   // Walk record headers (page cache, mostly: the writer just read them) to
   // learn what the acknowledged part of the partial segment held.
   uint64_t offset = from, records = 0, points = 0, bytes = 0;
@@ -662,6 +664,23 @@ absl::Status Spool::Acknowledge(uint64_t seq) {
   // Only then must it be durable: an acknowledgement lost in a crash just
   // re-sends points InfluxDB already stores once (delivery is at least
   // once), and two fsyncs per batch cost the writer throughput.
+  // Takes the wholly acknowledged segments out of the index; the caller
+  // unlinks the returned paths.
+  auto drop_whole = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    std::vector<std::string> paths;
+    for (size_t i = 0; i < whole; ++i) {
+      SegmentInfo& s = segments_.front();
+      total_records_ -= s.records;
+      total_points_ -= s.points;
+      total_bytes_ -= s.bytes;
+      reserved_bytes_ -= s.bytes;
+      paths.push_back(std::move(s.path));
+      segments_.pop_front();
+    }
+    whole = 0;
+    return paths;
+  };
+
   absl::Status persisted =
       ReplaceFile(options_.dir, ack_path_, AckText(seq), options_.fsync && whole > 0);
   if (absl::IsResourceExhausted(persisted)) {
@@ -671,6 +690,22 @@ absl::Status Spool::Acknowledge(uint64_t seq) {
     // re-send from the oldest record: at least once still holds.
     persisted = OverwriteFile(ack_path_, AckText(seq), options_.fsync && whole > 0);
   }
+  if (absl::IsResourceExhausted(persisted) && whole > 0) {
+    // Not even that: there was no file to overwrite (Open met a full disk
+    // too). Free the delivered segments first, then persist. A crash in
+    // between only re-sends records after them (at least once), and seqs
+    // stay above the persisted position, so nothing is reused wrongly.
+    std::vector<std::string> early;
+    {
+      absl::MutexLock lock(&mu_);
+      early = drop_whole();
+    }
+    for (const std::string& path : early) RemoveFile(path);
+    ReleaseDeletedReadFile();
+    LOG_WARNING("spool: disk full and no acknowledgement file: deleted %d delivered segments first",
+                early.size());
+    persisted = ReplaceFile(options_.dir, ack_path_, AckText(seq), options_.fsync);
+  }
   if (!persisted.ok()) return persisted;
 
   std::vector<std::string> to_remove;
@@ -678,17 +713,8 @@ absl::Status Spool::Acknowledge(uint64_t seq) {
   {
     absl::MutexLock lock(&mu_);
     acked_seq_ = seq;
-    for (size_t i = 0; i < whole; ++i) {
-      SegmentInfo& s = segments_.front();
-      total_records_ -= s.records;
-      total_points_ -= s.points;
-      total_bytes_ -= s.bytes;
-      reserved_bytes_ -= s.bytes;
-      to_remove.push_back(std::move(s.path));
-      segments_.pop_front();
-    }
-    if (partial) {
-      SegmentInfo* s = FindSegment(partial_name);
+    to_remove = drop_whole();
+    if (SegmentInfo* s = partial ? FindSegment(partial_name) : nullptr; s != nullptr) {
       s->ack_offset = offset;
       // Clamped: damage noted meanwhile has already taken its share.
       records = std::min(records, s->records);
@@ -717,10 +743,22 @@ absl::Status Spool::Acknowledge(uint64_t seq) {
       } else {
         reread_oldest = true;  // appended to since the plan; see below
       }
+      if (s->records == 0 && partial_name != active_name_seq_ && offset >= s->size) {
+        // An append abandoned this segment after the plan was made (a full
+        // disk, see WriteBatch) and found it not yet acknowledged; it takes
+        // no more appends and is now wholly acknowledged: delete it here, or
+        // nothing would, and it would hold the full disk for good.
+        total_bytes_ -= s->bytes;
+        reserved_bytes_ -= s->bytes;
+        to_remove.push_back(s->path);
+        segments_.erase(FindSegmentIt(partial_name));
+        reread_oldest = false;
+      }
     }
     ack_cv_.SignalAll();
   }
   for (const std::string& path : to_remove) RemoveFile(path);
+  if (!to_remove.empty()) ReleaseDeletedReadFile();
 
   if (reread_oldest) {
     absl::StatusOr<UniqueFd> fd = OpenFile(partial_path, O_RDONLY);
@@ -737,6 +775,17 @@ absl::Status Spool::Acknowledge(uint64_t seq) {
     }
   }
   return absl::OkStatus();
+}
+
+void Spool::ReleaseDeletedReadFile() {
+  if (!read_mu_.TryLock()) return;
+  bool gone;
+  {
+    absl::MutexLock lock(&mu_);
+    gone = read_file_.fd.valid() && FindSegment(read_file_.name_seq) == nullptr;
+  }
+  if (gone) read_file_ = ReadFile();
+  read_mu_.Unlock();
 }
 
 void Spool::Close() {

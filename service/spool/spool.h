@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -31,6 +32,9 @@ struct SpoolOptions {
   uint64_t max_bytes = 1ull << 30;         // total bytes of unacknowledged records on disk; an append that would pass it -> RESOURCE_EXHAUSTED
   uint64_t segment_bytes = 64ull << 20;    // roll to a new segment file past this
   bool fsync = true;                       // false: no fsync (tests/benchmarks), still written with write(2)
+  // Tests only: runs inside Acknowledge between its plan and applying it,
+  // so that a race with a failing append can be reproduced exactly.
+  std::function<void()> testing_after_acknowledge_plan;
 };
 
 struct Chunk { std::string_view lines; uint32_t points; };  // one record's payload
@@ -150,6 +154,10 @@ class Spool {
   };
 
   absl::Status Recover();
+  // Closes the reader's file if its segment was deleted: an open file keeps
+  // its disk space, which a full disk needs back now, not at the next Read.
+  // Skipped if a Read is in progress (it closes the file itself).
+  void ReleaseDeletedReadFile() ABSL_LOCKS_EXCLUDED(mu_, read_mu_);
 
   // A damaged region found at `begin` of the segment at `reader` (not a known
   // one): resyncs after it with seqs above `prev_seq`, reports it (see

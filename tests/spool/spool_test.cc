@@ -691,6 +691,35 @@ TEST(SpoolTest, FullDiskDeletesAnAlreadyAcknowledgedSegment) {
   EXPECT_GT(AppendOne(*spool, big, 20), last);
 }
 
+// Issue 8 item 9: Acknowledge plans while the segment is still active (so
+// it is only walked, not deleted), then an append fails on the full disk
+// and abandons the segment before the plan is applied. Whoever of the two
+// finishes last must delete the now wholly acknowledged, sealed segment, or
+// it holds the full disk for good.
+TEST(SpoolTest, AcknowledgeRacingAnAbandoningAppendStillFreesTheSegment) {
+  SpoolOptions options = Options(FreshDir(), /*fsync=*/true);
+  Spool* raw = nullptr;
+  bool failed_append = false;
+  options.testing_after_acknowledge_plan = [&] {
+    std::vector<std::string> files = SegmentFiles(options.dir);
+    ASSERT_EQ(files.size(), 1u);
+    absl::StatusOr<uint64_t> failed =
+        AppendWithFileSizeLimit(*raw, Lines("big", 20), 20, fs::file_size(files[0]) + 100);
+    failed_append = absl::IsResourceExhausted(failed.status());
+  };
+  auto spool = MustOpen(options);
+  ASSERT_NE(spool, nullptr);
+  raw = spool.get();
+  uint64_t last = 0;
+  for (int i = 1; i <= 3; ++i) last = AppendOne(*spool, Lines(absl::StrCat(i), 2), 2);
+  ASSERT_EQ(Drain(*spool).size(), 3u);
+  ASSERT_TRUE(spool->Acknowledge(last).ok());
+  ASSERT_TRUE(failed_append);
+  EXPECT_TRUE(SegmentFiles(options.dir).empty()) << "the acknowledged, abandoned segment is still on disk";
+  EXPECT_EQ(spool->Stats().segments, 0u);
+  EXPECT_GT(AppendOne(*spool, Lines("after", 2), 2), last);
+}
+
 TEST(SpoolTest, OpenCreatesNestedDirectory) {
   std::string dir = FreshDir() + "/a/b/c";
   auto spool = MustOpen(Options(dir));
