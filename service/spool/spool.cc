@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -120,6 +121,16 @@ absl::Status Spool::Recover() {
   bool removed = false;
   for (const auto& [name_seq, name] : *names) {
     const std::string path = PathOf(name);
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0) return ErrnoStatus("lstat", path, errno);
+    if (!S_ISREG(st.st_mode)) {
+      // Not something this spool wrote (a planted link, say): never follow
+      // it, and clear the name so that no append trips over it later.
+      LOG_WARNING("spool: %s is not a regular file: removing the entry, not what it points to", path);
+      RemoveFile(path);
+      removed = true;
+      continue;
+    }
     absl::StatusOr<SegmentScan> scan = RecoverSegment(path, name_seq, prev_seq, acked, options_.fsync);
     if (!scan.ok()) return scan.status();
     if (scan->truncated) ++truncations_;
@@ -159,7 +170,8 @@ absl::Status Spool::Recover() {
   if (removed && options_.fsync) {
     if (absl::Status s = SyncDir(options_.dir); !s.ok()) return s;
   }
-  if (::access(ack_path_.c_str(), F_OK) != 0) {
+  struct stat ack_st;
+  if (::lstat(ack_path_.c_str(), &ack_st) != 0) {
     // Created now, while there may be room, so that Acknowledge always has
     // a file to overwrite in place if the disk fills up later.
     if (absl::Status s = ReplaceFile(options_.dir, ack_path_, AckText(acked), options_.fsync);
