@@ -157,15 +157,8 @@ absl::Status Spool::Recover() {
     info.points = scan->points;
     info.bytes = scan->bytes;
     info.oldest_accepted_unix_ns = scan->oldest_accepted_unix_ns;
-    for (const DamagedRegion& d : scan->damaged) {
-      ++records_lost_to_damage_;
-      bytes_lost_to_damage_ += d.end - d.begin;
-    }
     info.damaged = std::move(scan->damaged);
-    total_records_ += info.records;
-    total_points_ += info.points;
-    total_bytes_ += info.bytes;
-    segments_.push_back(std::move(info));
+    index_.Add(std::move(info));
   }
   if (removed && options_.fsync) {
     if (absl::Status s = SyncDir(options_.dir); !s.ok()) return s;
@@ -182,9 +175,9 @@ absl::Status Spool::Recover() {
   acked_seq_ = acked;
   durable_seq_ = max_seq;
   next_seq_ = max_seq + 1;
-  reserved_bytes_ = total_bytes_;
+  reserved_bytes_ = index_.bytes();
   LOG_INFO("spool: %s: %d segments, %d records, %d points unacknowledged; next seq %d",
-           options_.dir, segments_.size(), total_records_, total_points_, next_seq_);
+           options_.dir, index_.size(), index_.records(), index_.points(), next_seq_);
   return absl::OkStatus();
 }
 
@@ -258,20 +251,14 @@ absl::StatusOr<uint64_t> Spool::Append(absl::Span<const Chunk> chunks) {
         SegmentInfo info;
         info.path = active_.path;
         info.name_seq = active_.name_seq;
-        segments_.push_back(std::move(info));
+        index_.Add(std::move(info));
         active_.indexed = true;
         active_name_seq_ = active_.name_seq;
       }
-      SegmentInfo& seg = segments_.back();
       for (const PendingAppend* b : batch) {
-        if (seg.records == 0) seg.oldest_accepted_unix_ns = b->accepted_unix_ns;
-        seg.records += b->records;
-        seg.points += b->points;
-        seg.bytes += b->buf.size();
-        total_records_ += b->records;
-        total_points_ += b->points;
-        total_bytes_ += b->buf.size();
+        index_.AddToBack(b->records, b->points, b->buf.size(), b->accepted_unix_ns);
       }
+      SegmentInfo& seg = index_.back();
       seg.size = active_.size;
       seg.last_seq = batch.back()->last_seq;
       durable_seq_ = seg.last_seq;
@@ -289,11 +276,10 @@ absl::StatusOr<uint64_t> Spool::Append(absl::Span<const Chunk> chunks) {
         // An Acknowledge planned before this point (it saw the segment
         // active, so it only walks it) deletes it when it applies its plan,
         // as it then finds the segment sealed (see Acknowledge).
-        SegmentInfo* seg = FindSegment(active_name_seq_);
+        auto seg = index_.FindIt(active_name_seq_);
         active_name_seq_ = 0;
-        if (seg != nullptr && seg->records == 0 && seg == &segments_.back()) {
-          RemoveFile(seg->path);
-          segments_.pop_back();
+        if (seg != index_.end() && seg->records == 0 && std::next(seg) == index_.end()) {
+          RemoveFile(index_.Remove(seg));
         }
       }
       LOG_ERROR("spool: append of %d records failed: %s", batch.back()->last_seq - batch.front()->first_seq + 1,
@@ -337,28 +323,9 @@ void Spool::NoteDamage(uint64_t name_seq, DamagedRegion region, uint64_t records
   std::string path;
   {
     absl::MutexLock lock(&mu_);
-    SegmentInfo* seg = FindSegment(name_seq);
-    if (seg == nullptr || RegionAt(seg->damaged, region.begin) != nullptr) return;
-    seg->damaged.insert(std::lower_bound(seg->damaged.begin(), seg->damaged.end(), region,
-                                         [](const DamagedRegion& a, const DamagedRegion& b) {
-                                           return a.begin < b.begin;
-                                         }),
-                        region);
-    const uint64_t r = std::min(records, seg->records);
-    // Points of a record whose header is gone are unknown; once no record
-    // is left the segment holds no points either.
-    const uint64_t p = seg->records == r ? seg->points : std::min(points, seg->points);
-    const uint64_t b = std::min(region.end - region.begin, seg->bytes);
-    seg->records -= r;
-    seg->points -= p;
-    seg->bytes -= b;
-    total_records_ -= r;
-    total_points_ -= p;
-    total_bytes_ -= b;
-    reserved_bytes_ -= b;
-    ++records_lost_to_damage_;
-    bytes_lost_to_damage_ += region.end - region.begin;
-    path = seg->path;
+    Taken taken;
+    if (!index_.NoteDamage(name_seq, region, records, points, &taken, &path)) return;
+    reserved_bytes_ -= taken.bytes;
   }
   LOG_WARNING("spool: damaged record (%s) at offset %d of %s: %d bytes skipped, reading goes on at offset %d",
               reason, region.begin, path, region.end - region.begin, region.end);
@@ -449,25 +416,13 @@ absl::Status Spool::WriteBatch(const std::vector<PendingAppend*>& batch) {
   return absl::OkStatus();
 }
 
-std::deque<Spool::SegmentInfo>::iterator Spool::FindSegmentIt(uint64_t name_seq) {
-  auto it = std::lower_bound(segments_.begin(), segments_.end(), name_seq,
-                             [](const SegmentInfo& s, uint64_t n) { return s.name_seq < n; });
-  if (it != segments_.end() && it->name_seq != name_seq) return segments_.end();
-  return it;
-}
-
-Spool::SegmentInfo* Spool::FindSegment(uint64_t name_seq) {
-  auto it = FindSegmentIt(name_seq);
-  return it == segments_.end() ? nullptr : &*it;
-}
-
-const Spool::SegmentInfo* Spool::PositionReadCursor() {
-  if (segments_.empty()) return nullptr;
-  auto seg = read_valid_ ? FindSegmentIt(read_name_seq_) : segments_.end();
-  if (seg == segments_.end()) {
+const SegmentInfo* Spool::PositionReadCursor() {
+  if (index_.empty()) return nullptr;
+  auto seg = read_valid_ ? index_.FindIt(read_name_seq_) : index_.end();
+  if (seg == index_.end()) {
     // Fresh, rewound, or the cursor's segment was acknowledged and deleted:
     // the first unacknowledged record is where to be.
-    seg = segments_.begin();
+    seg = index_.begin();
     read_name_seq_ = seg->name_seq;
     read_offset_ = seg->ack_offset;
     read_valid_ = true;
@@ -475,7 +430,7 @@ const Spool::SegmentInfo* Spool::PositionReadCursor() {
   read_offset_ = std::max(read_offset_, seg->ack_offset);
   while (read_offset_ >= seg->size) {
     // A segment followed by another one is complete, so moving on is safe.
-    if (std::next(seg) == segments_.end()) return nullptr;
+    if (std::next(seg) == index_.end()) return nullptr;
     ++seg;
     read_name_seq_ = seg->name_seq;
     read_offset_ = seg->ack_offset;
@@ -509,7 +464,7 @@ absl::Status Spool::Read(size_t max_points, absl::Duration wait, std::vector<Rec
       if (seg == nullptr) {
         // Nothing to read. If the open file's segment has been acknowledged
         // and deleted, close it: an open file keeps its disk space.
-        if (read_file_.fd.valid() && FindSegment(read_file_.name_seq) == nullptr) {
+        if (read_file_.fd.valid() && index_.Find(read_file_.name_seq) == nullptr) {
           read_file_ = ReadFile();
         }
         return absl::OkStatus();
@@ -530,7 +485,7 @@ absl::Status Spool::Read(size_t max_points, absl::Duration wait, std::vector<Rec
       if (!fd.ok()) {
         absl::MutexLock lock(&mu_);
         // Acknowledged and deleted since we looked: position again.
-        if (absl::IsNotFound(fd.status()) && FindSegment(name_seq) == nullptr) continue;
+        if (absl::IsNotFound(fd.status()) && index_.Find(name_seq) == nullptr) continue;
         out->clear();
         return fd.status();
       }
@@ -616,7 +571,7 @@ absl::Status Spool::Acknowledge(uint64_t seq) {
       return absl::InvalidArgumentError(
           absl::StrFormat("spool: acknowledge %d: the last durable seq is %d", seq, durable_seq_));
     }
-    for (const SegmentInfo& s : segments_) {
+    for (const SegmentInfo& s : index_) {
       if (s.last_seq <= seq && s.name_seq != active_name_seq_) {
         ++whole;
         continue;
@@ -681,13 +636,8 @@ absl::Status Spool::Acknowledge(uint64_t seq) {
   auto drop_whole = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     std::vector<std::string> paths;
     for (size_t i = 0; i < whole; ++i) {
-      SegmentInfo& s = segments_.front();
-      total_records_ -= s.records;
-      total_points_ -= s.points;
-      total_bytes_ -= s.bytes;
-      reserved_bytes_ -= s.bytes;
-      paths.push_back(std::move(s.path));
-      segments_.pop_front();
+      reserved_bytes_ -= index_.begin()->bytes;
+      paths.push_back(index_.Remove(index_.begin()));
     }
     whole = 0;
     return paths;
@@ -726,28 +676,12 @@ absl::Status Spool::Acknowledge(uint64_t seq) {
     absl::MutexLock lock(&mu_);
     acked_seq_ = seq;
     to_remove = drop_whole();
-    if (SegmentInfo* s = partial ? FindSegment(partial_name) : nullptr; s != nullptr) {
+    if (SegmentInfo* s = partial ? index_.Find(partial_name) : nullptr; s != nullptr) {
       s->ack_offset = offset;
-      // Clamped: damage noted meanwhile has already taken its share.
-      records = std::min(records, s->records);
-      points = std::min(points, s->points);
-      bytes = std::min(bytes, s->bytes);
-      s->records -= records;
-      s->points -= points;
-      s->bytes -= bytes;
-      if (s->records == 0) {
-        // The points of a damaged record whose header was gone were never
-        // known; with no record left there are none.
-        total_points_ -= s->points;
-        s->points = 0;
-      }
+      reserved_bytes_ -= index_.Subtract(s, records, points, bytes).bytes;
       s->damaged.erase(std::remove_if(s->damaged.begin(), s->damaged.end(),
                                       [&](const DamagedRegion& d) { return d.end <= offset; }),
                        s->damaged.end());
-      total_records_ -= records;
-      total_points_ -= points;
-      total_bytes_ -= bytes;
-      reserved_bytes_ -= bytes;
       if (next_oldest) {
         s->oldest_accepted_unix_ns = *next_oldest;
       } else if (s->records == 0) {
@@ -760,10 +694,8 @@ absl::Status Spool::Acknowledge(uint64_t seq) {
         // disk, see WriteBatch) and found it not yet acknowledged; it takes
         // no more appends and is now wholly acknowledged: delete it here, or
         // nothing would, and it would hold the full disk for good.
-        total_bytes_ -= s->bytes;
         reserved_bytes_ -= s->bytes;
-        to_remove.push_back(s->path);
-        segments_.erase(FindSegmentIt(partial_name));
+        to_remove.push_back(index_.Remove(index_.FindIt(partial_name)));
         reread_oldest = false;
       }
     }
@@ -781,7 +713,7 @@ absl::Status Spool::Acknowledge(uint64_t seq) {
     RecordHeader h;
     if (*n == sizeof(header_bytes) && DecodeRecordHeader(header_bytes, &h)) {
       absl::MutexLock lock(&mu_);
-      if (SegmentInfo* s = FindSegment(partial_name); s != nullptr && s->ack_offset == offset) {
+      if (SegmentInfo* s = index_.Find(partial_name); s != nullptr && s->ack_offset == offset) {
         s->oldest_accepted_unix_ns = h.accepted_unix_ns;
       }
     }
@@ -794,7 +726,7 @@ void Spool::ReleaseDeletedReadFile() {
   bool gone;
   {
     absl::MutexLock lock(&mu_);
-    gone = read_file_.fd.valid() && FindSegment(read_file_.name_seq) == nullptr;
+    gone = read_file_.fd.valid() && index_.Find(read_file_.name_seq) == nullptr;
   }
   if (gone) read_file_ = ReadFile();
   read_mu_.Unlock();
@@ -810,21 +742,16 @@ void Spool::Close() {
 SpoolStats Spool::Stats() const {
   absl::MutexLock lock(&mu_);
   SpoolStats stats;
-  stats.points = total_points_;
-  stats.bytes = total_bytes_;
-  stats.records = total_records_;
-  stats.segments = segments_.size();
-  for (const SegmentInfo& s : segments_) {
-    if (s.records > 0) {
-      stats.oldest_accepted_unix_ns = s.oldest_accepted_unix_ns;
-      break;
-    }
-  }
+  stats.points = index_.points();
+  stats.bytes = index_.bytes();
+  stats.records = index_.records();
+  stats.segments = index_.size();
+  stats.oldest_accepted_unix_ns = index_.oldest_accepted_unix_ns();
   stats.truncations = truncations_;
   stats.appends = appends_;
   stats.fsyncs = fsyncs_;
-  stats.records_lost_to_damage = records_lost_to_damage_;
-  stats.bytes_lost_to_damage = bytes_lost_to_damage_;
+  stats.records_lost_to_damage = index_.records_lost_to_damage();
+  stats.bytes_lost_to_damage = index_.bytes_lost_to_damage();
   return stats;
 }
 

@@ -24,6 +24,7 @@
 #include "absl/types/span.h"
 #include "service/spool/file_util.h"
 #include "service/spool/segment.h"
+#include "service/spool/segment_index.h"
 
 namespace ocs_influx::spool {
 
@@ -112,18 +113,6 @@ class Spool {
   uint64_t last_appended_seq() const;
 
  private:
-  // Per segment file, everything needed for stats, reading and deletion.
-  struct SegmentInfo {
-    std::string path;
-    uint64_t name_seq = 0;
-    uint64_t last_seq = 0;     // last durable record
-    uint64_t size = 0;         // durable bytes; readers never look past it
-    uint64_t ack_offset = 0;   // first unacknowledged record
-    uint64_t records = 0, points = 0, bytes = 0;  // unacknowledged
-    int64_t oldest_accepted_unix_ns = 0;          // first unacknowledged
-    std::vector<DamagedRegion> damaged;           // sorted; past ack_offset
-  };
-
   // One Append waiting for a group commit; lives on the appender's stack.
   struct PendingAppend {
     std::string buf;  // encoded records, ready to write
@@ -140,7 +129,7 @@ class Spool {
     std::string path;
     uint64_t name_seq = 0;
     uint64_t size = 0;
-    bool indexed = false;  // in segments_ once its first batch is durable
+    bool indexed = false;  // in index_ once its first batch is durable
   };
 
   // The reader's open file, kept across Reads; touched only under read_mu_.
@@ -183,9 +172,6 @@ class Spool {
   // Moves the read cursor onto the next unread, durable record; false if
   // there is none. Returns the segment to read from.
   const SegmentInfo* PositionReadCursor() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  std::deque<SegmentInfo>::iterator FindSegmentIt(uint64_t name_seq)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  SegmentInfo* FindSegment(uint64_t name_seq) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const SpoolOptions options_;
   const std::string ack_path_;
@@ -194,7 +180,7 @@ class Spool {
   absl::CondVar commit_cv_;  // a batch finished: followers check `done`
   absl::CondVar data_cv_;    // new durable records, or Close()
   absl::CondVar ack_cv_;     // acknowledgement advanced, or Close()
-  std::deque<SegmentInfo> segments_ ABSL_GUARDED_BY(mu_);
+  SegmentIndex index_ ABSL_GUARDED_BY(mu_);
   std::deque<PendingAppend*> queue_ ABSL_GUARDED_BY(mu_);
   bool leader_active_ ABSL_GUARDED_BY(mu_) = false;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
@@ -204,14 +190,9 @@ class Spool {
   // Unacknowledged durable bytes plus bytes of appends in flight: the
   // quantity max_bytes bounds.
   uint64_t reserved_bytes_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t total_records_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t total_points_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t total_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   // The segment appends may still extend; Acknowledge never deletes it.
   uint64_t active_name_seq_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t truncations_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t records_lost_to_damage_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t bytes_lost_to_damage_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t appends_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t fsyncs_ ABSL_GUARDED_BY(mu_) = 0;
   // Read cursor: the next record to return is at read_offset_ in segment
