@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "service/log/log.h"
 
 namespace ocs_influx::spool {
 
@@ -80,6 +81,12 @@ absl::Status MakeDirs(const std::string& path) {
         path, st.st_mode & 07777));
   }
   return absl::OkStatus();
+}
+
+void RemoveFile(const std::string& path) {
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    LOG_WARNING("spool: %s", ErrnoStatus("unlink", path, errno).ToString());
+  }
 }
 
 absl::Status SyncDir(const std::string& dir) {

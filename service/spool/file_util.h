@@ -52,6 +52,10 @@ absl::StatusOr<UniqueFd> OpenFile(const std::string& path, int flags, int mode =
 // anyone who can write there can feed or delete what is spooled.
 absl::Status MakeDirs(const std::string& path);
 
+// unlink; a failure other than "not there" is logged, not returned: what
+// calls it has nothing better to do (the file is re-examined at Open).
+void RemoveFile(const std::string& path);
+
 // Makes a created, renamed or removed directory entry durable.
 absl::Status SyncDir(const std::string& dir);
 

@@ -76,16 +76,12 @@ const DamagedRegion* RegionAt(const std::vector<DamagedRegion>& regions, uint64_
   return nullptr;
 }
 
-void RemoveFile(const std::string& path) {
-  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-    LOG_WARNING("spool: %s", ErrnoStatus("unlink", path, errno).ToString());
-  }
-}
-
 }  // namespace
 
 Spool::Spool(Token, SpoolOptions options)
-    : options_(std::move(options)), ack_path_(PathOf(kAckFileName)) {}
+    : options_(std::move(options)),
+      ack_path_(PathOf(kAckFileName)),
+      writer_(options_.dir, options_.segment_bytes, options_.fsync) {}
 
 std::string Spool::PathOf(const std::string& name) const {
   return absl::StrCat(options_.dir, "/", name);
@@ -244,22 +240,25 @@ absl::StatusOr<uint64_t> Spool::Append(absl::Span<const Chunk> chunks) {
     std::vector<PendingAppend*> batch(queue_.begin(), queue_.end());
     queue_.clear();
     mu_.Unlock();
-    absl::Status s = WriteBatch(batch);
+    std::vector<iovec> iov;
+    iov.reserve(batch.size());
+    for (PendingAppend* b : batch) iov.push_back({b->buf.data(), b->buf.size()});
+    absl::Status s = writer_.Write(&iov, batch.front()->first_seq);
     mu_.Lock();
     if (s.ok()) {
-      if (!active_.indexed) {
+      if (!writer_.indexed()) {
         SegmentInfo info;
-        info.path = active_.path;
-        info.name_seq = active_.name_seq;
+        info.path = writer_.path();
+        info.name_seq = writer_.name_seq();
         index_.Add(std::move(info));
-        active_.indexed = true;
-        active_name_seq_ = active_.name_seq;
+        writer_.set_indexed();
+        active_name_seq_ = writer_.name_seq();
       }
       for (const PendingAppend* b : batch) {
         index_.AddToBack(b->records, b->points, b->buf.size(), b->accepted_unix_ns);
       }
       SegmentInfo& seg = index_.back();
-      seg.size = active_.size;
+      seg.size = writer_.size();
       seg.last_seq = batch.back()->last_seq;
       durable_seq_ = seg.last_seq;
       appends_ += batch.size();
@@ -267,8 +266,8 @@ absl::StatusOr<uint64_t> Spool::Append(absl::Span<const Chunk> chunks) {
       data_cv_.SignalAll();
     } else {
       for (const PendingAppend* b : batch) reserved_bytes_ -= b->buf.size();
-      if (!active_.fd.valid() && active_name_seq_ != 0) {
-        // The segment was abandoned (see WriteBatch): it takes no more
+      if (!writer_.has_file() && active_name_seq_ != 0) {
+        // The segment was abandoned (see SegmentWriter::Write): it takes no more
         // appends, so Acknowledge may delete it once everything in it is
         // acknowledged; on a full disk that is what gives the space back.
         // If that has already happened, nothing will call Acknowledge for
@@ -329,91 +328,6 @@ void Spool::NoteDamage(uint64_t name_seq, DamagedRegion region, uint64_t records
   }
   LOG_WARNING("spool: damaged record (%s) at offset %d of %s: %d bytes skipped, reading goes on at offset %d",
               reason, region.begin, path, region.end - region.begin, region.end);
-}
-
-absl::Status Spool::RollSegment(uint64_t first_seq) {
-  const std::string path = PathOf(SegmentFileName(first_seq));
-  // O_EXCL: seqs are never reused, so an existing file of this name is
-  // something we must not overwrite.
-  absl::StatusOr<UniqueFd> fd = OpenFile(path, O_WRONLY | O_CREAT | O_EXCL);
-  if (!fd.ok()) return fd.status();
-  if (options_.fsync) {
-    // Without this the new file's name may vanish in a crash, taking
-    // records the clients were told are durable.
-    if (absl::Status s = SyncDir(options_.dir); !s.ok()) {
-      RemoveFile(path);
-      return s;
-    }
-  }
-  active_.fd = *std::move(fd);
-  active_.path = path;
-  active_.name_seq = first_seq;
-  active_.size = 0;
-  active_.indexed = false;
-  return absl::OkStatus();
-}
-
-void Spool::UndoPartialWrite(bool abandon) {
-  bool cut = ::ftruncate(active_.fd.get(), static_cast<off_t>(active_.size)) == 0;
-  if (!cut) {
-    LOG_ERROR("spool: %s; the segment is abandoned and Open will cut its tail",
-              ErrnoStatus("ftruncate", active_.path, errno).ToString());
-  }
-  if (!active_.indexed && active_.size == 0) {
-    // Nothing durable in it: leave no empty file behind.
-    RemoveFile(active_.path);
-    active_ = ActiveSegment();
-  } else if (!cut || abandon) {
-    active_.fd.reset();  // the next batch rolls to a new segment
-  }
-}
-
-absl::Status Spool::WriteBatch(const std::vector<PendingAppend*>& batch) {
-  if (!active_.fd.valid() || active_.size >= options_.segment_bytes) {
-    if (absl::Status s = RollSegment(batch.front()->first_seq); !s.ok()) return s;
-  }
-  std::vector<iovec> iov;
-  iov.reserve(batch.size());
-  for (PendingAppend* b : batch) iov.push_back({b->buf.data(), b->buf.size()});
-  uint64_t offset = active_.size;
-  size_t next = 0;
-  while (next < iov.size()) {
-    const int count = static_cast<int>(std::min<size_t>(iov.size() - next, IOV_MAX));
-    ssize_t n = ::pwritev(active_.fd.get(), &iov[next], count, static_cast<off_t>(offset));
-    if (n <= 0) {
-      if (n < 0 && errno == EINTR) continue;
-      const int err = n < 0 ? errno : EIO;
-      absl::Status s = ErrnoStatus("pwritev", active_.path, err);
-      // A full disk (or file size limit) abandons the segment: appending on
-      // to it would keep the whole file, acknowledged records and all, on
-      // the disk that needs the space; sealed, it is deleted once
-      // acknowledged, and the next append starts a new file.
-      UndoPartialWrite(/*abandon=*/absl::IsResourceExhausted(s));
-      return s;
-    }
-    offset += static_cast<uint64_t>(n);
-    // Skip what was written; a short write continues mid-buffer.
-    size_t left = static_cast<size_t>(n);
-    while (left > 0 && next < iov.size()) {
-      if (left >= iov[next].iov_len) {
-        left -= iov[next].iov_len;
-        ++next;
-      } else {
-        iov[next].iov_base = static_cast<char*>(iov[next].iov_base) + left;
-        iov[next].iov_len -= left;
-        left = 0;
-      }
-    }
-  }
-  if (options_.fsync && ::fdatasync(active_.fd.get()) != 0) {
-    absl::Status s = ErrnoStatus("fdatasync", active_.path, errno);
-    // After a failed fdatasync the kernel may have dropped the dirty pages;
-    // the file's state is unknown, so stop appending to it.
-    UndoPartialWrite(/*abandon=*/true);
-    return s;
-  }
-  active_.size = offset;
-  return absl::OkStatus();
 }
 
 const SegmentInfo* Spool::PositionReadCursor() {
@@ -691,7 +605,7 @@ absl::Status Spool::Acknowledge(uint64_t seq) {
       }
       if (s->records == 0 && partial_name != active_name_seq_ && offset >= s->size) {
         // An append abandoned this segment after the plan was made (a full
-        // disk, see WriteBatch) and found it not yet acknowledged; it takes
+        // disk, see SegmentWriter::Write) and found it not yet acknowledged; it takes
         // no more appends and is now wholly acknowledged: delete it here, or
         // nothing would, and it would hold the full disk for good.
         reserved_bytes_ -= s->bytes;

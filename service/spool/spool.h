@@ -25,6 +25,7 @@
 #include "service/spool/file_util.h"
 #include "service/spool/segment.h"
 #include "service/spool/segment_index.h"
+#include "service/spool/segment_writer.h"
 
 namespace ocs_influx::spool {
 
@@ -123,15 +124,6 @@ class Spool {
     absl::Status status;
   };
 
-  // The file appends go to; touched only by the group-commit leader.
-  struct ActiveSegment {
-    UniqueFd fd;
-    std::string path;
-    uint64_t name_seq = 0;
-    uint64_t size = 0;
-    bool indexed = false;  // in index_ once its first batch is durable
-  };
-
   // The reader's open file, kept across Reads; touched only under read_mu_.
   struct ReadFile {
     uint64_t name_seq = 0;
@@ -160,14 +152,6 @@ class Spool {
   void NoteDamage(uint64_t name_seq, DamagedRegion region, uint64_t records, uint64_t points,
                   const std::string& reason) ABSL_LOCKS_EXCLUDED(mu_);
   std::string PathOf(const std::string& name) const;
-
-  // Writes `batch` (in seq order) with one pwritev and one fdatasync, rolling
-  // to a new segment first if needed. Called by the leader without mu_.
-  absl::Status WriteBatch(const std::vector<PendingAppend*>& batch);
-  absl::Status RollSegment(uint64_t first_seq);
-  // After a failed write: cut the segment back to its durable size, and
-  // stop appending to it if that fails or `abandon` (its state is unknown).
-  void UndoPartialWrite(bool abandon);
 
   // Moves the read cursor onto the next unread, durable record; false if
   // there is none. Returns the segment to read from.
@@ -203,7 +187,7 @@ class Spool {
   // Bumped by Rewind so a Read in progress does not move the cursor after it.
   uint64_t read_generation_ ABSL_GUARDED_BY(mu_) = 0;
 
-  ActiveSegment active_;  // leader only (see leader_active_)
+  SegmentWriter writer_;  // the group-commit leader's only (see leader_active_)
   absl::Mutex read_mu_;   // serialises Read with itself
   ReadFile read_file_ ABSL_GUARDED_BY(read_mu_);
   // The read segment's damaged regions, as of this Read (reused buffer).
