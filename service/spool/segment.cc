@@ -140,6 +140,26 @@ absl::StatusOr<uint64_t> SegmentReader::Resync(uint64_t from, uint64_t limit, ui
   return limit;
 }
 
+absl::StatusOr<DamageReport> ExamineDamage(SegmentReader& reader, uint64_t begin, uint64_t limit,
+                                           uint64_t prev_seq, uint64_t max_seq,
+                                           const SegmentReader::Result& bad) {
+  DamageReport report;
+  report.reason = bad.reason;
+  // Copied first: Resync reuses the reader's buffer that `bad` points into.
+  const RecordHeader bad_header = bad.header;
+  const bool header_decoded = bad.header_decoded;
+  RecordHeader next_header;
+  absl::StatusOr<uint64_t> next = reader.Resync(begin + 1, limit, prev_seq + 1, max_seq, &next_header);
+  if (!next.ok()) return next.status();
+  report.region = DamagedRegion{begin, *next};
+  if (header_decoded && begin + kRecordHeaderSize + bad_header.payload_len == *next) {
+    report.points = bad_header.points;
+  } else if (*next < limit && next_header.seq > prev_seq + 1) {
+    report.records = next_header.seq - prev_seq - 1;
+  }
+  return report;
+}
+
 absl::StatusOr<SegmentScan> RecoverSegment(const std::string& path, uint64_t name_seq,
                                            uint64_t prev_seq, uint64_t acked_seq, bool fsync) {
   absl::StatusOr<UniqueFd> fd = OpenFile(path, O_RDWR);

@@ -69,6 +69,24 @@ struct DamagedRegion {
   uint64_t begin = 0, end = 0;
 };
 
+// A damaged region found while reading, and what it held as far as its
+// neighbours tell: one whole record when its own header frames it exactly,
+// else the gap in seqs to the next valid record (failed appends leave gaps
+// too, so this may overstate; the index clamps). Points are known only
+// from a header that framed its record.
+struct DamageReport {
+  DamagedRegion region;
+  uint64_t records = 1, points = 0;
+  std::string reason;
+};
+
+// For the bad record `bad` at `begin`: where reading goes on (the next
+// valid record with a seq in (prev_seq, max_seq], or `limit`) and what the
+// region held.
+absl::StatusOr<DamageReport> ExamineDamage(SegmentReader& reader, uint64_t begin, uint64_t limit,
+                                           uint64_t prev_seq, uint64_t max_seq,
+                                           const SegmentReader::Result& bad);
+
 // What a verified segment holds; records with seq <= the acknowledged seq are
 // skipped (not counted) but still verified, so the prefix stays trustworthy.
 struct SegmentScan {

@@ -295,59 +295,39 @@ absl::StatusOr<uint64_t> Spool::Append(absl::Span<const Chunk> chunks) {
   return p.last_seq;
 }
 
-absl::StatusOr<uint64_t> Spool::SkipDamage(SegmentReader& reader, uint64_t name_seq,
-                                            uint64_t begin, uint64_t limit, uint64_t prev_seq,
-                                            uint64_t max_seq, const SegmentReader::Result& bad) {
-  const std::string reason = bad.reason;
-  const RecordHeader bad_header = bad.header;
-  const bool header_decoded = bad.header_decoded;
-  RecordHeader next_header;
-  absl::StatusOr<uint64_t> next = reader.Resync(begin + 1, limit, prev_seq + 1, max_seq, &next_header);
-  if (!next.ok()) return next.status();
-  // How much the region held, as far as can be told: one whole record when
-  // its header frames it exactly; else the gap in seqs (failed appends leave
-  // gaps too, so this may overstate; NoteDamage clamps).
-  uint64_t records = 1, points = 0;
-  if (header_decoded && begin + kRecordHeaderSize + bad_header.payload_len == *next) {
-    points = bad_header.points;
-  } else if (*next < limit && next_header.seq > prev_seq + 1) {
-    records = next_header.seq - prev_seq - 1;
-  }
-  NoteDamage(name_seq, DamagedRegion{begin, *next}, records, points, reason);
-  return *next;
-}
-
-void Spool::NoteDamage(uint64_t name_seq, DamagedRegion region, uint64_t records,
-                       uint64_t points, const std::string& reason) {
+void Spool::NoteDamage(uint64_t name_seq, const DamageReport& report) {
   std::string path;
   {
     absl::MutexLock lock(&mu_);
     Taken taken;
-    if (!index_.NoteDamage(name_seq, region, records, points, &taken, &path)) return;
+    if (!index_.NoteDamage(name_seq, report.region, report.records, report.points, &taken, &path)) {
+      return;
+    }
     reserved_bytes_ -= taken.bytes;
   }
   LOG_WARNING("spool: damaged record (%s) at offset %d of %s: %d bytes skipped, reading goes on at offset %d",
-              reason, region.begin, path, region.end - region.begin, region.end);
+              report.reason, report.region.begin, path, report.region.end - report.region.begin,
+              report.region.end);
 }
 
 const SegmentInfo* Spool::PositionReadCursor() {
   if (index_.empty()) return nullptr;
-  auto seg = read_valid_ ? index_.FindIt(read_name_seq_) : index_.end();
+  auto seg = read_pos_.valid ? index_.FindIt(read_pos_.name_seq) : index_.end();
   if (seg == index_.end()) {
     // Fresh, rewound, or the cursor's segment was acknowledged and deleted:
     // the first unacknowledged record is where to be.
     seg = index_.begin();
-    read_name_seq_ = seg->name_seq;
-    read_offset_ = seg->ack_offset;
-    read_valid_ = true;
+    read_pos_.name_seq = seg->name_seq;
+    read_pos_.offset = seg->ack_offset;
+    read_pos_.valid = true;
   }
-  read_offset_ = std::max(read_offset_, seg->ack_offset);
-  while (read_offset_ >= seg->size) {
+  read_pos_.offset = std::max(read_pos_.offset, seg->ack_offset);
+  while (read_pos_.offset >= seg->size) {
     // A segment followed by another one is complete, so moving on is safe.
     if (std::next(seg) == index_.end()) return nullptr;
     ++seg;
-    read_name_seq_ = seg->name_seq;
-    read_offset_ = seg->ack_offset;
+    read_pos_.name_seq = seg->name_seq;
+    read_pos_.offset = seg->ack_offset;
   }
   return &*seg;
 }
@@ -359,7 +339,8 @@ absl::Status Spool::Read(size_t max_points, absl::Duration wait, std::vector<Rec
   size_t points = 0;
   for (;;) {
     std::string path;
-    uint64_t name_seq, offset, limit, generation, acked, seg_last;
+    uint64_t name_seq, generation;
+    ReadCursor::Range range;
     {
       absl::MutexLock lock(&mu_);
       const SegmentInfo* seg = nullptr;
@@ -378,83 +359,42 @@ absl::Status Spool::Read(size_t max_points, absl::Duration wait, std::vector<Rec
       if (seg == nullptr) {
         // Nothing to read. If the open file's segment has been acknowledged
         // and deleted, close it: an open file keeps its disk space.
-        if (read_file_.fd.valid() && index_.Find(read_file_.name_seq) == nullptr) {
-          read_file_ = ReadFile();
+        if (read_cursor_.is_open() && index_.Find(read_cursor_.name_seq()) == nullptr) {
+          read_cursor_.Close();
         }
         return absl::OkStatus();
       }
       path = seg->path;
       name_seq = seg->name_seq;
-      offset = read_offset_;
-      limit = seg->size;
-      generation = read_generation_;
-      acked = acked_seq_;
-      seg_last = seg->last_seq;
+      range.offset = read_pos_.offset;
+      range.limit = seg->size;
+      range.acked_seq = acked_seq_;
+      range.last_seq = seg->last_seq;
+      generation = read_pos_.generation;
       read_damaged_ = seg->damaged;
     }
 
-    if (!read_file_.fd.valid() || read_file_.name_seq != name_seq) {
-      read_file_ = ReadFile();
-      absl::StatusOr<UniqueFd> fd = OpenFile(path, O_RDONLY);
-      if (!fd.ok()) {
-        absl::MutexLock lock(&mu_);
-        // Acknowledged and deleted since we looked: position again.
-        if (absl::IsNotFound(fd.status()) && index_.Find(name_seq) == nullptr) continue;
-        out->clear();
-        return fd.status();
-      }
-      read_file_.name_seq = name_seq;
-      read_file_.fd = *std::move(fd);
-      read_file_.reader = std::make_unique<SegmentReader>(read_file_.fd.get(), path);
+    if (absl::Status s = read_cursor_.Open(name_seq, path); !s.ok()) {
+      absl::MutexLock lock(&mu_);
+      // Acknowledged and deleted since we looked: position again.
+      if (absl::IsNotFound(s) && index_.Find(name_seq) == nullptr) continue;
+      out->clear();
+      return s;
     }
-
     bool full = false;
-    SegmentReader::Result r;
-    while (offset < limit) {
-      if (const DamagedRegion* d = RegionAt(read_damaged_, offset)) {
-        offset = d->end;
-        continue;
-      }
-      absl::Status s = read_file_.reader->Next(offset, limit, /*verify_crc=*/true, &r);
-      if (s.ok() && r.outcome != SegmentReader::Outcome::kRecord) {
-        // Damaged since Open: skip it, as Open would have, rather than
-        // stall the writer on it.
-        const uint64_t prev =
-            read_file_.last_end == offset ? std::max(read_file_.last_seq, acked) : acked;
-        absl::StatusOr<uint64_t> next =
-            SkipDamage(*read_file_.reader, name_seq, offset, limit, prev, seg_last, r);
-        if (next.ok()) {
-          read_damaged_.push_back(DamagedRegion{offset, *next});
-          offset = *next;
-          continue;
-        }
-        s = next.status();
-      }
-      if (!s.ok()) {
-        // Whatever this call already returned would be skipped: start over
-        // from the first unacknowledged record next time.
-        out->clear();
-        Rewind();
-        return s;
-      }
-      if (!out->empty() && points + r.header.points > max_points) {
-        full = true;
-        break;
-      }
-      out->push_back(Record{r.header.seq, r.header.points, r.header.accepted_unix_ns,
-                            std::string(r.payload)});
-      points += r.header.points;
-      offset += kRecordHeaderSize + r.header.payload_len;
-      read_file_.last_seq = r.header.seq;
-      read_file_.last_end = offset;
-      if (points >= max_points) {
-        full = true;
-        break;
-      }
+    absl::StatusOr<uint64_t> offset =
+        read_cursor_.Read(range, &read_damaged_, max_points, &points, out, &full,
+                          [&](const DamageReport& report) { NoteDamage(name_seq, report); });
+    if (!offset.ok()) {
+      // Whatever this call already returned would be skipped: start over
+      // from the first unacknowledged record next time.
+      out->clear();
+      Rewind();
+      return offset.status();
     }
     {
       absl::MutexLock lock(&mu_);
-      if (generation == read_generation_) read_offset_ = offset;
+      if (generation == read_pos_.generation) read_pos_.offset = *offset;
     }
     if (full) return absl::OkStatus();
   }
@@ -462,8 +402,8 @@ absl::Status Spool::Read(size_t max_points, absl::Duration wait, std::vector<Rec
 
 void Spool::Rewind() {
   absl::MutexLock lock(&mu_);
-  read_valid_ = false;
-  ++read_generation_;
+  read_pos_.valid = false;
+  ++read_pos_.generation;
 }
 
 absl::Status Spool::Acknowledge(uint64_t seq) {
@@ -521,10 +461,11 @@ absl::Status Spool::Acknowledge(uint64_t seq) {
       if (r.outcome != SegmentReader::Outcome::kRecord) {
         // Damage the reader has not met (it went bad after being read):
         // skipped and counted here, so acknowledging can never stall on it.
-        absl::StatusOr<uint64_t> next =
-            SkipDamage(reader, partial_name, offset, limit, prev_seq, partial_last, r);
-        if (!next.ok()) return next.status();
-        offset = *next;
+        absl::StatusOr<DamageReport> report =
+            ExamineDamage(reader, offset, limit, prev_seq, partial_last, r);
+        if (!report.ok()) return report.status();
+        NoteDamage(partial_name, *report);
+        offset = report->region.end;
         continue;
       }
       if (r.header.seq > seq) {
@@ -640,9 +581,9 @@ void Spool::ReleaseDeletedReadFile() {
   bool gone;
   {
     absl::MutexLock lock(&mu_);
-    gone = read_file_.fd.valid() && index_.Find(read_file_.name_seq) == nullptr;
+    gone = read_cursor_.is_open() && index_.Find(read_cursor_.name_seq()) == nullptr;
   }
-  if (gone) read_file_ = ReadFile();
+  if (gone) read_cursor_.Close();
   read_mu_.Unlock();
 }
 

@@ -23,6 +23,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "service/spool/file_util.h"
+#include "service/spool/read_cursor.h"
 #include "service/spool/segment.h"
 #include "service/spool/segment_index.h"
 #include "service/spool/segment_writer.h"
@@ -41,12 +42,7 @@ struct SpoolOptions {
 
 struct Chunk { std::string_view lines; uint32_t points; };  // one record's payload
 
-struct Record {
-  uint64_t seq;                // strictly increasing, never reused, survives restarts
-  uint32_t points;
-  int64_t accepted_unix_ns;    // wall clock when appended
-  std::string lines;
-};
+// Record (one record as read back): see record_format.h.
 
 struct SpoolStats {
   uint64_t points = 0, bytes = 0, segments = 0, records = 0;
@@ -124,14 +120,13 @@ class Spool {
     absl::Status status;
   };
 
-  // The reader's open file, kept across Reads; touched only under read_mu_.
-  struct ReadFile {
-    uint64_t name_seq = 0;
-    UniqueFd fd;
-    std::unique_ptr<SegmentReader> reader;
-    // The last record returned from this file and the offset just past it:
-    // the seq a resync after damage at that offset must exceed.
-    uint64_t last_seq = 0, last_end = 0;
+  // Where the next Read starts: at `offset` in segment `name_seq`, unless
+  // !valid (fresh, or rewound: then the first unacknowledged record).
+  struct ReadPosition {
+    bool valid = false;
+    uint64_t name_seq = 0, offset = 0;
+    // Bumped by Rewind so a Read in progress does not move the cursor after it.
+    uint64_t generation = 0;
   };
 
   absl::Status Recover();
@@ -140,17 +135,10 @@ class Spool {
   // Skipped if a Read is in progress (it closes the file itself).
   void ReleaseDeletedReadFile() ABSL_LOCKS_EXCLUDED(mu_, read_mu_);
 
-  // A damaged region found at `begin` of the segment at `reader` (not a known
-  // one): resyncs after it with seqs above `prev_seq`, reports it (see
-  // NoteDamage) and returns where the next valid record (or `limit`) is.
-  absl::StatusOr<uint64_t> SkipDamage(SegmentReader& reader, uint64_t name_seq, uint64_t begin,
-                                      uint64_t limit, uint64_t prev_seq, uint64_t max_seq,
-                                      const SegmentReader::Result& bad);
   // Records a damaged region once (a second report of it is ignored): one
   // log line, the lost counters, and the segment's counts less what it held
   // (exact bytes; records and points as far as the headers tell).
-  void NoteDamage(uint64_t name_seq, DamagedRegion region, uint64_t records, uint64_t points,
-                  const std::string& reason) ABSL_LOCKS_EXCLUDED(mu_);
+  void NoteDamage(uint64_t name_seq, const DamageReport& report) ABSL_LOCKS_EXCLUDED(mu_);
   std::string PathOf(const std::string& name) const;
 
   // Moves the read cursor onto the next unread, durable record; false if
@@ -179,17 +167,11 @@ class Spool {
   uint64_t truncations_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t appends_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t fsyncs_ ABSL_GUARDED_BY(mu_) = 0;
-  // Read cursor: the next record to return is at read_offset_ in segment
-  // read_name_seq_, unless !read_valid_ (fresh, or rewound).
-  bool read_valid_ ABSL_GUARDED_BY(mu_) = false;
-  uint64_t read_name_seq_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t read_offset_ ABSL_GUARDED_BY(mu_) = 0;
-  // Bumped by Rewind so a Read in progress does not move the cursor after it.
-  uint64_t read_generation_ ABSL_GUARDED_BY(mu_) = 0;
+  ReadPosition read_pos_ ABSL_GUARDED_BY(mu_);
 
   SegmentWriter writer_;  // the group-commit leader's only (see leader_active_)
   absl::Mutex read_mu_;   // serialises Read with itself
-  ReadFile read_file_ ABSL_GUARDED_BY(read_mu_);
+  ReadCursor read_cursor_ ABSL_GUARDED_BY(read_mu_);
   // The read segment's damaged regions, as of this Read (reused buffer).
   std::vector<DamagedRegion> read_damaged_ ABSL_GUARDED_BY(read_mu_);
   absl::Mutex ack_mu_;    // serialises Acknowledge with itself
