@@ -82,11 +82,6 @@ absl::Status BuildOptions(const ServiceConfig& c, PublisherOptions* p,
                           std::function<const char*(const char*)> getenv_fn) {
   if (c.host.empty()) return absl::InvalidArgumentError("--host is empty");
   if (c.database.empty()) return absl::InvalidArgumentError("--database is empty");
-  if (c.spool_dir.empty()) {
-    return absl::InvalidArgumentError(
-        "no spool directory: neither XDG_STATE_HOME nor HOME is set to default it; "
-        "pass --spool-dir DIR");
-  }
   if (c.spool_max_bytes < (1u << 20)) {
     return absl::InvalidArgumentError("--spool-max-bytes must be at least 1MiB");
   }
@@ -135,6 +130,12 @@ absl::Status BuildOptions(const ServiceConfig& c, PublisherOptions* p,
           absl::StrCat("--auth-token-file: ", token.status().message()));
     }
     s->auth_token = *std::move(token);
+  }
+  // Last: a flag given wrong is the likelier mistake, and names itself.
+  if (c.spool_dir.empty()) {
+    return absl::InvalidArgumentError(
+        "no spool directory: neither XDG_STATE_HOME nor HOME is set to default it; "
+        "pass --spool-dir DIR");
   }
   return absl::OkStatus();
 }
