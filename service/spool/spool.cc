@@ -98,13 +98,13 @@ absl::StatusOr<std::unique_ptr<Spool>> Spool::Open(const SpoolOptions& options) 
 }
 
 // Segments are verified one by one, each against the seqs before it. A bad
-// record ends its own segment only: later segments that start with a valid
-// record in seq order are kept, because with fsync on a segment is complete
-// on disk before the next one is created, so a bad record in the middle of
-// the log is media damage, not a torn append, and the later records are as
-// good as any. A later segment is deleted only when it is clearly garbage:
-// no valid record at its start (empty after a crash between create and
-// first write, unreadable, or out of seq order).
+// record costs only itself: the scan resyncs at the next valid record, in
+// its own segment as in later ones (with fsync on, a segment is complete on
+// disk before the next one is created, so damage mid-log is media damage,
+// not a torn append, and the records after it are as good as any). Only a
+// tail with nothing valid after it is cut, and a segment with no valid
+// record at all (empty after a crash between create and first write,
+// unreadable, or out of seq order) is deleted.
 absl::Status Spool::Recover() {
   RemoveFile(ack_path_ + ".tmp");  // an interrupted ReplaceFile
   const uint64_t acked = ReadAckFile(ack_path_);
