@@ -201,6 +201,11 @@ std::string FormatStatusTable(const v1::Status& status, absl::Time now) {
     table.Row("recovered truncations",
               absl::StrCat(spool.recovered_truncations()));
   }
+  if (spool.records_lost_to_damage() > 0) {
+    table.Row("lost to damage",
+              absl::StrCat(spool.records_lost_to_damage(), " records, ",
+                           FormatBytes(spool.bytes_lost_to_damage())));
+  }
 
   const v1::InfluxStatus& influx = status.influx();
   table.Section("InfluxDB");

@@ -9,11 +9,17 @@
 namespace ocs_influx::server {
 
 std::string DefaultSpoolDir() {
+  // No /tmp fallback: a spool in a world-writable place can be fed or
+  // deleted by anyone, and is gone at the next reboot.
+  const char* state = ::getenv("XDG_STATE_HOME");
+  if (state != nullptr && state[0] == '/') {  // the XDG spec ignores relative values
+    return absl::StrCat(state, "/ocs-influx-publisher/spool");
+  }
   const char* home = ::getenv("HOME");
   if (home != nullptr && *home != '\0') {
     return absl::StrCat(home, "/.local/state/ocs-influx-publisher/spool");
   }
-  return "/tmp/ocs-influx-publisher/spool";
+  return "";
 }
 
 void RegisterServiceFlags(flags::FlagSet* f, ServiceConfig* c) {
@@ -76,7 +82,6 @@ absl::Status BuildOptions(const ServiceConfig& c, PublisherOptions* p,
                           std::function<const char*(const char*)> getenv_fn) {
   if (c.host.empty()) return absl::InvalidArgumentError("--host is empty");
   if (c.database.empty()) return absl::InvalidArgumentError("--database is empty");
-  if (c.spool_dir.empty()) return absl::InvalidArgumentError("--spool-dir is empty");
   if (c.spool_max_bytes < (1u << 20)) {
     return absl::InvalidArgumentError("--spool-max-bytes must be at least 1MiB");
   }
@@ -125,6 +130,12 @@ absl::Status BuildOptions(const ServiceConfig& c, PublisherOptions* p,
           absl::StrCat("--auth-token-file: ", token.status().message()));
     }
     s->auth_token = *std::move(token);
+  }
+  // Last: a flag given wrong is the likelier mistake, and names itself.
+  if (c.spool_dir.empty()) {
+    return absl::InvalidArgumentError(
+        "no spool directory: neither XDG_STATE_HOME nor HOME is set to default it; "
+        "pass --spool-dir DIR");
   }
   return absl::OkStatus();
 }

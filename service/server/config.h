@@ -47,7 +47,9 @@ struct ServiceConfig {
   std::string log_level = "info";
 };
 
-// $HOME/.local/state/ocs-influx-publisher/spool, else under /tmp.
+// $XDG_STATE_HOME/ocs-influx-publisher/spool, else
+// $HOME/.local/state/ocs-influx-publisher/spool, else "" (an error asking for
+// --spool-dir; never a shared place like /tmp).
 std::string DefaultSpoolDir();
 
 void RegisterServiceFlags(flags::FlagSet* flag_set, ServiceConfig* config);

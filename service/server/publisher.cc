@@ -190,6 +190,8 @@ void Publisher::FillStatus(ocs::influx::v1::Status* out) const {
   sp->set_max_bytes(options_.spool.max_bytes);
   sp->set_segments(spool.segments);
   sp->set_recovered_truncations(spool.truncations);
+  sp->set_records_lost_to_damage(spool.records_lost_to_damage);
+  sp->set_bytes_lost_to_damage(spool.bytes_lost_to_damage);
   if (spool.oldest_accepted_unix_ns != 0) {
     SetDuration(absl::Now() - absl::FromUnixNanos(spool.oldest_accepted_unix_ns),
                 sp->mutable_oldest_age());

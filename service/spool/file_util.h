@@ -41,10 +41,20 @@ class UniqueFd {
 // (RESOURCE_EXHAUSTED) from other I/O failures (INTERNAL / NOT_FOUND).
 absl::Status ErrnoStatus(absl::string_view op, absl::string_view path, int err);
 
-absl::StatusOr<UniqueFd> OpenFile(const std::string& path, int flags, int mode = 0644);
+// Always O_CLOEXEC and O_NOFOLLOW: a link planted in the spool directory
+// is never followed (ELOOP). Files are created private (0600).
+absl::StatusOr<UniqueFd> OpenFile(const std::string& path, int flags, int mode = 0600);
 
-// mkdir -p.
+// mkdir -p of a private directory: what it creates is 0700, each new entry
+// made durable by fsync of its parent. The directory itself must then be a
+// real directory (not a symbolic link), owned by this user and not writable
+// by group or others; FAILED_PRECONDITION with the fix otherwise, because
+// anyone who can write there can feed or delete what is spooled.
 absl::Status MakeDirs(const std::string& path);
+
+// unlink; a failure other than "not there" is logged, not returned: what
+// calls it has nothing better to do (the file is re-examined at Open).
+void RemoveFile(const std::string& path);
 
 // Makes a created, renamed or removed directory entry durable.
 absl::Status SyncDir(const std::string& dir);

@@ -17,6 +17,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "absl/strings/string_view.h"
 
@@ -34,6 +35,14 @@ struct RecordHeader {
   uint64_t seq = 0;
   int64_t accepted_unix_ns = 0;
   uint32_t crc = 0;
+};
+
+// One record as read back.
+struct Record {
+  uint64_t seq;                // strictly increasing, never reused, survives restarts
+  uint32_t points;
+  int64_t accepted_unix_ns;    // wall clock when appended
+  std::string lines;
 };
 
 uint32_t PayloadCrc(absl::string_view payload);

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
+#include <limits>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -65,6 +67,7 @@ absl::Status SegmentReader::Next(uint64_t offset, uint64_t limit, bool verify_cr
                                  Result* result) {
   result->payload = {};
   result->reason.clear();
+  result->header_decoded = false;
   if (offset >= limit) {
     result->outcome = Outcome::kEnd;
     return absl::OkStatus();
@@ -82,6 +85,7 @@ absl::Status SegmentReader::Next(uint64_t offset, uint64_t limit, bool verify_cr
     result->reason = "bad magic or length";
     return absl::OkStatus();
   }
+  result->header_decoded = true;
   // Fetch the header and payload together: the header bytes are needed
   // again for the CRC, and a refill could otherwise move them.
   const char* record = nullptr;
@@ -101,6 +105,59 @@ absl::Status SegmentReader::Next(uint64_t offset, uint64_t limit, bool verify_cr
   }
   result->outcome = Outcome::kRecord;
   return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> SegmentReader::Resync(uint64_t from, uint64_t limit, uint64_t min_seq,
+                                               uint64_t max_seq, RecordHeader* found) {
+  const char magic[4] = {static_cast<char>(kRecordMagic & 0xff),
+                         static_cast<char>((kRecordMagic >> 8) & 0xff),
+                         static_cast<char>((kRecordMagic >> 16) & 0xff),
+                         static_cast<char>((kRecordMagic >> 24) & 0xff)};
+  uint64_t pos = from;
+  Result r;
+  while (limit > pos && limit - pos >= kRecordHeaderSize) {
+    const size_t window = static_cast<size_t>(std::min<uint64_t>(kReadAhead, limit - pos));
+    const char* data = nullptr;
+    absl::StatusOr<bool> have = Fetch(pos, window, limit, &data);
+    if (!have.ok()) return have.status();
+    if (!*have) return limit;
+    const void* hit = ::memmem(data, window, magic, sizeof(magic));
+    if (hit == nullptr) {
+      // A magic may straddle the window's end: look again from its last bytes.
+      if (window < sizeof(magic)) return limit;
+      pos += window - (sizeof(magic) - 1);
+      continue;
+    }
+    const uint64_t candidate = pos + static_cast<uint64_t>(static_cast<const char*>(hit) - data);
+    absl::Status s = Next(candidate, limit, /*verify_crc=*/true, &r);
+    if (!s.ok()) return s;
+    if (r.outcome == Outcome::kRecord && r.header.seq >= min_seq && r.header.seq <= max_seq) {
+      if (found != nullptr) *found = r.header;
+      return candidate;
+    }
+    pos = candidate + 1;
+  }
+  return limit;
+}
+
+absl::StatusOr<DamageReport> ExamineDamage(SegmentReader& reader, uint64_t begin, uint64_t limit,
+                                           uint64_t prev_seq, uint64_t max_seq,
+                                           const SegmentReader::Result& bad) {
+  DamageReport report;
+  report.reason = bad.reason;
+  // Copied first: Resync reuses the reader's buffer that `bad` points into.
+  const RecordHeader bad_header = bad.header;
+  const bool header_decoded = bad.header_decoded;
+  RecordHeader next_header;
+  absl::StatusOr<uint64_t> next = reader.Resync(begin + 1, limit, prev_seq + 1, max_seq, &next_header);
+  if (!next.ok()) return next.status();
+  report.region = DamagedRegion{begin, *next};
+  if (header_decoded && begin + kRecordHeaderSize + bad_header.payload_len == *next) {
+    report.points = bad_header.points;
+  } else if (*next < limit && next_header.seq > prev_seq + 1) {
+    report.records = next_header.seq - prev_seq - 1;
+  }
+  return report;
 }
 
 absl::StatusOr<SegmentScan> RecoverSegment(const std::string& path, uint64_t name_seq,
@@ -127,7 +184,25 @@ absl::StatusOr<SegmentScan> RecoverSegment(const std::string& path, uint64_t nam
     }
     if (r.outcome == SegmentReader::Outcome::kEnd) break;
     if (r.outcome != SegmentReader::Outcome::kRecord) {
-      LOG_WARNING("spool: %s at offset %d of %s (file size %d): truncating there",
+      RecordHeader next_header;
+      absl::StatusOr<uint64_t> next =
+          reader.Resync(offset + 1, file_size, std::max(last + 1, name_seq),
+                        std::numeric_limits<uint64_t>::max(), &next_header);
+      if (!next.ok()) return next.status();
+      if (*next < file_size) {
+        if (next_header.seq <= acked_seq) {
+          scan.ack_offset = *next;  // what the region held was delivered
+        } else {
+          LOG_WARNING(
+              "spool: damaged record (%s) at offset %d of %s: %d bytes skipped, "
+              "reading goes on at seq %d",
+              r.reason, offset, path, *next - offset, next_header.seq);
+          scan.damaged.push_back(DamagedRegion{offset, *next});
+        }
+        offset = *next;
+        continue;
+      }
+      LOG_WARNING("spool: %s at offset %d of %s (file size %d), nothing valid after it: truncating there",
                   r.reason, offset, path, file_size);
       if (::ftruncate(fd->get(), static_cast<off_t>(offset)) != 0) {
         return ErrnoStatus("ftruncate", path, errno);

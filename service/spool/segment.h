@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -28,6 +29,7 @@ class SegmentReader {
   struct Result {
     Outcome outcome = Outcome::kEnd;
     RecordHeader header;
+    bool header_decoded = false;  // header is trustworthy but for its CRC
     absl::string_view payload;  // valid until the next call
     std::string reason;        // for kTorn / kCorrupt
   };
@@ -39,6 +41,13 @@ class SegmentReader {
   // `limit`. A non-OK status only for an I/O error; bad data is an Outcome.
   // With verify_crc false only the header is checked (used to walk offsets).
   absl::Status Next(uint64_t offset, uint64_t limit, bool verify_crc, Result* result);
+
+  // The offset of the first valid record at or after `from` (its header
+  // decodes, its CRC matches, its seq lies in [min_seq, max_seq]), or `limit`
+  // if there is none: where reading goes on after a damaged region. Costs one
+  // pass over the bytes skipped, through the read-ahead buffer.
+  absl::StatusOr<uint64_t> Resync(uint64_t from, uint64_t limit, uint64_t min_seq,
+                                  uint64_t max_seq, RecordHeader* found);
 
   const std::string& path() const { return path_; }
 
@@ -54,6 +63,30 @@ class SegmentReader {
   size_t buf_len_ = 0;
 };
 
+// Bytes [begin, end) of a segment that hold no valid record: skipped by
+// readers and acknowledgement walks, counted once as lost.
+struct DamagedRegion {
+  uint64_t begin = 0, end = 0;
+};
+
+// A damaged region found while reading, and what it held as far as its
+// neighbours tell: one whole record when its own header frames it exactly,
+// else the gap in seqs to the next valid record (failed appends leave gaps
+// too, so this may overstate; the index clamps). Points are known only
+// from a header that framed its record.
+struct DamageReport {
+  DamagedRegion region;
+  uint64_t records = 1, points = 0;
+  std::string reason;
+};
+
+// For the bad record `bad` at `begin`: where reading goes on (the next
+// valid record with a seq in (prev_seq, max_seq], or `limit`) and what the
+// region held.
+absl::StatusOr<DamageReport> ExamineDamage(SegmentReader& reader, uint64_t begin, uint64_t limit,
+                                           uint64_t prev_seq, uint64_t max_seq,
+                                           const SegmentReader::Result& bad);
+
 // What a verified segment holds; records with seq <= the acknowledged seq are
 // skipped (not counted) but still verified, so the prefix stays trustworthy.
 struct SegmentScan {
@@ -64,13 +97,19 @@ struct SegmentScan {
   uint64_t records = 0, points = 0, bytes = 0;  // unacknowledged
   int64_t oldest_accepted_unix_ns = 0;          // first unacknowledged
   bool truncated = false;       // a bad tail was cut off
+  // Damage past the acknowledged prefix with a valid record after it; each
+  // was logged. Damage inside the acknowledged prefix is skipped silently:
+  // what it held was delivered.
+  std::vector<DamagedRegion> damaged;
 };
 
 // Verifies every record of `path`. Valid records must carry seqs above
 // `prev_seq` (the last seq of the previous segment) and at least `name_seq`
-// and strictly increasing. At the first torn or corrupt record the file is
-// truncated there (and fsync'ed if `fsync`), with a warning naming the file
-// and offset.
+// and strictly increasing. A damaged record followed by a valid one costs
+// only its own bytes: the scan resyncs at the next valid record (see
+// SegmentReader::Resync) and reports the region. A damaged tail, with
+// nothing valid after it (a torn append), is truncated (and fsync'ed if
+// `fsync`), with a warning naming the file and offset.
 absl::StatusOr<SegmentScan> RecoverSegment(const std::string& path, uint64_t name_seq,
                                            uint64_t prev_seq, uint64_t acked_seq, bool fsync);
 

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -66,16 +67,21 @@ absl::StatusOr<std::vector<std::pair<uint64_t, std::string>>> ListSegments(const
   return found;
 }
 
-void RemoveFile(const std::string& path) {
-  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-    LOG_WARNING("spool: %s", ErrnoStatus("unlink", path, errno).ToString());
+// The region starting at `offset`, if any; lists are short (one entry per
+// damage event in a segment).
+const DamagedRegion* RegionAt(const std::vector<DamagedRegion>& regions, uint64_t offset) {
+  for (const DamagedRegion& d : regions) {
+    if (d.begin == offset) return &d;
   }
+  return nullptr;
 }
 
 }  // namespace
 
 Spool::Spool(Token, SpoolOptions options)
-    : options_(std::move(options)), ack_path_(PathOf(kAckFileName)) {}
+    : options_(std::move(options)),
+      ack_path_(PathOf(kAckFileName)),
+      writer_(options_.dir, options_.segment_bytes, options_.fsync) {}
 
 std::string Spool::PathOf(const std::string& name) const {
   return absl::StrCat(options_.dir, "/", name);
@@ -92,13 +98,13 @@ absl::StatusOr<std::unique_ptr<Spool>> Spool::Open(const SpoolOptions& options) 
 }
 
 // Segments are verified one by one, each against the seqs before it. A bad
-// record ends its own segment only: later segments that start with a valid
-// record in seq order are kept, because with fsync on a segment is complete
-// on disk before the next one is created, so a bad record in the middle of
-// the log is media damage, not a torn append, and the later records are as
-// good as any. A later segment is deleted only when it is clearly garbage:
-// no valid record at its start (empty after a crash between create and
-// first write, unreadable, or out of seq order).
+// record costs only itself: the scan resyncs at the next valid record, in
+// its own segment as in later ones (with fsync on, a segment is complete on
+// disk before the next one is created, so damage mid-log is media damage,
+// not a torn append, and the records after it are as good as any). Only a
+// tail with nothing valid after it is cut, and a segment with no valid
+// record at all (empty after a crash between create and first write,
+// unreadable, or out of seq order) is deleted.
 absl::Status Spool::Recover() {
   RemoveFile(ack_path_ + ".tmp");  // an interrupted ReplaceFile
   const uint64_t acked = ReadAckFile(ack_path_);
@@ -111,6 +117,16 @@ absl::Status Spool::Recover() {
   bool removed = false;
   for (const auto& [name_seq, name] : *names) {
     const std::string path = PathOf(name);
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0) return ErrnoStatus("lstat", path, errno);
+    if (!S_ISREG(st.st_mode)) {
+      // Not something this spool wrote (a planted link, say): never follow
+      // it, and clear the name so that no append trips over it later.
+      LOG_WARNING("spool: %s is not a regular file: removing the entry, not what it points to", path);
+      RemoveFile(path);
+      removed = true;
+      continue;
+    }
     absl::StatusOr<SegmentScan> scan = RecoverSegment(path, name_seq, prev_seq, acked, options_.fsync);
     if (!scan.ok()) return scan.status();
     if (scan->truncated) ++truncations_;
@@ -137,15 +153,14 @@ absl::Status Spool::Recover() {
     info.points = scan->points;
     info.bytes = scan->bytes;
     info.oldest_accepted_unix_ns = scan->oldest_accepted_unix_ns;
-    total_records_ += info.records;
-    total_points_ += info.points;
-    total_bytes_ += info.bytes;
-    segments_.push_back(std::move(info));
+    info.damaged = std::move(scan->damaged);
+    index_.Add(std::move(info));
   }
   if (removed && options_.fsync) {
     if (absl::Status s = SyncDir(options_.dir); !s.ok()) return s;
   }
-  if (::access(ack_path_.c_str(), F_OK) != 0) {
+  struct stat ack_st;
+  if (::lstat(ack_path_.c_str(), &ack_st) != 0) {
     // Created now, while there may be room, so that Acknowledge always has
     // a file to overwrite in place if the disk fills up later.
     if (absl::Status s = ReplaceFile(options_.dir, ack_path_, AckText(acked), options_.fsync);
@@ -156,9 +171,9 @@ absl::Status Spool::Recover() {
   acked_seq_ = acked;
   durable_seq_ = max_seq;
   next_seq_ = max_seq + 1;
-  reserved_bytes_ = total_bytes_;
+  reserved_bytes_ = index_.bytes();
   LOG_INFO("spool: %s: %d segments, %d records, %d points unacknowledged; next seq %d",
-           options_.dir, segments_.size(), total_records_, total_points_, next_seq_);
+           options_.dir, index_.size(), index_.records(), index_.points(), next_seq_);
   return absl::OkStatus();
 }
 
@@ -225,28 +240,25 @@ absl::StatusOr<uint64_t> Spool::Append(absl::Span<const Chunk> chunks) {
     std::vector<PendingAppend*> batch(queue_.begin(), queue_.end());
     queue_.clear();
     mu_.Unlock();
-    absl::Status s = WriteBatch(batch);
+    std::vector<iovec> iov;
+    iov.reserve(batch.size());
+    for (PendingAppend* b : batch) iov.push_back({b->buf.data(), b->buf.size()});
+    absl::Status s = writer_.Write(&iov, batch.front()->first_seq);
     mu_.Lock();
     if (s.ok()) {
-      if (!active_.indexed) {
+      if (!writer_.indexed()) {
         SegmentInfo info;
-        info.path = active_.path;
-        info.name_seq = active_.name_seq;
-        segments_.push_back(std::move(info));
-        active_.indexed = true;
-        active_name_seq_ = active_.name_seq;
+        info.path = writer_.path();
+        info.name_seq = writer_.name_seq();
+        index_.Add(std::move(info));
+        writer_.set_indexed();
+        active_name_seq_ = writer_.name_seq();
       }
-      SegmentInfo& seg = segments_.back();
       for (const PendingAppend* b : batch) {
-        if (seg.records == 0) seg.oldest_accepted_unix_ns = b->accepted_unix_ns;
-        seg.records += b->records;
-        seg.points += b->points;
-        seg.bytes += b->buf.size();
-        total_records_ += b->records;
-        total_points_ += b->points;
-        total_bytes_ += b->buf.size();
+        index_.AddToBack(b->records, b->points, b->buf.size(), b->accepted_unix_ns);
       }
-      seg.size = active_.size;
+      SegmentInfo& seg = index_.back();
+      seg.size = writer_.size();
       seg.last_seq = batch.back()->last_seq;
       durable_seq_ = seg.last_seq;
       appends_ += batch.size();
@@ -254,20 +266,19 @@ absl::StatusOr<uint64_t> Spool::Append(absl::Span<const Chunk> chunks) {
       data_cv_.SignalAll();
     } else {
       for (const PendingAppend* b : batch) reserved_bytes_ -= b->buf.size();
-      if (!active_.fd.valid() && active_name_seq_ != 0) {
-        // The segment was abandoned (see WriteBatch): it takes no more
+      if (!writer_.has_file() && active_name_seq_ != 0) {
+        // The segment was abandoned (see SegmentWriter::Write): it takes no more
         // appends, so Acknowledge may delete it once everything in it is
         // acknowledged; on a full disk that is what gives the space back.
         // If that has already happened, nothing will call Acknowledge for
         // it again: delete it now.
-        // (Safe beside Acknowledge, the only other remover: with every
-        // record in it acknowledged and nothing appended since, any
-        // Acknowledge in progress has already applied its plan.)
-        SegmentInfo* seg = FindSegment(active_name_seq_);
+        // An Acknowledge planned before this point (it saw the segment
+        // active, so it only walks it) deletes it when it applies its plan,
+        // as it then finds the segment sealed (see Acknowledge).
+        auto seg = index_.FindIt(active_name_seq_);
         active_name_seq_ = 0;
-        if (seg != nullptr && seg->records == 0 && seg == &segments_.back()) {
-          RemoveFile(seg->path);
-          segments_.pop_back();
+        if (seg != index_.end() && seg->records == 0 && std::next(seg) == index_.end()) {
+          RemoveFile(index_.Remove(seg));
         }
       }
       LOG_ERROR("spool: append of %d records failed: %s", batch.back()->last_seq - batch.front()->first_seq + 1,
@@ -284,121 +295,39 @@ absl::StatusOr<uint64_t> Spool::Append(absl::Span<const Chunk> chunks) {
   return p.last_seq;
 }
 
-absl::Status Spool::RollSegment(uint64_t first_seq) {
-  const std::string path = PathOf(SegmentFileName(first_seq));
-  // O_EXCL: seqs are never reused, so an existing file of this name is
-  // something we must not overwrite.
-  absl::StatusOr<UniqueFd> fd = OpenFile(path, O_WRONLY | O_CREAT | O_EXCL);
-  if (!fd.ok()) return fd.status();
-  if (options_.fsync) {
-    // Without this the new file's name may vanish in a crash, taking
-    // records the clients were told are durable.
-    if (absl::Status s = SyncDir(options_.dir); !s.ok()) {
-      RemoveFile(path);
-      return s;
+void Spool::NoteDamage(uint64_t name_seq, const DamageReport& report) {
+  std::string path;
+  {
+    absl::MutexLock lock(&mu_);
+    Taken taken;
+    if (!index_.NoteDamage(name_seq, report.region, report.records, report.points, &taken, &path)) {
+      return;
     }
+    reserved_bytes_ -= taken.bytes;
   }
-  active_.fd = *std::move(fd);
-  active_.path = path;
-  active_.name_seq = first_seq;
-  active_.size = 0;
-  active_.indexed = false;
-  return absl::OkStatus();
+  LOG_WARNING("spool: damaged record (%s) at offset %d of %s: %d bytes skipped, reading goes on at offset %d",
+              report.reason, report.region.begin, path, report.region.end - report.region.begin,
+              report.region.end);
 }
 
-void Spool::UndoPartialWrite(bool abandon) {
-  bool cut = ::ftruncate(active_.fd.get(), static_cast<off_t>(active_.size)) == 0;
-  if (!cut) {
-    LOG_ERROR("spool: %s; the segment is abandoned and Open will cut its tail",
-              ErrnoStatus("ftruncate", active_.path, errno).ToString());
-  }
-  if (!active_.indexed && active_.size == 0) {
-    // Nothing durable in it: leave no empty file behind.
-    RemoveFile(active_.path);
-    active_ = ActiveSegment();
-  } else if (!cut || abandon) {
-    active_.fd.reset();  // the next batch rolls to a new segment
-  }
-}
-
-absl::Status Spool::WriteBatch(const std::vector<PendingAppend*>& batch) {
-  if (!active_.fd.valid() || active_.size >= options_.segment_bytes) {
-    if (absl::Status s = RollSegment(batch.front()->first_seq); !s.ok()) return s;
-  }
-  std::vector<iovec> iov;
-  iov.reserve(batch.size());
-  for (PendingAppend* b : batch) iov.push_back({b->buf.data(), b->buf.size()});
-  uint64_t offset = active_.size;
-  size_t next = 0;
-  while (next < iov.size()) {
-    const int count = static_cast<int>(std::min<size_t>(iov.size() - next, IOV_MAX));
-    ssize_t n = ::pwritev(active_.fd.get(), &iov[next], count, static_cast<off_t>(offset));
-    if (n <= 0) {
-      if (n < 0 && errno == EINTR) continue;
-      const int err = n < 0 ? errno : EIO;
-      absl::Status s = ErrnoStatus("pwritev", active_.path, err);
-      // A full disk (or file size limit) abandons the segment: appending on
-      // to it would keep the whole file, acknowledged records and all, on
-      // the disk that needs the space; sealed, it is deleted once
-      // acknowledged, and the next append starts a new file.
-      UndoPartialWrite(/*abandon=*/absl::IsResourceExhausted(s));
-      return s;
-    }
-    offset += static_cast<uint64_t>(n);
-    // Skip what was written; a short write continues mid-buffer.
-    size_t left = static_cast<size_t>(n);
-    while (left > 0 && next < iov.size()) {
-      if (left >= iov[next].iov_len) {
-        left -= iov[next].iov_len;
-        ++next;
-      } else {
-        iov[next].iov_base = static_cast<char*>(iov[next].iov_base) + left;
-        iov[next].iov_len -= left;
-        left = 0;
-      }
-    }
-  }
-  if (options_.fsync && ::fdatasync(active_.fd.get()) != 0) {
-    absl::Status s = ErrnoStatus("fdatasync", active_.path, errno);
-    // After a failed fdatasync the kernel may have dropped the dirty pages;
-    // the file's state is unknown, so stop appending to it.
-    UndoPartialWrite(/*abandon=*/true);
-    return s;
-  }
-  active_.size = offset;
-  return absl::OkStatus();
-}
-
-std::deque<Spool::SegmentInfo>::iterator Spool::FindSegmentIt(uint64_t name_seq) {
-  auto it = std::lower_bound(segments_.begin(), segments_.end(), name_seq,
-                             [](const SegmentInfo& s, uint64_t n) { return s.name_seq < n; });
-  if (it != segments_.end() && it->name_seq != name_seq) return segments_.end();
-  return it;
-}
-
-Spool::SegmentInfo* Spool::FindSegment(uint64_t name_seq) {
-  auto it = FindSegmentIt(name_seq);
-  return it == segments_.end() ? nullptr : &*it;
-}
-
-const Spool::SegmentInfo* Spool::PositionReadCursor() {
-  if (segments_.empty()) return nullptr;
-  auto seg = read_valid_ ? FindSegmentIt(read_name_seq_) : segments_.end();
-  if (seg == segments_.end()) {
+const SegmentInfo* Spool::PositionReadCursor() {
+  if (index_.empty()) return nullptr;
+  auto seg = read_pos_.valid ? index_.FindIt(read_pos_.name_seq) : index_.end();
+  if (seg == index_.end()) {
     // Fresh, rewound, or the cursor's segment was acknowledged and deleted:
     // the first unacknowledged record is where to be.
-    seg = segments_.begin();
-    read_name_seq_ = seg->name_seq;
-    read_offset_ = seg->ack_offset;
-    read_valid_ = true;
+    seg = index_.begin();
+    read_pos_.name_seq = seg->name_seq;
+    read_pos_.offset = seg->ack_offset;
+    read_pos_.valid = true;
   }
-  read_offset_ = std::max(read_offset_, seg->ack_offset);
-  while (read_offset_ >= seg->size) {
+  read_pos_.offset = std::max(read_pos_.offset, seg->ack_offset);
+  while (read_pos_.offset >= seg->size) {
     // A segment followed by another one is complete, so moving on is safe.
-    if (std::next(seg) == segments_.end()) return nullptr;
+    if (std::next(seg) == index_.end()) return nullptr;
     ++seg;
-    read_name_seq_ = seg->name_seq;
-    read_offset_ = seg->ack_offset;
+    read_pos_.name_seq = seg->name_seq;
+    read_pos_.offset = seg->ack_offset;
   }
   return &*seg;
 }
@@ -410,7 +339,8 @@ absl::Status Spool::Read(size_t max_points, absl::Duration wait, std::vector<Rec
   size_t points = 0;
   for (;;) {
     std::string path;
-    uint64_t name_seq, offset, limit, generation;
+    uint64_t name_seq, generation;
+    ReadCursor::Range range;
     {
       absl::MutexLock lock(&mu_);
       const SegmentInfo* seg = nullptr;
@@ -429,64 +359,42 @@ absl::Status Spool::Read(size_t max_points, absl::Duration wait, std::vector<Rec
       if (seg == nullptr) {
         // Nothing to read. If the open file's segment has been acknowledged
         // and deleted, close it: an open file keeps its disk space.
-        if (read_file_.fd.valid() && FindSegment(read_file_.name_seq) == nullptr) {
-          read_file_ = ReadFile();
+        if (read_cursor_.is_open() && index_.Find(read_cursor_.name_seq()) == nullptr) {
+          read_cursor_.Close();
         }
         return absl::OkStatus();
       }
       path = seg->path;
       name_seq = seg->name_seq;
-      offset = read_offset_;
-      limit = seg->size;
-      generation = read_generation_;
+      range.offset = read_pos_.offset;
+      range.limit = seg->size;
+      range.acked_seq = acked_seq_;
+      range.last_seq = seg->last_seq;
+      generation = read_pos_.generation;
+      read_damaged_ = seg->damaged;
     }
 
-    if (!read_file_.fd.valid() || read_file_.name_seq != name_seq) {
-      read_file_ = ReadFile();
-      absl::StatusOr<UniqueFd> fd = OpenFile(path, O_RDONLY);
-      if (!fd.ok()) {
-        absl::MutexLock lock(&mu_);
-        // Acknowledged and deleted since we looked: position again.
-        if (absl::IsNotFound(fd.status()) && FindSegment(name_seq) == nullptr) continue;
-        out->clear();
-        return fd.status();
-      }
-      read_file_.name_seq = name_seq;
-      read_file_.fd = *std::move(fd);
-      read_file_.reader = std::make_unique<SegmentReader>(read_file_.fd.get(), path);
+    if (absl::Status s = read_cursor_.Open(name_seq, path); !s.ok()) {
+      absl::MutexLock lock(&mu_);
+      // Acknowledged and deleted since we looked: position again.
+      if (absl::IsNotFound(s) && index_.Find(name_seq) == nullptr) continue;
+      out->clear();
+      return s;
     }
-
     bool full = false;
-    SegmentReader::Result r;
-    while (offset < limit) {
-      absl::Status s = read_file_.reader->Next(offset, limit, /*verify_crc=*/true, &r);
-      if (s.ok() && r.outcome != SegmentReader::Outcome::kRecord) {
-        s = absl::DataLossError(absl::StrFormat("spool: record at offset %d of %s: %s", offset, path,
-                                                r.reason));
-      }
-      if (!s.ok()) {
-        // Whatever this call already returned would be skipped: start over
-        // from the first unacknowledged record next time.
-        out->clear();
-        Rewind();
-        return s;
-      }
-      if (!out->empty() && points + r.header.points > max_points) {
-        full = true;
-        break;
-      }
-      out->push_back(Record{r.header.seq, r.header.points, r.header.accepted_unix_ns,
-                            std::string(r.payload)});
-      points += r.header.points;
-      offset += kRecordHeaderSize + r.header.payload_len;
-      if (points >= max_points) {
-        full = true;
-        break;
-      }
+    absl::StatusOr<uint64_t> offset =
+        read_cursor_.Read(range, &read_damaged_, max_points, &points, out, &full,
+                          [&](const DamageReport& report) { NoteDamage(name_seq, report); });
+    if (!offset.ok()) {
+      // Whatever this call already returned would be skipped: start over
+      // from the first unacknowledged record next time.
+      out->clear();
+      Rewind();
+      return offset.status();
     }
     {
       absl::MutexLock lock(&mu_);
-      if (generation == read_generation_) read_offset_ = offset;
+      if (generation == read_pos_.generation) read_pos_.offset = *offset;
     }
     if (full) return absl::OkStatus();
   }
@@ -494,8 +402,8 @@ absl::Status Spool::Read(size_t max_points, absl::Duration wait, std::vector<Rec
 
 void Spool::Rewind() {
   absl::MutexLock lock(&mu_);
-  read_valid_ = false;
-  ++read_generation_;
+  read_pos_.valid = false;
+  ++read_pos_.generation;
 }
 
 absl::Status Spool::Acknowledge(uint64_t seq) {
@@ -507,15 +415,17 @@ absl::Status Spool::Acknowledge(uint64_t seq) {
   size_t whole = 0;
   bool partial = false;
   std::string partial_path;
-  uint64_t partial_name = 0, from = 0, limit = 0;
+  uint64_t partial_name = 0, from = 0, limit = 0, prev_seq = 0, partial_last = 0;
+  std::vector<DamagedRegion> damaged;
   {
     absl::MutexLock lock(&mu_);
     if (seq <= acked_seq_) return absl::OkStatus();
+    prev_seq = acked_seq_;
     if (seq > durable_seq_) {
       return absl::InvalidArgumentError(
           absl::StrFormat("spool: acknowledge %d: the last durable seq is %d", seq, durable_seq_));
     }
-    for (const SegmentInfo& s : segments_) {
+    for (const SegmentInfo& s : index_) {
       if (s.last_seq <= seq && s.name_seq != active_name_seq_) {
         ++whole;
         continue;
@@ -525,9 +435,13 @@ absl::Status Spool::Acknowledge(uint64_t seq) {
       partial_name = s.name_seq;
       from = s.ack_offset;
       limit = s.size;
+      partial_last = s.last_seq;
+      damaged = s.damaged;
       break;
     }
   }
+
+  if (options_.testing_after_acknowledge_plan) options_.testing_after_acknowledge_plan();
 
   // Walk record headers (page cache, mostly: the writer just read them) to
   // learn what the acknowledged part of the partial segment held.
@@ -539,15 +453,26 @@ absl::Status Spool::Acknowledge(uint64_t seq) {
     SegmentReader reader(fd->get(), partial_path);
     SegmentReader::Result r;
     while (offset < limit) {
+      if (const DamagedRegion* d = RegionAt(damaged, offset)) {
+        offset = d->end;
+        continue;
+      }
       if (absl::Status s = reader.Next(offset, limit, /*verify_crc=*/false, &r); !s.ok()) return s;
       if (r.outcome != SegmentReader::Outcome::kRecord) {
-        return absl::DataLossError(
-            absl::StrFormat("spool: record at offset %d of %s: %s", offset, partial_path, r.reason));
+        // Damage the reader has not met (it went bad after being read):
+        // skipped and counted here, so acknowledging can never stall on it.
+        absl::StatusOr<DamageReport> report =
+            ExamineDamage(reader, offset, limit, prev_seq, partial_last, r);
+        if (!report.ok()) return report.status();
+        NoteDamage(partial_name, *report);
+        offset = report->region.end;
+        continue;
       }
       if (r.header.seq > seq) {
         next_oldest = r.header.accepted_unix_ns;
         break;
       }
+      prev_seq = r.header.seq;
       ++records;
       points += r.header.points;
       bytes += kRecordHeaderSize + r.header.payload_len;
@@ -561,6 +486,18 @@ absl::Status Spool::Acknowledge(uint64_t seq) {
   // Only then must it be durable: an acknowledgement lost in a crash just
   // re-sends points InfluxDB already stores once (delivery is at least
   // once), and two fsyncs per batch cost the writer throughput.
+  // Takes the wholly acknowledged segments out of the index; the caller
+  // unlinks the returned paths.
+  auto drop_whole = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    std::vector<std::string> paths;
+    for (size_t i = 0; i < whole; ++i) {
+      reserved_bytes_ -= index_.begin()->bytes;
+      paths.push_back(index_.Remove(index_.begin()));
+    }
+    whole = 0;
+    return paths;
+  };
+
   absl::Status persisted =
       ReplaceFile(options_.dir, ack_path_, AckText(seq), options_.fsync && whole > 0);
   if (absl::IsResourceExhausted(persisted)) {
@@ -570,6 +507,22 @@ absl::Status Spool::Acknowledge(uint64_t seq) {
     // re-send from the oldest record: at least once still holds.
     persisted = OverwriteFile(ack_path_, AckText(seq), options_.fsync && whole > 0);
   }
+  if (absl::IsResourceExhausted(persisted) && whole > 0) {
+    // Not even that: there was no file to overwrite (Open met a full disk
+    // too). Free the delivered segments first, then persist. A crash in
+    // between only re-sends records after them (at least once), and seqs
+    // stay above the persisted position, so nothing is reused wrongly.
+    std::vector<std::string> early;
+    {
+      absl::MutexLock lock(&mu_);
+      early = drop_whole();
+    }
+    for (const std::string& path : early) RemoveFile(path);
+    ReleaseDeletedReadFile();
+    LOG_WARNING("spool: disk full and no acknowledgement file: deleted %d delivered segments first",
+                early.size());
+    persisted = ReplaceFile(options_.dir, ack_path_, AckText(seq), options_.fsync);
+  }
   if (!persisted.ok()) return persisted;
 
   std::vector<std::string> to_remove;
@@ -577,25 +530,13 @@ absl::Status Spool::Acknowledge(uint64_t seq) {
   {
     absl::MutexLock lock(&mu_);
     acked_seq_ = seq;
-    for (size_t i = 0; i < whole; ++i) {
-      SegmentInfo& s = segments_.front();
-      total_records_ -= s.records;
-      total_points_ -= s.points;
-      total_bytes_ -= s.bytes;
-      reserved_bytes_ -= s.bytes;
-      to_remove.push_back(std::move(s.path));
-      segments_.pop_front();
-    }
-    if (partial) {
-      SegmentInfo* s = FindSegment(partial_name);
+    to_remove = drop_whole();
+    if (SegmentInfo* s = partial ? index_.Find(partial_name) : nullptr; s != nullptr) {
       s->ack_offset = offset;
-      s->records -= records;
-      s->points -= points;
-      s->bytes -= bytes;
-      total_records_ -= records;
-      total_points_ -= points;
-      total_bytes_ -= bytes;
-      reserved_bytes_ -= bytes;
+      reserved_bytes_ -= index_.Subtract(s, records, points, bytes).bytes;
+      s->damaged.erase(std::remove_if(s->damaged.begin(), s->damaged.end(),
+                                      [&](const DamagedRegion& d) { return d.end <= offset; }),
+                       s->damaged.end());
       if (next_oldest) {
         s->oldest_accepted_unix_ns = *next_oldest;
       } else if (s->records == 0) {
@@ -603,10 +544,20 @@ absl::Status Spool::Acknowledge(uint64_t seq) {
       } else {
         reread_oldest = true;  // appended to since the plan; see below
       }
+      if (s->records == 0 && partial_name != active_name_seq_ && offset >= s->size) {
+        // An append abandoned this segment after the plan was made (a full
+        // disk, see SegmentWriter::Write) and found it not yet acknowledged; it takes
+        // no more appends and is now wholly acknowledged: delete it here, or
+        // nothing would, and it would hold the full disk for good.
+        reserved_bytes_ -= s->bytes;
+        to_remove.push_back(index_.Remove(index_.FindIt(partial_name)));
+        reread_oldest = false;
+      }
     }
     ack_cv_.SignalAll();
   }
   for (const std::string& path : to_remove) RemoveFile(path);
+  if (!to_remove.empty()) ReleaseDeletedReadFile();
 
   if (reread_oldest) {
     absl::StatusOr<UniqueFd> fd = OpenFile(partial_path, O_RDONLY);
@@ -617,12 +568,23 @@ absl::Status Spool::Acknowledge(uint64_t seq) {
     RecordHeader h;
     if (*n == sizeof(header_bytes) && DecodeRecordHeader(header_bytes, &h)) {
       absl::MutexLock lock(&mu_);
-      if (SegmentInfo* s = FindSegment(partial_name); s != nullptr && s->ack_offset == offset) {
+      if (SegmentInfo* s = index_.Find(partial_name); s != nullptr && s->ack_offset == offset) {
         s->oldest_accepted_unix_ns = h.accepted_unix_ns;
       }
     }
   }
   return absl::OkStatus();
+}
+
+void Spool::ReleaseDeletedReadFile() {
+  if (!read_mu_.TryLock()) return;
+  bool gone;
+  {
+    absl::MutexLock lock(&mu_);
+    gone = read_cursor_.is_open() && index_.Find(read_cursor_.name_seq()) == nullptr;
+  }
+  if (gone) read_cursor_.Close();
+  read_mu_.Unlock();
 }
 
 void Spool::Close() {
@@ -635,19 +597,16 @@ void Spool::Close() {
 SpoolStats Spool::Stats() const {
   absl::MutexLock lock(&mu_);
   SpoolStats stats;
-  stats.points = total_points_;
-  stats.bytes = total_bytes_;
-  stats.records = total_records_;
-  stats.segments = segments_.size();
-  for (const SegmentInfo& s : segments_) {
-    if (s.records > 0) {
-      stats.oldest_accepted_unix_ns = s.oldest_accepted_unix_ns;
-      break;
-    }
-  }
+  stats.points = index_.points();
+  stats.bytes = index_.bytes();
+  stats.records = index_.records();
+  stats.segments = index_.size();
+  stats.oldest_accepted_unix_ns = index_.oldest_accepted_unix_ns();
   stats.truncations = truncations_;
   stats.appends = appends_;
   stats.fsyncs = fsyncs_;
+  stats.records_lost_to_damage = index_.records_lost_to_damage();
+  stats.bytes_lost_to_damage = index_.bytes_lost_to_damage();
   return stats;
 }
 

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -22,7 +23,10 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "service/spool/file_util.h"
+#include "service/spool/read_cursor.h"
 #include "service/spool/segment.h"
+#include "service/spool/segment_index.h"
+#include "service/spool/segment_writer.h"
 
 namespace ocs_influx::spool {
 
@@ -31,22 +35,24 @@ struct SpoolOptions {
   uint64_t max_bytes = 1ull << 30;         // total bytes of unacknowledged records on disk; an append that would pass it -> RESOURCE_EXHAUSTED
   uint64_t segment_bytes = 64ull << 20;    // roll to a new segment file past this
   bool fsync = true;                       // false: no fsync (tests/benchmarks), still written with write(2)
+  // Tests only: runs inside Acknowledge between its plan and applying it,
+  // so that a race with a failing append can be reproduced exactly.
+  std::function<void()> testing_after_acknowledge_plan;
 };
 
 struct Chunk { std::string_view lines; uint32_t points; };  // one record's payload
 
-struct Record {
-  uint64_t seq;                // strictly increasing, never reused, survives restarts
-  uint32_t points;
-  int64_t accepted_unix_ns;    // wall clock when appended
-  std::string lines;
-};
+// Record (one record as read back): see record_format.h.
 
 struct SpoolStats {
   uint64_t points = 0, bytes = 0, segments = 0, records = 0;
   int64_t oldest_accepted_unix_ns = 0;   // 0 when empty
   uint64_t truncations = 0;              // corrupt/torn tails cut off at Open
   uint64_t appends = 0, fsyncs = 0;      // to show group commit working
+  // Damaged regions skipped (at Open or while reading; one per region, as a
+  // region whose header is gone may have held several records) and their
+  // exact bytes. Every valid record around them is still delivered.
+  uint64_t records_lost_to_damage = 0, bytes_lost_to_damage = 0;
 };
 
 class Spool {
@@ -76,10 +82,11 @@ class Spool {
   // Single consumer. Records in seq order after the last one returned (or
   // the first unacknowledged after Open / Rewind), up to max_points (always
   // at least one record if any), waiting up to `wait` for the first one.
-  // Empty on timeout or after Close(). DATA_LOSS (and nothing returned) if a
-  // record no longer matches its CRC: the media went bad after Open. The
-  // cursor rewinds, so the writer cannot skip anything; a restart cuts the
-  // damaged record off.
+  // Empty on timeout or after Close(). A damaged record (the media went bad
+  // after Open) is skipped: logged once, counted in SpoolStats, and reading
+  // goes on at the next valid record, so the consumer never stalls on it.
+  // An I/O error is returned (nothing returned with it) and the cursor
+  // rewinds, so the writer cannot skip anything.
   absl::Status Read(size_t max_points, absl::Duration wait, std::vector<Record>* out);
 
   // The next Read starts again at the first unacknowledged record.
@@ -103,17 +110,6 @@ class Spool {
   uint64_t last_appended_seq() const;
 
  private:
-  // Per segment file, everything needed for stats, reading and deletion.
-  struct SegmentInfo {
-    std::string path;
-    uint64_t name_seq = 0;
-    uint64_t last_seq = 0;     // last durable record
-    uint64_t size = 0;         // durable bytes; readers never look past it
-    uint64_t ack_offset = 0;   // first unacknowledged record
-    uint64_t records = 0, points = 0, bytes = 0;  // unacknowledged
-    int64_t oldest_accepted_unix_ns = 0;          // first unacknowledged
-  };
-
   // One Append waiting for a group commit; lives on the appender's stack.
   struct PendingAppend {
     std::string buf;  // encoded records, ready to write
@@ -124,39 +120,30 @@ class Spool {
     absl::Status status;
   };
 
-  // The file appends go to; touched only by the group-commit leader.
-  struct ActiveSegment {
-    UniqueFd fd;
-    std::string path;
-    uint64_t name_seq = 0;
-    uint64_t size = 0;
-    bool indexed = false;  // in segments_ once its first batch is durable
-  };
-
-  // The reader's open file, kept across Reads; touched only under read_mu_.
-  struct ReadFile {
-    uint64_t name_seq = 0;
-    UniqueFd fd;
-    std::unique_ptr<SegmentReader> reader;
+  // Where the next Read starts: at `offset` in segment `name_seq`, unless
+  // !valid (fresh, or rewound: then the first unacknowledged record).
+  struct ReadPosition {
+    bool valid = false;
+    uint64_t name_seq = 0, offset = 0;
+    // Bumped by Rewind so a Read in progress does not move the cursor after it.
+    uint64_t generation = 0;
   };
 
   absl::Status Recover();
-  std::string PathOf(const std::string& name) const;
+  // Closes the reader's file if its segment was deleted: an open file keeps
+  // its disk space, which a full disk needs back now, not at the next Read.
+  // Skipped if a Read is in progress (it closes the file itself).
+  void ReleaseDeletedReadFile() ABSL_LOCKS_EXCLUDED(mu_, read_mu_);
 
-  // Writes `batch` (in seq order) with one pwritev and one fdatasync, rolling
-  // to a new segment first if needed. Called by the leader without mu_.
-  absl::Status WriteBatch(const std::vector<PendingAppend*>& batch);
-  absl::Status RollSegment(uint64_t first_seq);
-  // After a failed write: cut the segment back to its durable size, and
-  // stop appending to it if that fails or `abandon` (its state is unknown).
-  void UndoPartialWrite(bool abandon);
+  // Records a damaged region once (a second report of it is ignored): one
+  // log line, the lost counters, and the segment's counts less what it held
+  // (exact bytes; records and points as far as the headers tell).
+  void NoteDamage(uint64_t name_seq, const DamageReport& report) ABSL_LOCKS_EXCLUDED(mu_);
+  std::string PathOf(const std::string& name) const;
 
   // Moves the read cursor onto the next unread, durable record; false if
   // there is none. Returns the segment to read from.
   const SegmentInfo* PositionReadCursor() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  std::deque<SegmentInfo>::iterator FindSegmentIt(uint64_t name_seq)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  SegmentInfo* FindSegment(uint64_t name_seq) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const SpoolOptions options_;
   const std::string ack_path_;
@@ -165,7 +152,7 @@ class Spool {
   absl::CondVar commit_cv_;  // a batch finished: followers check `done`
   absl::CondVar data_cv_;    // new durable records, or Close()
   absl::CondVar ack_cv_;     // acknowledgement advanced, or Close()
-  std::deque<SegmentInfo> segments_ ABSL_GUARDED_BY(mu_);
+  SegmentIndex index_ ABSL_GUARDED_BY(mu_);
   std::deque<PendingAppend*> queue_ ABSL_GUARDED_BY(mu_);
   bool leader_active_ ABSL_GUARDED_BY(mu_) = false;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
@@ -175,25 +162,18 @@ class Spool {
   // Unacknowledged durable bytes plus bytes of appends in flight: the
   // quantity max_bytes bounds.
   uint64_t reserved_bytes_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t total_records_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t total_points_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t total_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   // The segment appends may still extend; Acknowledge never deletes it.
   uint64_t active_name_seq_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t truncations_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t appends_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t fsyncs_ ABSL_GUARDED_BY(mu_) = 0;
-  // Read cursor: the next record to return is at read_offset_ in segment
-  // read_name_seq_, unless !read_valid_ (fresh, or rewound).
-  bool read_valid_ ABSL_GUARDED_BY(mu_) = false;
-  uint64_t read_name_seq_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t read_offset_ ABSL_GUARDED_BY(mu_) = 0;
-  // Bumped by Rewind so a Read in progress does not move the cursor after it.
-  uint64_t read_generation_ ABSL_GUARDED_BY(mu_) = 0;
+  ReadPosition read_pos_ ABSL_GUARDED_BY(mu_);
 
-  ActiveSegment active_;  // leader only (see leader_active_)
+  SegmentWriter writer_;  // the group-commit leader's only (see leader_active_)
   absl::Mutex read_mu_;   // serialises Read with itself
-  ReadFile read_file_ ABSL_GUARDED_BY(read_mu_);
+  ReadCursor read_cursor_ ABSL_GUARDED_BY(read_mu_);
+  // The read segment's damaged regions, as of this Read (reused buffer).
+  std::vector<DamagedRegion> read_damaged_ ABSL_GUARDED_BY(read_mu_);
   absl::Mutex ack_mu_;    // serialises Acknowledge with itself
 };
 

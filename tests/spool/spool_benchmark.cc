@@ -1,7 +1,9 @@
 // Durable append throughput and latency of ~100-line chunks, with 1, 4 and 16
 // appending threads, fsync on and off. Each iteration runs the threads for a
 // fixed number of appends each and times the whole; acknowledging (so the
-// disk does not fill) happens outside the timed part.
+// disk does not fill) happens outside the timed part. BM_ReadAcknowledge
+// times the writer thread's side: Read batches of 5,000 points and
+// Acknowledge each, over a backlog appended outside the timed part.
 //
 //   bazel run -c opt //tests/spool:spool_benchmark
 //
@@ -17,6 +19,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/time.h"
 #include "benchmark/benchmark.h"
 #include "service/spool/spool.h"
 
@@ -109,6 +112,56 @@ void BM_DurableAppend(benchmark::State& state) {
   opened->reset();
   fs::remove_all(dir);
 }
+
+void BM_ReadAcknowledge(benchmark::State& state) {
+  const bool fsync = state.range(0) != 0;
+  constexpr int kBacklog = 2000;  // chunks of 100 points
+  const std::string dir = BenchDir();
+  SpoolOptions options;
+  options.dir = dir;
+  options.fsync = fsync;
+  options.max_bytes = 16ull << 30;
+  options.segment_bytes = 4ull << 20;  // the drain crosses segments
+  absl::StatusOr<std::unique_ptr<Spool>> opened = Spool::Open(options);
+  if (!opened.ok()) {
+    state.SkipWithError(opened.status().ToString().c_str());
+    return;
+  }
+  Spool& spool = **opened;
+  const std::string text = ChunkText();
+  const std::vector<Chunk> chunks(100, Chunk{text, kLinesPerChunk});
+  double total_seconds = 0;
+  uint64_t total_points = 0;
+  std::vector<Record> batch;
+  for (auto _ : state) {
+    for (int i = 0; i < kBacklog; i += static_cast<int>(chunks.size())) {
+      if (!spool.Append(chunks).ok()) std::abort();
+    }
+    auto start = std::chrono::steady_clock::now();
+    for (;;) {
+      if (!spool.Read(5000, absl::ZeroDuration(), &batch).ok()) std::abort();
+      if (batch.empty()) break;
+      for (const Record& r : batch) total_points += r.points;
+      if (!spool.Acknowledge(batch.back().seq).ok()) std::abort();
+    }
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    state.SetIterationTime(seconds);
+    total_seconds += seconds;
+  }
+  state.counters["points/s"] = total_points / total_seconds;
+  state.counters["MB/s"] = total_points / kLinesPerChunk * (text.size() + 32) / total_seconds / 1e6;
+  opened->reset();
+  fs::remove_all(dir);
+}
+
+BENCHMARK(BM_ReadAcknowledge)
+    ->Arg(1)
+    ->Arg(0)
+    ->ArgName("fsync")
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond)
+    ->MinTime(1.0);
 
 BENCHMARK(BM_DurableAppend)
     ->ArgsProduct({{1, 4, 16}, {1, 0}})

@@ -272,29 +272,142 @@ void FlipBit(const std::string& path, uint64_t offset) {
   f.put(c);
 }
 
-TEST(SpoolTest, FlippedPayloadBitIsDetectedCutAndCounted) {
-  SpoolOptions options = Options(FreshDir());
-  {
-    auto spool = MustOpen(options);
-    ASSERT_NE(spool, nullptr);
-    for (int i = 1; i <= 10; ++i) AppendOne(*spool, Lines(absl::StrCat(i), 2), 2);
-  }
+void PutByte(const std::string& path, uint64_t offset, char c) {
+  std::fstream f(path, std::ios::binary | std::ios::in | std::ios::out);
+  f.seekp(offset);
+  f.put(c);
+}
+
+// Ten records of 2 points each, ids 1..10, in one segment; the record size.
+uint64_t TenRecords(const SpoolOptions& options, std::string* file) {
+  auto spool = MustOpen(options);
+  if (spool == nullptr) return 0;
+  for (int i = 1; i <= 10; ++i) AppendOne(*spool, Lines(absl::StrCat(i), 2), 2);
   std::vector<std::string> files = SegmentFiles(options.dir);
-  ASSERT_EQ(files.size(), 1u);
-  const uint64_t record_size = fs::file_size(files[0]) / 10;
-  FlipBit(files[0], 4 * record_size + 40);  // inside record 5's payload
+  EXPECT_EQ(files.size(), 1u);
+  *file = files.empty() ? "" : files[0];
+  return fs::file_size(*file) / 10;
+}
+
+// Everything but record `lost` (1-based), in order and intact.
+void ExpectAllBut(const std::vector<Record>& all, uint64_t lost) {
+  std::vector<uint64_t> seqs;
+  for (const Record& r : all) {
+    seqs.push_back(r.seq);
+    EXPECT_EQ(r.lines, Lines(absl::StrCat(r.seq), 2));
+  }
+  std::vector<uint64_t> want;
+  for (uint64_t i = 1; i <= 10; ++i) {
+    if (i != lost) want.push_back(i);
+  }
+  EXPECT_EQ(seqs, want);
+}
+
+// A flipped payload bit in the middle of a segment costs that record only:
+// Open resyncs at the next record, cuts nothing, and reports the loss.
+TEST(SpoolTest, DamagedPayloadAtOpenCostsOnlyThatRecord) {
+  SpoolOptions options = Options(FreshDir());
+  std::string file;
+  const uint64_t record_size = TenRecords(options, &file);
+  const uint64_t size = fs::file_size(file);
+  FlipBit(file, 4 * record_size + 40);  // inside record 5's payload
 
   auto spool = MustOpen(options);
   ASSERT_NE(spool, nullptr);
-  EXPECT_EQ(spool->Stats().truncations, 1u);
-  EXPECT_EQ(fs::file_size(files[0]), 4 * record_size);
-  std::vector<Record> all = Drain(*spool);
-  ASSERT_EQ(all.size(), 4u);
-  for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i].lines, Lines(absl::StrCat(i + 1), 2));
+  SpoolStats stats = spool->Stats();
+  EXPECT_EQ(stats.truncations, 0u);
+  EXPECT_EQ(stats.records, 9u);
+  EXPECT_EQ(stats.points, 18u);
+  EXPECT_EQ(stats.records_lost_to_damage, 1u);
+  EXPECT_EQ(stats.bytes_lost_to_damage, record_size);
+  EXPECT_EQ(fs::file_size(file), size);
+  ExpectAllBut(Drain(*spool), 5);
+  ASSERT_TRUE(spool->Acknowledge(10).ok());
+  EXPECT_EQ(spool->Stats().records, 0u);
+  EXPECT_EQ(spool->Stats().points, 0u);
+  EXPECT_EQ(spool->Stats().bytes, 0u);
 }
 
-// Documented choice: damage in one segment does not discard the valid
-// segments after it; a segment with no valid first record is deleted.
+// A damaged header (bad magic, or an impossible length) cannot frame its
+// record: the scan finds the next record by its magic, CRC and seq.
+TEST(SpoolTest, DamagedHeaderAtOpenCostsOnlyThatRecord) {
+  for (const uint64_t byte_in_record : {uint64_t{0}, uint64_t{7}, uint64_t{4}}) {
+    SCOPED_TRACE(absl::StrCat("damaged header byte ", byte_in_record));
+    SpoolOptions options = Options(absl::StrCat(FreshDir(), "_", byte_in_record));
+    fs::remove_all(options.dir);
+    std::string file;
+    const uint64_t record_size = TenRecords(options, &file);
+    // Byte 0: the magic; byte 7: the length's top byte (over the limit);
+    // byte 4: the length's low byte, still plausible, so it misframes.
+    PutByte(file, 2 * record_size + byte_in_record, '\x7f');
+
+    auto spool = MustOpen(options);
+    ASSERT_NE(spool, nullptr);
+    SpoolStats stats = spool->Stats();
+    EXPECT_EQ(stats.truncations, 0u);
+    EXPECT_EQ(stats.records, 9u);
+    EXPECT_EQ(stats.records_lost_to_damage, 1u);
+    EXPECT_EQ(stats.bytes_lost_to_damage, record_size);
+    ExpectAllBut(Drain(*spool), 3);
+    ASSERT_TRUE(spool->Acknowledge(10).ok());
+    EXPECT_EQ(spool->Stats().records, 0u);
+  }
+}
+
+// Damage that appears while the spool is open (the media went bad after
+// Open): Read skips it, reports it once, and the consumer goes on; it never
+// answers DATA_LOSS forever. Acknowledging past it works too.
+TEST(SpoolTest, DamageAfterOpenIsSkippedByReadAndAcknowledge) {
+  for (const bool header : {false, true}) {
+    SCOPED_TRACE(header ? "header" : "payload");
+    SpoolOptions options = Options(absl::StrCat(FreshDir(), header ? "_h" : "_p"));
+    fs::remove_all(options.dir);
+    auto spool = MustOpen(options);
+    ASSERT_NE(spool, nullptr);
+    for (int i = 1; i <= 10; ++i) AppendOne(*spool, Lines(absl::StrCat(i), 2), 2);
+    const std::string file = SegmentFiles(options.dir).at(0);
+    const uint64_t record_size = fs::file_size(file) / 10;
+    FlipBit(file, 6 * record_size + (header ? 1 : 40));  // record 7
+
+    std::vector<Record> all = Drain(*spool, /*max_points=*/4);
+    ExpectAllBut(all, 7);
+    EXPECT_EQ(spool->Stats().records_lost_to_damage, 1u);
+    EXPECT_EQ(spool->Stats().bytes_lost_to_damage, record_size);
+    ASSERT_TRUE(spool->Acknowledge(10).ok());
+    EXPECT_EQ(spool->Stats().records, 0u);
+    EXPECT_EQ(spool->Stats().points, 0u);
+    EXPECT_EQ(spool->Stats().bytes, 0u);
+    // Reading goes on with new appends in the same segment.
+    const uint64_t next = AppendOne(*spool, Lines("11", 2), 2);
+    EXPECT_EQ(next, 11u);
+    all = Drain(*spool);
+    ASSERT_EQ(all.size(), 1u);
+    EXPECT_EQ(all[0].seq, 11u);
+    EXPECT_EQ(spool->Stats().records_lost_to_damage, 1u);
+  }
+}
+
+// Damage the reader has not met (it went bad after the read) does not make
+// Acknowledge fail forever either.
+TEST(SpoolTest, AcknowledgeWalksPastUnreadDamagedHeader) {
+  SpoolOptions options = Options(FreshDir());
+  auto spool = MustOpen(options);
+  ASSERT_NE(spool, nullptr);
+  for (int i = 1; i <= 10; ++i) AppendOne(*spool, Lines(absl::StrCat(i), 2), 2);
+  const std::string file = SegmentFiles(options.dir).at(0);
+  const uint64_t record_size = fs::file_size(file) / 10;
+  ASSERT_EQ(Drain(*spool).size(), 10u);
+  PutByte(file, 3 * record_size, 'X');  // record 4's magic
+  ASSERT_TRUE(spool->Acknowledge(8).ok());
+  EXPECT_EQ(spool->Stats().records, 2u);
+  EXPECT_EQ(spool->Stats().records_lost_to_damage, 1u);
+  ASSERT_TRUE(spool->Acknowledge(10).ok());
+  EXPECT_EQ(spool->Stats().records, 0u);
+  EXPECT_EQ(spool->Stats().points, 0u);
+}
+
+// Damage costs only the damaged record, in its own segment as in later
+// ones; a file with no valid record at all is deleted.
 TEST(SpoolTest, CorruptionMidLogKeepsLaterSegmentsAndDeletesGarbage) {
   SpoolOptions options = Options(FreshDir());
   options.segment_bytes = 600;
@@ -312,12 +425,13 @@ TEST(SpoolTest, CorruptionMidLogKeepsLaterSegmentsAndDeletesGarbage) {
 
   auto spool = MustOpen(options);
   ASSERT_NE(spool, nullptr);
-  EXPECT_EQ(spool->Stats().truncations, 2u);
+  EXPECT_EQ(spool->Stats().truncations, 1u);  // the garbage file
+  EXPECT_EQ(spool->Stats().records_lost_to_damage, 1u);
   EXPECT_FALSE(fs::exists(garbage));
-  EXPECT_FALSE(fs::exists(files[0]));  // nothing valid left in it
+  EXPECT_TRUE(fs::exists(files[0]));  // its other records are as good as any
   std::vector<Record> all = Drain(*spool);
   ASSERT_FALSE(all.empty());
-  EXPECT_GT(all.front().seq, 1u);
+  EXPECT_EQ(all.front().seq, 2u);
   EXPECT_EQ(all.back().seq, last);
   for (size_t i = 1; i < all.size(); ++i) EXPECT_EQ(all[i].seq, all[i - 1].seq + 1);
   for (const Record& r : all) EXPECT_EQ(r.lines, Lines(absl::StrCat(r.seq), 2));
@@ -575,6 +689,35 @@ TEST(SpoolTest, FullDiskDeletesAnAlreadyAcknowledgedSegment) {
   ASSERT_TRUE(absl::IsResourceExhausted(failed.status())) << failed.status();
   EXPECT_TRUE(SegmentFiles(options.dir).empty());
   EXPECT_GT(AppendOne(*spool, big, 20), last);
+}
+
+// Issue 8 item 9: Acknowledge plans while the segment is still active (so
+// it is only walked, not deleted), then an append fails on the full disk
+// and abandons the segment before the plan is applied. Whoever of the two
+// finishes last must delete the now wholly acknowledged, sealed segment, or
+// it holds the full disk for good.
+TEST(SpoolTest, AcknowledgeRacingAnAbandoningAppendStillFreesTheSegment) {
+  SpoolOptions options = Options(FreshDir(), /*fsync=*/true);
+  Spool* raw = nullptr;
+  bool failed_append = false;
+  options.testing_after_acknowledge_plan = [&] {
+    std::vector<std::string> files = SegmentFiles(options.dir);
+    ASSERT_EQ(files.size(), 1u);
+    absl::StatusOr<uint64_t> failed =
+        AppendWithFileSizeLimit(*raw, Lines("big", 20), 20, fs::file_size(files[0]) + 100);
+    failed_append = absl::IsResourceExhausted(failed.status());
+  };
+  auto spool = MustOpen(options);
+  ASSERT_NE(spool, nullptr);
+  raw = spool.get();
+  uint64_t last = 0;
+  for (int i = 1; i <= 3; ++i) last = AppendOne(*spool, Lines(absl::StrCat(i), 2), 2);
+  ASSERT_EQ(Drain(*spool).size(), 3u);
+  ASSERT_TRUE(spool->Acknowledge(last).ok());
+  ASSERT_TRUE(failed_append);
+  EXPECT_TRUE(SegmentFiles(options.dir).empty()) << "the acknowledged, abandoned segment is still on disk";
+  EXPECT_EQ(spool->Stats().segments, 0u);
+  EXPECT_GT(AppendOne(*spool, Lines("after", 2), 2), last);
 }
 
 TEST(SpoolTest, OpenCreatesNestedDirectory) {
