@@ -65,5 +65,102 @@ TEST(FeedIngestTest, BigBacklogIsSentInCallsThePublisherTakes) {
   EXPECT_EQ(CountPoints(**influxd, "ocs_feeds", "observatory.big", "channel_0"), 40 * 8000);
 }
 
+// A publication of `rows` small ints: about 9 bytes a row as protobuf (a
+// timestamp and a one-byte varint) against 1-2 as MessagePack.
+ocs::influx::v1::OcsFeed SmallIntFeed(const std::string& agent, int rows) {
+  ocs::influx::v1::OcsFeed feed;
+  feed.set_agent_address(agent);
+  feed.set_feed_name("counts");
+  feed.set_record(true);
+  auto* block = feed.add_blocks();
+  block->set_block_name("c");
+  auto* t = block->mutable_timestamps();
+  t->Resize(rows, 0.0);
+  auto* column = block->add_columns();
+  column->set_name("n");
+  auto* v = column->mutable_ints()->mutable_values();
+  v->Resize(rows, 0);
+  for (int r = 0; r < rows; ++r) {
+    (*t)[r] = 1600000000.0 + r * 0.001;
+    (*v)[r] = r % 100;
+  }
+  return feed;
+}
+
+struct Stack {
+  std::unique_ptr<Influxd> influxd;
+  ::ocs_influx::testing::PublisherHandle pub;
+};
+
+Stack StartStack() {
+  Stack stack;
+  auto influxd = Influxd::Start();
+  EXPECT_TRUE(influxd.ok()) << influxd.status();
+  if (!influxd.ok()) return stack;
+  stack.influxd = std::move(*influxd);
+  PublisherSetup setup;
+  setup.spool_dir = MakeTempDir("spool");
+  setup.influx_port = stack.influxd->port();
+  auto pub = StartPublisher(setup);
+  EXPECT_TRUE(pub.ok()) << pub.status();
+  if (pub.ok()) stack.pub = std::move(*pub);
+  return stack;
+}
+
+bool WaitDrained(const FeedIngest& ingest, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (ingest.queued_points() > 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return ingest.queued_points() == 0;
+}
+
+// Issue 8, finding 2: 2,000,000 small ints in one publication (12 MB as
+// MessagePack, about 18 MB as protobuf, over the publisher's 16 MiB message
+// limit). The sender retried that one call forever and nothing after it
+// landed. Now the feed is cut into calls the publisher takes: it lands
+// whole, and so does the next agent's feed.
+TEST(FeedIngestTest, PublicationOverTheMessageLimitLandsWholeAndTheNextOneToo) {
+  Stack stack = StartStack();
+  ASSERT_NE(stack.pub.stub, nullptr);
+  PublisherClient client(stack.pub.channel, "");
+  AdapterCounters counters;
+  constexpr int kRows = 2'000'000;
+  {
+    FeedIngest ingest(IngestOptions(), &client, &counters);
+    ocs::influx::v1::OcsFeed big = SmallIntFeed("observatory.huge", kRows);
+    ASSERT_GT(big.ByteSizeLong(), 16u << 20);
+    ASSERT_TRUE(ingest.Offer(std::move(big)));
+    ASSERT_TRUE(ingest.Offer(SmallIntFeed("observatory.after", 10)));
+    EXPECT_TRUE(WaitDrained(ingest, absl::Seconds(60)));
+  }
+  EXPECT_EQ(counters.points_refused.load(), 0u);
+  ASSERT_TRUE(FlushAll(*stack.pub.stub, absl::Seconds(120)));
+  EXPECT_EQ(CountPoints(*stack.influxd, "ocs_feeds", "observatory.after", "n"), 10);
+  EXPECT_EQ(CountPoints(*stack.influxd, "ocs_feeds", "observatory.huge", "n"), kRows);
+}
+
+// A single row larger than any call the publisher takes cannot be cut: it
+// is refused at once (never retried), and the next publication lands.
+TEST(FeedIngestTest, RowLargerThanTheMessageLimitIsRefusedNotRetried) {
+  Stack stack = StartStack();
+  ASSERT_NE(stack.pub.stub, nullptr);
+  PublisherClient client(stack.pub.channel, "");
+  AdapterCounters counters;
+  {
+    FeedIngest ingest(IngestOptions(), &client, &counters);
+    ocs::influx::v1::OcsFeed huge = SmallIntFeed("observatory.onerow", 1);
+    auto* column = huge.mutable_blocks(0)->add_columns();
+    column->set_name("s");
+    column->mutable_strings()->add_values(std::string(17u << 20, 'x'));
+    ASSERT_TRUE(ingest.Offer(std::move(huge)));
+    ASSERT_TRUE(ingest.Offer(SmallIntFeed("observatory.after", 10)));
+    EXPECT_TRUE(WaitDrained(ingest, absl::Seconds(30)));
+  }
+  EXPECT_EQ(counters.points_refused.load(), 1u);
+  ASSERT_TRUE(FlushAll(*stack.pub.stub, absl::Seconds(60)));
+  EXPECT_EQ(CountPoints(*stack.influxd, "ocs_feeds", "observatory.after", "n"), 10);
+}
+
 }  // namespace
 }  // namespace ocs_influx::ocs_adapter
