@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -147,9 +148,9 @@ void RenderField(const v1::FieldValue& v, BoundedJson* j) {
   }
 }
 
-// The feed in the shape OCS published it: [message, feed].
-void Render(const v1::OcsFeed& feed, BoundedJson* j) {
-  j->Raw("[{");
+// The feed in the shape OCS published it: [message, feed]; the message.
+void RenderMessage(const v1::OcsFeed& feed, BoundedJson* j) {
+  j->Raw("{");
   for (int b = 0; b < feed.blocks_size() && j->Room(); ++b) {
     const v1::Block& block = feed.blocks(b);
     if (b > 0) j->Raw(",");
@@ -189,7 +190,12 @@ void Render(const v1::OcsFeed& feed, BoundedJson* j) {
     }
     j->Raw("}}");
   }
-  j->Raw("},{\"agent_address\":");
+  j->Raw("}");
+}
+
+// The encoded feed of [message, feed].
+void RenderHeader(const v1::OcsFeed& feed, BoundedJson* j) {
+  j->Raw("{\"agent_address\":");
   j->Str(feed.agent_address());
   j->Raw(",\"feed_name\":");
   j->Str(feed.feed_name());
@@ -199,7 +205,7 @@ void Render(const v1::OcsFeed& feed, BoundedJson* j) {
   j->Str(feed.session_id());
   j->Raw(",\"agent_class\":");
   j->Str(feed.agent_class());
-  j->Raw("}]");
+  j->Raw("}");
 }
 
 }  // namespace
@@ -282,20 +288,40 @@ void DeadLetters::Write(Refusal reason, absl::string_view detail,
 void DeadLetters::Refuse(Refusal reason, absl::string_view detail,
                          const msgpack::object* publication) {
   if (!Count(reason, detail)) return;
-  BoundedJson j(options_.max_record_bytes, options_.max_string_bytes);
-  if (publication == nullptr) {
-    j.Raw("null");
-  } else {
-    Render(*publication, 0, &j);
+  const bool pair = publication != nullptr && publication->type == msgpack::type::ARRAY &&
+                    publication->via.array.size == 2;
+  if (!pair) {
+    BoundedJson j(options_.max_record_bytes, options_.max_string_bytes);
+    if (publication == nullptr) {
+      j.Raw("null");
+    } else {
+      Render(*publication, 0, &j);
+    }
+    Write(reason, detail, j.text(), j.truncated());
+    return;
   }
-  Write(reason, detail, j.text(), j.truncated());
+  // [message, feed]: the feed (who published it) is written whole even when
+  // the message's data fill the record's bound.
+  BoundedJson header(options_.max_record_bytes / 4, options_.max_string_bytes);
+  Render(publication->via.array.ptr[1], 0, &header);
+  BoundedJson message(options_.max_record_bytes - std::min(options_.max_record_bytes,
+                                                           header.text().size()),
+                      options_.max_string_bytes);
+  Render(publication->via.array.ptr[0], 0, &message);
+  Write(reason, detail, absl::StrCat("[", message.text(), ",", header.text(), "]"),
+        header.truncated() || message.truncated());
 }
 
 void DeadLetters::Refuse(Refusal reason, absl::string_view detail, const v1::OcsFeed& feed) {
   if (!Count(reason, detail)) return;
-  BoundedJson j(options_.max_record_bytes, options_.max_string_bytes);
-  Render(feed, &j);
-  Write(reason, detail, j.text(), j.truncated());
+  BoundedJson header(options_.max_record_bytes / 4, options_.max_string_bytes);
+  RenderHeader(feed, &header);
+  BoundedJson message(options_.max_record_bytes - std::min(options_.max_record_bytes,
+                                                           header.text().size()),
+                      options_.max_string_bytes);
+  RenderMessage(feed, &message);
+  Write(reason, detail, absl::StrCat("[", message.text(), ",", header.text(), "]"),
+        header.truncated() || message.truncated());
 }
 
 }  // namespace ocs_influx::ocs_adapter
