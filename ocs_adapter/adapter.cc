@@ -60,11 +60,10 @@ void Adapter::Enqueue(Call call) {
 }
 
 void Adapter::Stop() {
-  {
-    absl::MutexLock lock(&mu_);
-    stop_ = true;
-  }
+  // The signal first: Run() checks it when the condition below wakes it.
   stop_signal_.Stop();
+  absl::MutexLock lock(&mu_);
+  stop_ = true;
 }
 
 void Adapter::Answer(const Agent::OpsOutcome& outcome,

@@ -3,7 +3,10 @@
 // would make one call larger than the publisher takes.
 #include "ocs_adapter/feed_ingest.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
+#include "common/files/files.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "ocs_adapter/publisher_client.h"
@@ -160,6 +163,40 @@ TEST(FeedIngestTest, RowLargerThanTheMessageLimitIsRefusedNotRetried) {
   EXPECT_EQ(counters.points_refused.load(), 1u);
   ASSERT_TRUE(FlushAll(*stack.pub.stub, absl::Seconds(60)));
   EXPECT_EQ(CountPoints(*stack.influxd, "ocs_feeds", "observatory.after", "n"), 10);
+}
+
+// A publication the publisher answers INVALID_ARGUMENT for (a column
+// shorter than its timestamps) is dead-lettered as publisher_refused and
+// counted; its neighbours in the same call land.
+TEST(FeedIngestTest, PublicationThePublisherRefusesIsDeadLetteredAndNeighboursLand) {
+  Stack stack = StartStack();
+  ASSERT_NE(stack.pub.stub, nullptr);
+  PublisherClient client(stack.pub.channel, "");
+  AdapterCounters counters;
+  DeadLetterOptions dead_options;
+  dead_options.path = MakeTempDir("dead") + "/dead-publications.jsonl";
+  {
+    DeadLetters dead(dead_options, &counters);
+    FeedIngest ingest(IngestOptions(), &client, &counters, &dead);
+    ocs::influx::v1::OcsFeed bad = SmallIntFeed("observatory.bad", 3);
+    bad.mutable_blocks(0)->mutable_columns(0)->mutable_ints()->mutable_values()->RemoveLast();
+    // Queued together: they go out in one call.
+    ASSERT_TRUE(ingest.Offer(SmallIntFeed("observatory.before", 4)));
+    ASSERT_TRUE(ingest.Offer(std::move(bad)));
+    ASSERT_TRUE(ingest.Offer(SmallIntFeed("observatory.after", 5)));
+    EXPECT_TRUE(WaitDrained(ingest, absl::Seconds(30)));
+  }
+  EXPECT_EQ(counters.publications_refused[static_cast<int>(Refusal::kPublisherRefused)].load(),
+            1u);
+  EXPECT_EQ(counters.points_refused.load(), 3u);
+  ASSERT_TRUE(FlushAll(*stack.pub.stub, absl::Seconds(60)));
+  EXPECT_EQ(CountPoints(*stack.influxd, "ocs_feeds", "observatory.before", "n"), 4);
+  EXPECT_EQ(CountPoints(*stack.influxd, "ocs_feeds", "observatory.after", "n"), 5);
+  absl::StatusOr<std::string> text = files::ReadWholeFile(dead_options.path, "dead letters");
+  ASSERT_TRUE(text.ok()) << text.status();
+  EXPECT_NE(text->find("\"reason\":\"publisher_refused\""), std::string::npos) << *text;
+  EXPECT_NE(text->find("\"observatory.bad\""), std::string::npos) << *text;
+  EXPECT_EQ(std::count(text->begin(), text->end(), '\n'), 1);
 }
 
 }  // namespace
