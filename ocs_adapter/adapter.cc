@@ -1,5 +1,7 @@
 #include "ocs_adapter/adapter.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "ocs_adapter/msgpack_value.h"
@@ -9,11 +11,16 @@ namespace ocs_influx::ocs_adapter {
 
 namespace v1 = ocs::influx::v1;
 
+namespace {
+constexpr absl::Duration kLivenessCheck = absl::Milliseconds(250);
+}  // namespace
+
 Adapter::Adapter(AdapterOptions options, PublisherClient* publisher)
     : options_(std::move(options)),
       publisher_(publisher),
       agent_(options_.identity, publisher, &counters_),
-      ingest_(options_.ingest, publisher, &counters_) {}
+      dead_letters_(options_.dead_letters, &counters_),
+      ingest_(options_.ingest, publisher, &counters_, &dead_letters_) {}
 
 Adapter::~Adapter() { ingest_.Stop(absl::Seconds(2)); }
 
@@ -25,24 +32,38 @@ void Adapter::OnEvent(const msgpack::object& arg0, bool has_arg0) {
                        : absl::InvalidArgumentError("an event without arguments");
   if (!s.ok()) {
     counters_.events_malformed.fetch_add(1, std::memory_order_relaxed);
-    absl::Time now = absl::Now();
-    if (now - last_malformed_log_ >= absl::Seconds(10)) {
-      last_malformed_log_ = now;
-      LOG_WARNING("adapter: malformed feed event (%d so far): %s",
-                  counters_.events_malformed.load(), std::string(s.message()));
-    }
+    dead_letters_.Refuse(Refusal::kMalformed, s.message(), has_arg0 ? &arg0 : nullptr);
     return;
   }
   if (!feed.record() || feed.agg_params().exclude_influx()) {
     counters_.events_skipped.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  ingest_.Offer(std::move(feed));
+  // Linear in the feed's blocks and columns: refused here, before the
+  // queue, what would cost the core far more than its size.
+  Refusal reason = Refusal::kTooLarge;
+  if (absl::Status bounded = CheckFeedBounds(feed, options_.bounds, &reason); !bounded.ok()) {
+    counters_.points_refused.fetch_add(FeedIngest::PointsOf(feed), std::memory_order_relaxed);
+    dead_letters_.Refuse(reason, bounded.message(), &arg0);
+    return;
+  }
+  if (!ingest_.Offer(std::move(feed))) {
+    dead_letters_.Refuse(Refusal::kQueueFull,
+                         "the adapter's ingest queue is full (the publisher is slow or away)",
+                         &arg0);
+  }
 }
 
 void Adapter::Enqueue(Call call) {
   absl::MutexLock lock(&mu_);
   calls_.push_back(std::move(call));
+}
+
+void Adapter::Stop() {
+  // The signal first: Run() checks it when the condition below wakes it.
+  stop_signal_.Stop();
+  absl::MutexLock lock(&mu_);
+  stop_ = true;
 }
 
 void Adapter::Answer(const Agent::OpsOutcome& outcome,
@@ -116,20 +137,20 @@ absl::Status Adapter::ConnectAndServe(std::unique_ptr<WampConnection>* connectio
   return absl::OkStatus();
 }
 
-absl::Status Adapter::Run(const std::atomic<bool>* stop) {
-  absl::Duration backoff = absl::Milliseconds(200);
+absl::Status Adapter::Run() {
+  Backoff backoff(absl::Milliseconds(200), absl::Seconds(10));
   absl::Time router_lost = absl::Now();
   std::unique_ptr<WampConnection> connection;
   absl::Time next_heartbeat = absl::InfinitePast();
   absl::Time next_settle = absl::InfinitePast();
-  while (!stop->load()) {
+  while (!stop_signal_.stopped()) {
     if (connection == nullptr || !connection->Alive()) {
       if (connection != nullptr) {
         LOG_WARNING("adapter: lost the router at %s; rejoining", options_.wamp.url);
         connection->Close();
         connection.reset();
         router_lost = absl::Now();
-        backoff = absl::Milliseconds(200);
+        backoff.Reset();
       }
       absl::Status s = ConnectAndServe(&connection);
       if (!s.ok()) {
@@ -143,12 +164,13 @@ absl::Status Adapter::Run(const std::atomic<bool>* stop) {
               "no router at ", options_.wamp.url, " for ",
               absl::FormatDuration(options_.crossbar_timeout), ": ", s.message()));
         }
+        const absl::Duration delay = backoff.Next();
         LOG_WARNING("adapter: %s; retrying in %s", std::string(s.message()),
-                    absl::FormatDuration(backoff));
-        absl::SleepFor(backoff);
-        backoff = std::min(backoff * 2, absl::Seconds(10));
+                    absl::FormatDuration(delay));
+        stop_signal_.SleepFor(delay);
         continue;
       }
+      backoff.Reset();
       if (options_.record_on_join && !started_recording_) {
         // As OCS's --initial-state record: start once, on the first join.
         started_recording_ = true;
@@ -160,7 +182,7 @@ absl::Status Adapter::Run(const std::atomic<bool>* stop) {
     }
     ServeCalls();
     absl::Time now = absl::Now();
-    if (now >= next_settle) {
+    if (!waits_.empty() && now >= next_settle) {
       // One status poll per pending wait, ten times a second at most.
       next_settle = now + absl::Milliseconds(100);
       SettleWaits(false);
@@ -170,7 +192,17 @@ absl::Status Adapter::Run(const std::atomic<bool>* stop) {
       connection->Publish(options_.identity.address + ".feeds.heartbeat",
                           List({agent_.HeartbeatMessage(), agent_.EncodedHeartbeatFeed()}));
     }
-    absl::SleepFor(absl::Milliseconds(20));
+    // Sleep until a call arrives, Stop(), or the next heartbeat (or
+    // pending wait's poll) is due. autobahn-cpp's websocketpp transport
+    // tells no one when the router goes (its close handler is private), so
+    // the connection's liveness is looked at every kLivenessCheck.
+    absl::Time wake = std::min(next_heartbeat, now + kLivenessCheck);
+    if (!waits_.empty()) wake = std::min(wake, next_settle);
+    absl::MutexLock lock(&mu_);
+    auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return !calls_.empty() || stop_;
+    };
+    mu_.AwaitWithDeadline(absl::Condition(&woken), wake);
   }
   SettleWaits(true);
   if (connection != nullptr) connection->Close();

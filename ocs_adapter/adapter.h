@@ -22,7 +22,10 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/backoff/backoff.h"
 #include "ocs_adapter/agent.h"
+#include "ocs_adapter/dead_letters.h"
+#include "ocs_adapter/feed_bounds.h"
 #include "ocs_adapter/feed_ingest.h"
 #include "ocs_adapter/publisher_client.h"
 #include "ocs_adapter/wamp_connection.h"
@@ -37,6 +40,8 @@ struct AdapterOptions {
   absl::Duration crossbar_timeout = absl::ZeroDuration();  // zero: retry forever
   absl::Duration heartbeat_interval = absl::Seconds(1);
   IngestOptions ingest;
+  FeedBounds bounds;
+  DeadLetterOptions dead_letters;
 };
 
 class Adapter {
@@ -44,9 +49,12 @@ class Adapter {
   Adapter(AdapterOptions options, PublisherClient* publisher);
   ~Adapter();
 
-  // Runs until `stop` is set (or the router stays away past
-  // crossbar_timeout: then an error).
-  absl::Status Run(const std::atomic<bool>* stop);
+  // Runs until Stop() (or the router stays away past crossbar_timeout:
+  // then an error). Waits on a condition (calls, Stop), not by polling
+  // (but for the router's liveness, see adapter.cc).
+  absl::Status Run();
+  // From any thread (a signal handler thread): Run() returns soon after.
+  void Stop();
 
   const AdapterCounters& counters() const { return counters_; }
 
@@ -73,10 +81,13 @@ class Adapter {
   PublisherClient* const publisher_;
   AdapterCounters counters_;
   Agent agent_;
+  DeadLetters dead_letters_;
   FeedIngest ingest_;
+  StopSignal stop_signal_;  // cuts the rejoin backoff short
 
   absl::Mutex mu_;
   std::deque<Call> calls_ ABSL_GUARDED_BY(mu_);
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<PendingWait> waits_;  // control thread only
   absl::Time last_malformed_log_ = absl::InfinitePast();  // I/O thread only
   bool started_recording_ = false;

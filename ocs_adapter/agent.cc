@@ -62,6 +62,18 @@ const Value* PositionalOrKeyword(const std::vector<Value>& args, size_t index,
 
 }  // namespace
 
+const char* RefusalName(Refusal reason) {
+  switch (reason) {
+    case Refusal::kMalformed: return "malformed";
+    case Refusal::kNameTooLong: return "name_too_long";
+    case Refusal::kTooLarge: return "too_large";
+    case Refusal::kQueueFull: return "queue_full";
+    case Refusal::kPublisherRefused: return "publisher_refused";
+    case Refusal::kCount: break;
+  }
+  return "unknown";
+}
+
 Agent::Agent(AgentIdentity identity, RecordControl* control,
              const AdapterCounters* counters)
     : identity_(std::move(identity)), control_(control), counters_(counters) {}
@@ -81,6 +93,11 @@ Value Agent::EncodedSession(const v1::Status& status) const {
     dropped.members.emplace_back(d.reason(), Int(static_cast<int64_t>(d.count())));
   }
   auto count = [](uint64_t n) { return Int(static_cast<int64_t>(n)); };
+  Value refused = Dict();
+  for (int i = 0; i < static_cast<int>(Refusal::kCount); ++i) {
+    refused.members.emplace_back(RefusalName(static_cast<Refusal>(i)),
+                                 count(counters_->publications_refused[i].load()));
+  }
   Value data = Dict({
       {"connected", Bool(status.influx().connected())},
       {"last_updated", Double(absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()))},
@@ -96,6 +113,8 @@ Value Agent::EncodedSession(const v1::Status& status) const {
       {"events_received", count(counters_->events_received.load())},
       {"events_malformed", count(counters_->events_malformed.load())},
       {"points_not_recording", count(counters_->points_not_recording.load())},
+      {"publications_refused", std::move(refused)},
+      {"dead_letters_not_written", count(counters_->dead_letters_not_written.load())},
       {"last_error", Str(status.influx().last_error())},
   });
   return Dict({

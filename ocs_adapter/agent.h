@@ -32,8 +32,23 @@ struct AgentIdentity {
   std::string agent_session_id;  // the agent's start time, as OCS's str(time)
 };
 
+// Why the adapter refused a publication (dead-lettered, counted per reason
+// in the session data as data.publications_refused).
+enum class Refusal : int {
+  kMalformed = 0,     // not an OCS publication (decoding failed)
+  kNameTooLong,       // a name over InfluxDB's 64 KiB limit
+  kTooLarge,          // encoded size over the bound, or a row over a call
+  kQueueFull,         // the ingest queue is full (points or bytes)
+  kPublisherRefused,  // the publisher answered INVALID_ARGUMENT
+  kCount,
+};
+const char* RefusalName(Refusal reason);
+
 // Counted by the adapter itself, shown in the session data.
 struct AdapterCounters {
+  std::atomic<uint64_t> publications_refused[static_cast<int>(Refusal::kCount)] = {};
+  // Dead letters not written: the file is at its size bound, or unwritable.
+  std::atomic<uint64_t> dead_letters_not_written{0};
   std::atomic<uint64_t> events_received{0};
   std::atomic<uint64_t> events_malformed{0};
   std::atomic<uint64_t> events_skipped{0};  // record false / exclude_influx

@@ -2,12 +2,32 @@
 
 #include <algorithm>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "ocs_adapter/feed_bounds.h"
 #include "service/log/log.h"
 
 namespace ocs_influx::ocs_adapter {
 
 namespace v1 = ocs::influx::v1;
+
+namespace {
+
+// Every queued feed also costs its object, its header strings and the
+// queue's slot: a zero-point feed is not free.
+constexpr uint64_t kFeedOverheadBytes = 256;
+
+// gRPC answers RESOURCE_EXHAUSTED both for a full spool (worth retrying)
+// and for a message over a size limit (never worth it); only the text tells
+// them apart ("Sent message larger than max", "Received message larger
+// than max").
+bool MessageTooLarge(const absl::Status& s) {
+  return s.code() == absl::StatusCode::kResourceExhausted &&
+         absl::StrContains(s.message(), "larger than max");
+}
+
+}  // namespace
 
 uint64_t FeedIngest::PointsOf(const v1::OcsFeed& feed) {
   uint64_t points = 0;
@@ -15,9 +35,38 @@ uint64_t FeedIngest::PointsOf(const v1::OcsFeed& feed) {
   return points;
 }
 
+uint64_t FeedIngest::CostOf(const v1::OcsFeed& feed) {
+  // What the feed holds in memory, estimated in one pass over its columns:
+  // the wire size, plus what memory adds per value over it (a small int is
+  // one byte on the wire and eight in memory; a string or a mixed value is
+  // an object of its own). The wire size alone undercounted mixed columns
+  // about tenfold.
+  uint64_t cost = feed.ByteSizeLong() + kFeedOverheadBytes;
+  for (const v1::Block& b : feed.blocks()) {
+    cost += kFeedOverheadBytes;
+    for (const v1::Column& c : b.columns()) {
+      switch (c.values_case()) {
+        case v1::Column::kInts:
+          cost += 8ull * c.ints().values_size();
+          break;
+        case v1::Column::kStrings:
+          cost += (sizeof(std::string) + sizeof(void*)) * c.strings().values_size();
+          break;
+        case v1::Column::kMixed:
+          cost += (sizeof(v1::FieldValue) + sizeof(void*) + sizeof(std::string)) *
+                  c.mixed().values_size();
+          break;
+        default:
+          break;
+      }
+    }
+  }
+  return cost;
+}
+
 FeedIngest::FeedIngest(IngestOptions options, PublisherClient* client,
-                       AdapterCounters* counters)
-    : options_(options), client_(client), counters_(counters) {
+                       AdapterCounters* counters, DeadLetters* dead_letters)
+    : options_(options), client_(client), counters_(counters), dead_letters_(dead_letters) {
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -25,13 +74,16 @@ FeedIngest::~FeedIngest() { Stop(absl::ZeroDuration()); }
 
 bool FeedIngest::Offer(v1::OcsFeed feed) {
   const uint64_t points = PointsOf(feed);
+  const uint64_t bytes = CostOf(feed);
   absl::MutexLock lock(&mu_);
-  if (stop_ || queued_points_ + points > options_.max_queued_points) {
+  if (stop_ || queued_points_ + points > options_.max_queued_points ||
+      queued_bytes_ + bytes > options_.max_queued_bytes) {
     counters_->points_refused.fetch_add(points);
     return false;
   }
   queued_points_ += points;
-  queue_.push_back(std::move(feed));
+  queued_bytes_ += bytes;
+  queue_.push_back(Entry{std::move(feed), points, bytes});
   return true;
 }
 
@@ -40,14 +92,22 @@ uint64_t FeedIngest::queued_points() const {
   return queued_points_;
 }
 
+uint64_t FeedIngest::queued_bytes() const {
+  absl::MutexLock lock(&mu_);
+  return queued_bytes_;
+}
+
 void FeedIngest::Stop(absl::Duration drain) {
   {
     absl::MutexLock lock(&mu_);
-    if (!stop_) {
-      stop_ = true;
-      drain_deadline_ = absl::Now() + drain;
-    }
+    stop_ = true;
+    // Give the sender until the deadline to empty the queue; it wakes us.
+    auto drained = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return queue_.empty() && !sending_;
+    };
+    mu_.AwaitWithTimeout(absl::Condition(&drained), drain);
   }
+  stop_signal_.Stop();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -55,47 +115,101 @@ void FeedIngest::Run() {
   std::vector<v1::OcsFeed> batch;
   while (true) {
     uint64_t points = 0;
+    uint64_t bytes = 0;
     {
       absl::MutexLock lock(&mu_);
-      auto ready = [this] { return !queue_.empty() || stop_; };
-      mu_.AwaitWithTimeout(absl::Condition(&ready), absl::Milliseconds(200));
-      if (queue_.empty()) {
-        if (stop_) return;
-        continue;
+      sending_ = false;
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return !queue_.empty() || stop_;
+      };
+      mu_.Await(absl::Condition(&ready));
+      if (queue_.empty() || stop_signal_.stopped()) break;
+      sending_ = true;
+      if (queue_.front().feed.ByteSizeLong() > options_.max_bytes_per_call) {
+        // Too big for one call: cut it into pieces, put them back in its
+        // place, in order. The copy runs without the lock.
+        Entry big = std::move(queue_.front());
+        queue_.pop_front();
+        mu_.Unlock();
+        std::vector<v1::OcsFeed> pieces =
+            SplitFeed(std::move(big.feed), options_.max_bytes_per_call);
+        std::vector<uint64_t> costs;
+        costs.reserve(pieces.size());
+        for (const v1::OcsFeed& p : pieces) costs.push_back(CostOf(p));
+        mu_.Lock();
+        queued_bytes_ -= big.bytes;
+        for (size_t i = pieces.size(); i-- > 0;) {
+          queued_bytes_ += costs[i];
+          const uint64_t n = PointsOf(pieces[i]);
+          queue_.push_front(Entry{std::move(pieces[i]), n, costs[i]});
+        }
       }
-      if (stop_ && absl::Now() >= drain_deadline_) return;
       // Bounded in bytes too: a backlog of big publications must not make
       // one call larger than the publisher takes (16 MiB).
       batch.clear();
-      size_t bytes = 0;
+      size_t call_bytes = 0;
       while (!queue_.empty() && batch.size() < options_.max_feeds_per_call) {
-        const size_t size = queue_.front().ByteSizeLong();
-        if (!batch.empty() && bytes + size > options_.max_bytes_per_call) break;
-        bytes += size;
-        points += PointsOf(queue_.front());
-        batch.push_back(std::move(queue_.front()));
+        const size_t size = queue_.front().feed.ByteSizeLong();
+        if (!batch.empty() && call_bytes + size > options_.max_bytes_per_call) break;
+        call_bytes += size;
+        points += queue_.front().points;
+        bytes += queue_.front().bytes;
+        batch.push_back(std::move(queue_.front().feed));
         queue_.pop_front();
       }
     }
-    bool finished = Send(&batch, points);
+    const bool finished = Send(&batch, points);
     absl::MutexLock lock(&mu_);
     queued_points_ -= points;
-    if (!finished) return;
+    queued_bytes_ -= bytes;
+    if (!finished) break;
+  }
+  absl::MutexLock lock(&mu_);
+  if (queued_points_ > 0 || !queue_.empty()) {
+    LOG_WARNING("ingest: %d points in %d publications not delivered to the publisher at "
+                "shutdown", queued_points_, queue_.size());
+    counters_->points_refused.fetch_add(queued_points_);
+  }
+  queue_.clear();
+  queued_points_ = 0;
+  queued_bytes_ = 0;
+  sending_ = false;
+}
+
+void FeedIngest::Refuse(Refusal reason, const absl::Status& status, const v1::OcsFeed& feed) {
+  const uint64_t points = PointsOf(feed);
+  counters_->points_refused.fetch_add(points);
+  if (dead_letters_ != nullptr) {
+    dead_letters_->Refuse(reason, status.message(), feed);
+  } else {
+    counters_->publications_refused[static_cast<int>(reason)].fetch_add(1);
   }
 }
 
 bool FeedIngest::Send(std::vector<v1::OcsFeed>* batch, uint64_t points) {
-  absl::Duration backoff = absl::Milliseconds(50);
+  if (batch->size() == 1 && (*batch)[0].ByteSizeLong() > options_.max_call_bytes) {
+    // One row too big for any call (SplitFeed cuts everything else): a
+    // call could only fail, so none is made.
+    Refuse(Refusal::kTooLarge,
+           absl::InvalidArgumentError(absl::StrCat(
+               "a row of ", (*batch)[0].ByteSizeLong(), " bytes is larger than a call to the "
+               "publisher may be (", options_.max_call_bytes, " bytes)")),
+           (*batch)[0]);
+    return true;
+  }
+  Backoff backoff(options_.initial_backoff, options_.max_backoff);
   while (true) {
     absl::StatusOr<v1::WriteResponse> r = client_->IngestFeeds(batch);
-    absl::StatusCode code = r.ok() ? absl::StatusCode::kOk : r.status().code();
+    const absl::StatusCode code = r.ok() ? absl::StatusCode::kOk : r.status().code();
+    const bool too_large = !r.ok() && MessageTooLarge(r.status());
     // Unavailable: the publisher restarts or is far away. Resource
-    // exhausted: its spool is full (batches stay under its message limit).
-    // Either way the batch waits here, in a bounded queue, and is retried.
-    if (code != absl::StatusCode::kUnavailable &&
-        code != absl::StatusCode::kDeadlineExceeded &&
-        code != absl::StatusCode::kResourceExhausted) {
-      if (code == absl::StatusCode::kInvalidArgument && batch->size() > 1) {
+    // exhausted (not a size limit): its spool is full. Either way the batch
+    // waits here, in a bounded queue, and is retried.
+    const bool retry = !too_large && (code == absl::StatusCode::kUnavailable ||
+                                      code == absl::StatusCode::kDeadlineExceeded ||
+                                      code == absl::StatusCode::kResourceExhausted);
+    if (!retry) {
+      if ((code == absl::StatusCode::kInvalidArgument || too_large) && batch->size() > 1) {
         // One bad publication must not cost its neighbours: send them one
         // by one to find it.
         for (v1::OcsFeed& feed : *batch) {
@@ -105,22 +219,22 @@ bool FeedIngest::Send(std::vector<v1::OcsFeed>* batch, uint64_t points) {
         }
         return true;
       }
+      if (too_large) {
+        Refuse(Refusal::kTooLarge, r.status(), (*batch)[0]);
+        return true;
+      }
       Account(r.status(), *batch, points);
       return true;
     }
-    {
-      absl::MutexLock lock(&mu_);
-      if (stop_ && absl::Now() >= drain_deadline_) {
-        LOG_WARNING("ingest: %d points not delivered to the publisher at shutdown: %s",
-                    points, std::string(r.status().message()));
-        counters_->points_refused.fetch_add(points);
-        return false;
-      }
+    const absl::Duration delay = backoff.Next();
+    LOG_DEBUG("ingest: publisher not taking points (%s); retrying in %s",
+              std::string(r.status().message()), absl::FormatDuration(delay));
+    if (!stop_signal_.SleepFor(delay)) {
+      LOG_WARNING("ingest: %d points not delivered to the publisher at shutdown: %s",
+                  points, std::string(r.status().message()));
+      counters_->points_refused.fetch_add(points);
+      return false;
     }
-    LOG_DEBUG("ingest: publisher not taking points (%s); retrying",
-              std::string(r.status().message()));
-    absl::SleepFor(backoff);
-    backoff = std::min(backoff * 2, options_.max_backoff);
   }
 }
 
@@ -132,10 +246,12 @@ void FeedIngest::Account(const absl::Status& status,
     counters_->points_not_recording.fetch_add(points);
     return;
   }
-  counters_->points_refused.fetch_add(points);
-  if (status.code() == absl::StatusCode::kInvalidArgument) {
-    counters_->events_malformed.fetch_add(batch.size());
+  if (status.code() == absl::StatusCode::kInvalidArgument && batch.size() == 1) {
+    counters_->events_malformed.fetch_add(1);
+    Refuse(Refusal::kPublisherRefused, status, batch[0]);
+    return;
   }
+  counters_->points_refused.fetch_add(points);
   absl::Time now = absl::Now();
   if (now - last_refusal_log_ >= absl::Seconds(10)) {
     last_refusal_log_ = now;

@@ -1,9 +1,16 @@
 // Carries decoded OCS publications from the WAMP I/O thread to the core
 // publisher without ever blocking that thread: Offer() queues, a sender
 // thread batches what arrived into one IngestFeed call. The queue is bounded
-// in points; while the publisher is briefly unreachable (restarting, remote)
-// or its spool is full, batches are retried and wait in it; past the bound,
-// new publications are refused and counted.
+// in points and in bytes (protobuf size plus a per-feed overhead, so that
+// zero-point or string-heavy feeds count too); while the publisher is
+// briefly unreachable (restarting, remote) or its spool is full, batches are
+// retried with backoff and wait in it; past a bound, new publications are
+// refused, counted and dead-lettered.
+//
+// No call exceeds what the publisher takes: a feed larger than
+// max_bytes_per_call is cut into row ranges (SplitFeed) that land whole and
+// in order; a piece that still exceeds max_call_bytes (one enormous row) is
+// refused at once, never retried.
 #ifndef OCS_INFLUX_OCS_ADAPTER_FEED_INGEST_H_
 #define OCS_INFLUX_OCS_ADAPTER_FEED_INGEST_H_
 
@@ -14,51 +21,75 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/backoff/backoff.h"
 #include "ocs_adapter/agent.h"
+#include "ocs_adapter/dead_letters.h"
 #include "ocs_adapter/publisher_client.h"
 #include "proto/publisher.pb.h"
 
 namespace ocs_influx::ocs_adapter {
 
 struct IngestOptions {
-  uint64_t max_queued_points = 2'000'000;
+  uint64_t max_queued_points = 4'000'000;
+  uint64_t max_queued_bytes = 256ull << 20;
   size_t max_feeds_per_call = 512;
   size_t max_bytes_per_call = 4u << 20;
+  // The publisher's message limit (16 MiB) less room for the request's
+  // framing: a single feed over it is refused without a call.
+  size_t max_call_bytes = (16u << 20) - (64u << 10);
+  absl::Duration initial_backoff = absl::Milliseconds(50);
   absl::Duration max_backoff = absl::Seconds(5);
 };
 
 class FeedIngest {
  public:
-  FeedIngest(IngestOptions options, PublisherClient* client, AdapterCounters* counters);
+  // `dead_letters` may be null (refusals are then only counted).
+  FeedIngest(IngestOptions options, PublisherClient* client, AdapterCounters* counters,
+             DeadLetters* dead_letters = nullptr);
   ~FeedIngest();  // Stop(zero)
   FeedIngest(const FeedIngest&) = delete;
   FeedIngest& operator=(const FeedIngest&) = delete;
 
-  // Never blocks. False (and counted as refused) when the queue is full.
+  // Never blocks. False (and counted as refused) when the queue is full;
+  // the caller dead-letters the publication.
   bool Offer(ocs::influx::v1::OcsFeed feed);
-  // Sends what is queued for at most `drain`, then ends the thread.
+  // Sends what is queued for at most `drain`, then ends the thread; what is
+  // left is counted as refused.
   void Stop(absl::Duration drain);
   uint64_t queued_points() const;
+  uint64_t queued_bytes() const;
 
   static uint64_t PointsOf(const ocs::influx::v1::OcsFeed& feed);
+  // What a queued feed counts against max_queued_bytes.
+  static uint64_t CostOf(const ocs::influx::v1::OcsFeed& feed);
 
  private:
+  struct Entry {
+    ocs::influx::v1::OcsFeed feed;
+    uint64_t points = 0;
+    uint64_t bytes = 0;  // CostOf
+  };
+
   void Run();
   // Sends `batch` until done; false if stopping interrupted a retry.
   bool Send(std::vector<ocs::influx::v1::OcsFeed>* batch, uint64_t points);
   void Account(const absl::Status& status, const std::vector<ocs::influx::v1::OcsFeed>& batch,
                uint64_t points);
+  void Refuse(Refusal reason, const absl::Status& status, const ocs::influx::v1::OcsFeed& feed);
 
   const IngestOptions options_;
   PublisherClient* const client_;
   AdapterCounters* const counters_;
+  DeadLetters* const dead_letters_;
+  StopSignal stop_signal_;  // cuts the sender's backoff short at Stop()
 
   mutable absl::Mutex mu_;
-  std::deque<ocs::influx::v1::OcsFeed> queue_ ABSL_GUARDED_BY(mu_);
+  std::deque<Entry> queue_ ABSL_GUARDED_BY(mu_);
   uint64_t queued_points_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  bool sending_ ABSL_GUARDED_BY(mu_) = false;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
-  absl::Time drain_deadline_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
-  absl::Time last_refusal_log_ = absl::InfinitePast();
+  absl::Time last_refusal_log_ = absl::InfinitePast();  // sender thread only
   std::thread thread_;
 };
 

@@ -48,6 +48,7 @@ struct AdapterFlags {
   std::string publisher_token_file;
   bool publisher_tls = false;
   std::string publisher_tls_ca;
+  std::string dead_publications_file;
 };
 
 void Register(flags::FlagSet* f, AdapterFlags* a) {
@@ -64,6 +65,10 @@ void Register(flags::FlagSet* f, AdapterFlags* a) {
   f->AddBool("publisher-tls", &a->publisher_tls, "TLS to --publisher.");
   f->AddString("publisher-tls-ca", &a->publisher_tls_ca,
                "PEM CA file to verify --publisher with (implies --publisher-tls).");
+  f->AddString("dead-publications-file", &a->dead_publications_file,
+               "JSON-lines file of the publications the adapter refuses (malformed, over "
+               "a bound), each with its reason; at most 64 MiB, the rest is counted. "
+               "Default: dead-publications.jsonl in --spool-dir.");
 }
 
 int Fail(absl::string_view message, int code = 2) {
@@ -171,27 +176,33 @@ int main(int argc, char** argv) {
     options.crossbar_timeout = absl::Seconds(*site->crossbar_timeout);
   }
 
-  std::atomic<bool> stop{false};
-  std::thread signal_thread([&stop_signals, &stop] {
-    int signal_number = 0;
-    sigwait(&stop_signals, &signal_number);
-    LOG_INFO("ocs_adapter: %s received", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
-    stop.store(true);
-  });
-  LOG_INFO("ocs_adapter: %s (%s) joining %s realm %s; publisher %s", options.identity.address,
-           options.identity.agent_class, options.wamp.url, options.wamp.realm,
-           a.embedded ? "embedded" : a.publisher);
+  if (!a.dead_publications_file.empty()) {
+    options.dead_letters.path = a.dead_publications_file;
+  } else if (!a.service.spool_dir.empty()) {
+    options.dead_letters.path = a.service.spool_dir + "/dead-publications.jsonl";
+  }
+  LOG_INFO("ocs_adapter: %s (%s) joining %s realm %s; publisher %s; refused publications "
+           "to %s", options.identity.address, options.identity.agent_class, options.wamp.url,
+           options.wamp.realm, a.embedded ? "embedded" : a.publisher,
+           options.dead_letters.path.empty() ? "nowhere (counted only)"
+                                             : options.dead_letters.path);
   absl::Status result;
   {
     ocs_adapter::Adapter adapter(options, &client);
-    result = adapter.Run(&stop);
+    std::thread signal_thread([&stop_signals, &adapter] {
+      int signal_number = 0;
+      sigwait(&stop_signals, &signal_number);
+      LOG_INFO("ocs_adapter: %s received", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+      adapter.Stop();
+    });
+    result = adapter.Run();
+    if (!result.ok()) {
+      LOG_ERROR("ocs_adapter: %s", std::string(result.message()));
+      // Wake the signal thread so it can be joined.
+      pthread_kill(signal_thread.native_handle(), SIGTERM);
+    }
+    signal_thread.join();
   }
-  if (!result.ok()) {
-    LOG_ERROR("ocs_adapter: %s", std::string(result.message()));
-    // Wake the signal thread so it can be joined.
-    pthread_kill(signal_thread.native_handle(), SIGTERM);
-  }
-  signal_thread.join();
   if (embedded != nullptr) embedded->Shutdown(a.service.shutdown_timeout);
   LOG_INFO("ocs_adapter: stopped");
   return result.ok() ? 0 : 1;

@@ -4,6 +4,7 @@
 #include <limits>
 #include <string>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/string_view.h"
 
 namespace ocs_influx::ocs_adapter {
@@ -24,14 +25,25 @@ bool IsKey(const object& key, absl::string_view name) {
 }
 
 // The general path keeps the last value of a repeated key but the first
-// position; rather than copy that rule, maps with repeats go there.
+// position; rather than copy that rule, maps with repeats go there. Linear:
+// a publication may hold tens of thousands of keys in one map, and this
+// runs on the WAMP thread.
 bool HasDuplicateKeys(const object& map) {
   const uint32_t n = map.via.map.size;
-  for (uint32_t i = 1; i < n; ++i) {
-    absl::string_view key = Text(map.via.map.ptr[i].key);
-    for (uint32_t j = 0; j < i; ++j) {
-      if (Text(map.via.map.ptr[j].key) == key) return true;
+  if (n <= 8) {
+    // Typical blocks and feeds: a few keys, cheaper without a hash set.
+    for (uint32_t i = 1; i < n; ++i) {
+      absl::string_view key = Text(map.via.map.ptr[i].key);
+      for (uint32_t j = 0; j < i; ++j) {
+        if (Text(map.via.map.ptr[j].key) == key) return true;
+      }
     }
+    return false;
+  }
+  absl::flat_hash_set<absl::string_view> seen;
+  seen.reserve(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    if (!seen.insert(Text(map.via.map.ptr[i].key)).second) return true;
   }
   return false;
 }

@@ -12,6 +12,7 @@
 #include <websocketpp/config/asio_no_tls_client.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "ocs_adapter/msgpack_value.h"
 #include "service/log/log.h"
 
@@ -104,39 +105,68 @@ absl::Status AwaitVoid(boost::future<void>& f, absl::Duration timeout,
   }
 }
 
+// The connection's I/O service, as the responders of its invocations see
+// it: they may outlive the connection (a pending OCS `wait` is answered
+// seconds later, possibly after the router went away and the connection
+// was destroyed), so they hold this instead of the io_service itself, and
+// Close() detaches it before the io_service goes.
+class IoHandle {
+ public:
+  explicit IoHandle(boost::asio::io_service* io) : io_(io) {}
+
+  // False when the connection is gone: the answer has nowhere to go.
+  template <typename F>
+  bool Post(F f) {
+    absl::MutexLock lock(&mu_);
+    if (io_ == nullptr) return false;
+    io_->post(std::move(f));
+    return true;
+  }
+
+  void Detach() {
+    absl::MutexLock lock(&mu_);
+    io_ = nullptr;
+  }
+
+ private:
+  absl::Mutex mu_;
+  boost::asio::io_service* io_ ABSL_GUARDED_BY(mu_);
+};
+
 class InvocationResponder final : public Responder {
  public:
-  InvocationResponder(autobahn::wamp_invocation invocation,
-                      boost::asio::io_service* io)
-      : invocation_(std::move(invocation)), io_(io) {}
+  InvocationResponder(autobahn::wamp_invocation invocation, std::shared_ptr<IoHandle> io)
+      : invocation_(std::move(invocation)), io_(std::move(io)) {}
 
   void Result(const Value& value) override {
     if (answered_.exchange(true)) return;
     auto invocation = invocation_;
-    io_->post([invocation, value] {
+    bool posted = io_->Post([invocation, value] {
       try {
         invocation->result(std::make_tuple(value));
       } catch (const std::exception& e) {
         LOG_WARNING("wamp: sending a result: %s", e.what());
       }
     });
+    if (!posted) LOG_DEBUG("wamp: a result for a connection that is gone was dropped");
   }
 
   void Error(const std::string& uri, const std::string& message) override {
     if (answered_.exchange(true)) return;
     auto invocation = invocation_;
-    io_->post([invocation, uri, message] {
+    bool posted = io_->Post([invocation, uri, message] {
       try {
         invocation->error(uri, std::make_tuple(message));
       } catch (const std::exception& e) {
         LOG_WARNING("wamp: sending an error: %s", e.what());
       }
     });
+    if (!posted) LOG_DEBUG("wamp: an error for a connection that is gone was dropped");
   }
 
  private:
   autobahn::wamp_invocation invocation_;
-  boost::asio::io_service* io_;
+  const std::shared_ptr<IoHandle> io_;
   std::atomic<bool> answered_{false};
 };
 
@@ -182,7 +212,7 @@ class AutobahnConnection final : public WampConnection {
   }
 
   absl::Status Provide(const std::string& uri, Procedure procedure) override {
-    boost::asio::io_service* io = &io_;
+    std::shared_ptr<IoHandle> io = io_handle_;
     autobahn::wamp_procedure handler = [procedure, io, uri](autobahn::wamp_invocation inv) {
       auto responder = std::make_shared<InvocationResponder>(inv, io);
       std::vector<Value> args;
@@ -261,6 +291,9 @@ class AutobahnConnection final : public WampConnection {
       io_.stop();
       thread_.join();
     }
+    // Responders still held (pending waits) must not post to io_ once this
+    // object is gone.
+    io_handle_->Detach();
   }
 
  private:
@@ -326,6 +359,7 @@ class AutobahnConnection final : public WampConnection {
 
   const WampOptions options_;
   boost::asio::io_service io_;
+  const std::shared_ptr<IoHandle> io_handle_ = std::make_shared<IoHandle>(&io_);
   std::optional<boost::asio::io_service::work> work_;
   WsClient ws_;
   std::shared_ptr<Transport> transport_;

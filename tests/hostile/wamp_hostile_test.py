@@ -85,7 +85,8 @@ class EventRowsTest(ocs_e2e.AdapterPerTestCase):
 
     def rows(self):
         """(name, class, example, args, kwargs, answer); answer is
-        'malformed', 'skipped', ('lands', N) or 'router refuses'."""
+        'malformed', 'skipped', ('lands', N), ('refused', reason) (counted in
+        data.publications_refused, dead-lettered) or 'router refuses'."""
         t = 1700000000.0
         big = "x" * (64 * 1024 + 1)
         chunk = "y" * 60000
@@ -173,6 +174,23 @@ class EventRowsTest(ocs_e2e.AdapterPerTestCase):
         add("ev_int_feed_key", "non-string map keys", "feed {..., 7: true}",
             self.pub("ev_int_feed_key", feed=dict(self.feed("ev_int_feed_key"), **{}) | {7: True}),
             "malformed")
+        # names over InfluxDB's 64 KiB and amplification (issue 8): refused
+        # by the adapter before its queue, dead-lettered, counted by reason
+        add("ev_address_over_64k", "huge names", "agent_address of 70,000 bytes",
+            self.pub("ev_address_over_64k",
+                     feed=self.feed("ev_address_over_64k",
+                                    agent_address="observatory.h_" + "a" * 70000)),
+            ("refused", "name_too_long"))
+        add("ev_field_over_64k", "huge names", "a field name of 70,000 bytes",
+            self.pub("ev_field_over_64k", data={"f" * 70000: [1.0]}),
+            ("refused", "name_too_long"))
+        add("ev_amplification", "amplification",
+            "agent_address of 60,000 bytes on 10,000 rows (600 MB of line protocol)",
+            self.pub("ev_amplification",
+                     feed=self.feed("ev_amplification",
+                                    agent_address="observatory.h_" + "a" * 60000),
+                     timestamps=[t + i for i in range(10000)], data={"ok": [True] * 10000}),
+            ("refused", "too_large"))
         # not recorded
         add("ev_record_false", "not recorded", "feed record false",
             self.pub("ev_record_false", feed=self.feed("ev_record_false", record=False)),
@@ -196,17 +214,24 @@ class EventRowsTest(ocs_e2e.AdapterPerTestCase):
         malformed = 0
         for name, klass, example, args, kwargs, answer in rows:
             with self.subTest(row=name):
+                refused = isinstance(answer, tuple) and answer[0] == "refused"
                 row_line(name, klass, example,
                          answer if isinstance(answer, str) else
+                         "refused %s, dead-lettered; lands 0" % answer[1] if refused else
                          "lands %d" % answer[1] if answer[1] else
                          "dropped by rule and counted; lands 0")
                 if answer == "malformed":
                     want = self.session_data()["events_malformed"] + 1
+                if refused:
+                    want = self.session_data()["publications_refused"][answer[1]] + 1
                 c.publish("observatory.h_%s.feeds.f" % name, *args, **kwargs)
                 if answer == "malformed":
                     malformed += 1
                     wait_until(lambda: self.session_data()["events_malformed"] >= want, 10,
                                what="%s counted malformed" % name)
+                if refused:
+                    wait_until(lambda: self.session_data()["publications_refused"][answer[1]]
+                               >= want, 10, what="%s refused as %s" % (name, answer[1]))
                 self.assertTrue(s.adapter.alive(), "adapter died on " + name)
 
         # Bigger than the router takes (16 MiB): the router closes the
@@ -227,8 +252,10 @@ class EventRowsTest(ocs_e2e.AdapterPerTestCase):
                    what="the good feed")
         wait_until(lambda: self.session_data()["events_malformed"] - before["events_malformed"]
                    >= malformed, 20, what="%d malformed events counted" % malformed)
+        def landing(answer):
+            return answer[1] if isinstance(answer, tuple) and answer[0] == "lands" else 0
         for name, _, _, _, _, answer in rows:
-            expected = answer[1] if isinstance(answer, tuple) else 0
+            expected = landing(answer)
             with self.subTest(row=name, check="landed"):
                 wait_until(lambda: len(influx.points("observatory.h_" + name)) >= expected, 20,
                            what="%d points of %s" % (expected, name))
@@ -236,7 +263,7 @@ class EventRowsTest(ocs_e2e.AdapterPerTestCase):
         data = self.session_data()
         self.assertEqual(data["events_malformed"] - before["events_malformed"], malformed, data)
         for name, _, _, _, _, answer in rows:
-            expected = answer[1] if isinstance(answer, tuple) else 0
+            expected = landing(answer)
             with self.subTest(row=name, check="landed exactly"):
                 self.assertEqual(len(influx.points("observatory.h_" + name)), expected)
         self.assertEqual(influx.points("observatory.h_ev_over_router_limit"), [])

@@ -3,7 +3,10 @@
 // would make one call larger than the publisher takes.
 #include "ocs_adapter/feed_ingest.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
+#include "common/files/files.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "ocs_adapter/publisher_client.h"
@@ -63,6 +66,137 @@ TEST(FeedIngestTest, BigBacklogIsSentInCallsThePublisherTakes) {
   EXPECT_EQ(counters.points_refused.load(), 0u);
   ASSERT_TRUE(FlushAll(*pub->stub, absl::Seconds(60)));
   EXPECT_EQ(CountPoints(**influxd, "ocs_feeds", "observatory.big", "channel_0"), 40 * 8000);
+}
+
+// A publication of `rows` small ints: about 9 bytes a row as protobuf (a
+// timestamp and a one-byte varint) against 1-2 as MessagePack.
+ocs::influx::v1::OcsFeed SmallIntFeed(const std::string& agent, int rows) {
+  ocs::influx::v1::OcsFeed feed;
+  feed.set_agent_address(agent);
+  feed.set_feed_name("counts");
+  feed.set_record(true);
+  auto* block = feed.add_blocks();
+  block->set_block_name("c");
+  auto* t = block->mutable_timestamps();
+  t->Resize(rows, 0.0);
+  auto* column = block->add_columns();
+  column->set_name("n");
+  auto* v = column->mutable_ints()->mutable_values();
+  v->Resize(rows, 0);
+  for (int r = 0; r < rows; ++r) {
+    (*t)[r] = 1600000000.0 + r * 0.001;
+    (*v)[r] = r % 100;
+  }
+  return feed;
+}
+
+struct Stack {
+  std::unique_ptr<Influxd> influxd;
+  ::ocs_influx::testing::PublisherHandle pub;
+};
+
+Stack StartStack() {
+  Stack stack;
+  auto influxd = Influxd::Start();
+  EXPECT_TRUE(influxd.ok()) << influxd.status();
+  if (!influxd.ok()) return stack;
+  stack.influxd = std::move(*influxd);
+  PublisherSetup setup;
+  setup.spool_dir = MakeTempDir("spool");
+  setup.influx_port = stack.influxd->port();
+  auto pub = StartPublisher(setup);
+  EXPECT_TRUE(pub.ok()) << pub.status();
+  if (pub.ok()) stack.pub = std::move(*pub);
+  return stack;
+}
+
+bool WaitDrained(const FeedIngest& ingest, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (ingest.queued_points() > 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return ingest.queued_points() == 0;
+}
+
+// Issue 8, finding 2: 2,000,000 small ints in one publication (12 MB as
+// MessagePack, about 18 MB as protobuf, over the publisher's 16 MiB message
+// limit). The sender retried that one call forever and nothing after it
+// landed. Now the feed is cut into calls the publisher takes: it lands
+// whole, and so does the next agent's feed.
+TEST(FeedIngestTest, PublicationOverTheMessageLimitLandsWholeAndTheNextOneToo) {
+  Stack stack = StartStack();
+  ASSERT_NE(stack.pub.stub, nullptr);
+  PublisherClient client(stack.pub.channel, "");
+  AdapterCounters counters;
+  constexpr int kRows = 2'000'000;
+  {
+    FeedIngest ingest(IngestOptions(), &client, &counters);
+    ocs::influx::v1::OcsFeed big = SmallIntFeed("observatory.huge", kRows);
+    ASSERT_GT(big.ByteSizeLong(), 16u << 20);
+    ASSERT_TRUE(ingest.Offer(std::move(big)));
+    ASSERT_TRUE(ingest.Offer(SmallIntFeed("observatory.after", 10)));
+    EXPECT_TRUE(WaitDrained(ingest, absl::Seconds(60)));
+  }
+  EXPECT_EQ(counters.points_refused.load(), 0u);
+  ASSERT_TRUE(FlushAll(*stack.pub.stub, absl::Seconds(120)));
+  EXPECT_EQ(CountPoints(*stack.influxd, "ocs_feeds", "observatory.after", "n"), 10);
+  EXPECT_EQ(CountPoints(*stack.influxd, "ocs_feeds", "observatory.huge", "n"), kRows);
+}
+
+// A single row larger than any call the publisher takes cannot be cut: it
+// is refused at once (never retried), and the next publication lands.
+TEST(FeedIngestTest, RowLargerThanTheMessageLimitIsRefusedNotRetried) {
+  Stack stack = StartStack();
+  ASSERT_NE(stack.pub.stub, nullptr);
+  PublisherClient client(stack.pub.channel, "");
+  AdapterCounters counters;
+  {
+    FeedIngest ingest(IngestOptions(), &client, &counters);
+    ocs::influx::v1::OcsFeed huge = SmallIntFeed("observatory.onerow", 1);
+    auto* column = huge.mutable_blocks(0)->add_columns();
+    column->set_name("s");
+    column->mutable_strings()->add_values(std::string(17u << 20, 'x'));
+    ASSERT_TRUE(ingest.Offer(std::move(huge)));
+    ASSERT_TRUE(ingest.Offer(SmallIntFeed("observatory.after", 10)));
+    EXPECT_TRUE(WaitDrained(ingest, absl::Seconds(30)));
+  }
+  EXPECT_EQ(counters.points_refused.load(), 1u);
+  ASSERT_TRUE(FlushAll(*stack.pub.stub, absl::Seconds(60)));
+  EXPECT_EQ(CountPoints(*stack.influxd, "ocs_feeds", "observatory.after", "n"), 10);
+}
+
+// A publication the publisher answers INVALID_ARGUMENT for (a column
+// shorter than its timestamps) is dead-lettered as publisher_refused and
+// counted; its neighbours in the same call land.
+TEST(FeedIngestTest, PublicationThePublisherRefusesIsDeadLetteredAndNeighboursLand) {
+  Stack stack = StartStack();
+  ASSERT_NE(stack.pub.stub, nullptr);
+  PublisherClient client(stack.pub.channel, "");
+  AdapterCounters counters;
+  DeadLetterOptions dead_options;
+  dead_options.path = MakeTempDir("dead") + "/dead-publications.jsonl";
+  {
+    DeadLetters dead(dead_options, &counters);
+    FeedIngest ingest(IngestOptions(), &client, &counters, &dead);
+    ocs::influx::v1::OcsFeed bad = SmallIntFeed("observatory.bad", 3);
+    bad.mutable_blocks(0)->mutable_columns(0)->mutable_ints()->mutable_values()->RemoveLast();
+    // Queued together: they go out in one call.
+    ASSERT_TRUE(ingest.Offer(SmallIntFeed("observatory.before", 4)));
+    ASSERT_TRUE(ingest.Offer(std::move(bad)));
+    ASSERT_TRUE(ingest.Offer(SmallIntFeed("observatory.after", 5)));
+    EXPECT_TRUE(WaitDrained(ingest, absl::Seconds(30)));
+  }
+  EXPECT_EQ(counters.publications_refused[static_cast<int>(Refusal::kPublisherRefused)].load(),
+            1u);
+  EXPECT_EQ(counters.points_refused.load(), 3u);
+  ASSERT_TRUE(FlushAll(*stack.pub.stub, absl::Seconds(60)));
+  EXPECT_EQ(CountPoints(*stack.influxd, "ocs_feeds", "observatory.before", "n"), 4);
+  EXPECT_EQ(CountPoints(*stack.influxd, "ocs_feeds", "observatory.after", "n"), 5);
+  absl::StatusOr<std::string> text = files::ReadWholeFile(dead_options.path, "dead letters");
+  ASSERT_TRUE(text.ok()) << text.status();
+  EXPECT_NE(text->find("\"reason\":\"publisher_refused\""), std::string::npos) << *text;
+  EXPECT_NE(text->find("\"observatory.bad\""), std::string::npos) << *text;
+  EXPECT_EQ(std::count(text->begin(), text->end(), '\n'), 1);
 }
 
 }  // namespace
