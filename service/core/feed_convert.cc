@@ -1,5 +1,6 @@
 #include "service/core/feed_convert.h"
 
+#include <charconv>
 #include <cmath>
 #include <limits>
 
@@ -92,7 +93,46 @@ bool AppendValue(const Column& column, int row, std::string* out,
   return false;
 }
 
-absl::Status CheckStrings(const Block& block, const Column& column) {
+// Longest texts of a value, as line_builder and float_format write them:
+// "-1.2345678901234567e-308", "-9223372036854775808i", "False",
+// " -9223372036854775806\n".
+constexpr uint64_t kMaxDoubleText = 24;
+constexpr uint64_t kMaxIntText = 21;
+constexpr uint64_t kMaxBoolText = 5;
+constexpr uint64_t kMaxTimestampText = 22;
+
+uint64_t IntText(int64_t v) {
+  char buffer[24];
+  return std::to_chars(buffer, buffer + sizeof(buffer), v).ptr - buffer + 1;
+}
+
+// At most what AppendStringValue writes: quotes, and one more byte per
+// character it may escape. `exact` scans the value; otherwise every byte
+// counts twice.
+uint64_t StringText(absl::string_view s, bool exact) {
+  if (!exact) return 2 + 2 * static_cast<uint64_t>(s.size());
+  uint64_t n = 2 + s.size();
+  for (char c : s) n += (c == '"' || c == '\\' || c == '\n' || c == '\r');
+  return n;
+}
+
+uint64_t MixedText(const FieldValue& v, bool exact) {
+  switch (v.value_case()) {
+    case FieldValue::kDoubleValue: return kMaxDoubleText;
+    case FieldValue::kIntValue: return exact ? IntText(v.int_value()) : kMaxIntText;
+    case FieldValue::kUintValue: return kMaxIntText;
+    case FieldValue::kBoolValue: return kMaxBoolText;
+    case FieldValue::kStringValue: return StringText(v.string_value(), exact);
+    case FieldValue::VALUE_NOT_SET: return 0;
+  }
+  return 0;
+}
+
+// Refuses string values over kMaxStringValueBytes and adds to `bytes` what
+// the column's values take at most. Linear in the column; `exact` looks
+// closer at each int and string, for a tighter bound.
+absl::Status ColumnText(const Block& block, const Column& column, bool exact,
+                        uint64_t* bytes) {
   auto check = [&](absl::string_view s) -> absl::Status {
     if (s.size() <= kMaxStringValueBytes) return absl::OkStatus();
     return absl::InvalidArgumentError(absl::StrCat(
@@ -100,26 +140,65 @@ absl::Status CheckStrings(const Block& block, const Column& column) {
         column.name().substr(0, 200), "\": string value of ", s.size(),
         " bytes is over the limit of ", kMaxStringValueBytes));
   };
-  if (column.values_case() == Column::kStrings) {
-    for (const auto& s : column.strings().values()) {
-      if (absl::Status st = check(s); !st.ok()) return st;
-    }
-  } else if (column.values_case() == Column::kMixed) {
-    for (const auto& v : column.mixed().values()) {
-      if (v.value_case() != FieldValue::kStringValue) continue;
-      if (absl::Status st = check(v.string_value()); !st.ok()) return st;
-    }
+  const uint64_t rows = block.timestamps_size();
+  switch (column.values_case()) {
+    case Column::kDoubles:
+      *bytes += rows * kMaxDoubleText;
+      break;
+    case Column::kInts:
+      if (!exact) {
+        *bytes += rows * kMaxIntText;
+      } else {
+        for (int64_t v : column.ints().values()) *bytes += IntText(v);
+      }
+      break;
+    case Column::kBools:
+      if (!exact) {
+        *bytes += rows * kMaxBoolText;
+      } else {
+        for (bool v : column.bools().values()) *bytes += v ? 4 : 5;
+      }
+      break;
+    case Column::kStrings:
+      for (const auto& s : column.strings().values()) {
+        if (absl::Status st = check(s); !st.ok()) return st;
+        *bytes += StringText(s, exact);
+      }
+      break;
+    case Column::kMixed:
+      for (const auto& v : column.mixed().values()) {
+        if (v.value_case() == FieldValue::kStringValue) {
+          if (absl::Status st = check(v.string_value()); !st.ok()) return st;
+        }
+        *bytes += MixedText(v, exact);
+      }
+      break;
+    case Column::VALUES_NOT_SET:
+      break;
   }
   return absl::OkStatus();
 }
 
+// Where Convert writes: one string, or bounded chunks.
+struct StringSink {
+  std::string* out;
+  size_t start;
+  std::string* tail() { return out; }
+  void EndLine() {}
+  void Rollback() { out->resize(start); }
+};
+
+struct ChunkSink {
+  LineChunks* out;
+  LineChunks::Mark start;
+  std::string* tail() { return out->tail(); }
+  void EndLine() { out->EndLine(); }
+  void Rollback() { out->Rollback(start); }
+};
+
 }  // namespace
 
-absl::Status FeedConverter::Convert(const ocs::influx::v1::OcsFeed& feed,
-                                    std::string* out, EncodeResult* result) {
-  if (!feed.record() || feed.agg_params().exclude_influx()) {
-    return absl::OkStatus();
-  }
+absl::Status FeedConverter::Prepare(const ocs::influx::v1::OcsFeed& feed) {
   prefix_.clear();
   if (absl::Status s = AppendEscapedName(NameKind::kMeasurement,
                                          feed.agent_address(), &prefix_);
@@ -133,11 +212,24 @@ absl::Status FeedConverter::Convert(const ocs::influx::v1::OcsFeed& feed,
       !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("feed_name: ", s.message()));
   }
+  if (absl::Status s = CheckSeriesKeySize(prefix_.size()); !s.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("agent_address and feed_name: ", s.message()));
+  }
   prefix_.push_back(' ');
+  return absl::OkStatus();
+}
 
-  // Validate every block before writing any point: a request is accepted
-  // whole or not at all.
+absl::Status FeedConverter::Bound(const ocs::influx::v1::OcsFeed& feed,
+                                  bool exact, uint64_t* bound) {
+  // Every block is validated before any point is written: a request is
+  // accepted whole or not at all.
+  *bound = 0;
   for (const Block& block : feed.blocks()) {
+    const uint64_t rows = block.timestamps_size();
+    uint64_t row_bytes = prefix_.size() + kMaxTimestampText;
+    uint64_t value_bytes = 0;
+    bool any_field = false;
     for (const Column& column : block.columns()) {
       if (ColumnLength(column) != block.timestamps_size()) {
         return absl::InvalidArgumentError(absl::StrCat(
@@ -145,11 +237,64 @@ absl::Status FeedConverter::Convert(const ocs::influx::v1::OcsFeed& feed,
             column.name().substr(0, 200), "\" has ", ColumnLength(column),
             " values for ", block.timestamps_size(), " timestamps"));
       }
-      if (absl::Status s = CheckStrings(block, column); !s.ok()) return s;
+      if (absl::Status s = ColumnText(block, column, exact, &value_bytes);
+          !s.ok()) {
+        return s;
+      }
+      if (!CheckKey(NameKind::kFieldKey, column.name()).ok()) continue;
+      key_scratch_.clear();
+      if (absl::Status s = AppendEscapedName(NameKind::kFieldKey,
+                                             column.name(), &key_scratch_);
+          !s.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "block \"", block.block_name().substr(0, 200), "\", column \"",
+            column.name().substr(0, 200), "\": ", s.message()));
+      }
+      row_bytes += key_scratch_.size() + 2;  // "key=" and ','
+      any_field = true;
     }
+    // A block without a field writes no point.
+    if (any_field) *bound += rows * row_bytes + value_bytes;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> FeedConverter::EncodedSizeBound(
+    const ocs::influx::v1::OcsFeed& feed) {
+  if (!feed.record() || feed.agg_params().exclude_influx()) return 0;
+  if (absl::Status s = Prepare(feed); !s.ok()) return s;
+  uint64_t bound = 0;
+  if (absl::Status s = Bound(feed, /*exact=*/true, &bound); !s.ok()) return s;
+  return bound;
+}
+
+template <typename Sink>
+absl::Status FeedConverter::ConvertTo(const ocs::influx::v1::OcsFeed& feed,
+                                      uint64_t used, uint64_t limit, Sink sink,
+                                      EncodeResult* result) {
+  if (!feed.record() || feed.agg_params().exclude_influx()) {
+    return absl::OkStatus();
+  }
+  if (absl::Status s = Prepare(feed); !s.ok()) return s;
+  // What the feed would write is known before anything is written: a feed
+  // repeats its measurement and tag per row, so a small publication may ask
+  // for gigabytes. The quick bound (every value at its longest) settles
+  // the usual feed; only one that seems too large is looked at closely.
+  const uint64_t room = used < limit ? limit - used : 0;
+  uint64_t bound = 0;
+  if (absl::Status s = Bound(feed, /*exact=*/false, &bound); !s.ok()) return s;
+  if (bound > room) {
+    if (absl::Status s = Bound(feed, /*exact=*/true, &bound); !s.ok()) return s;
+  }
+  if (bound > room) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "line protocol of up to ", bound, " bytes",
+        used > 0 ? absl::StrCat(" (after ", used, " bytes before it in this request)")
+                 : std::string(),
+        " would pass ", RequestLimitText(limit),
+        "; send it in smaller publications"));
   }
 
-  const size_t start = out->size();
   EncodeResult local;
   for (const Block& block : feed.blocks()) {
     const int ncols = block.columns_size();
@@ -169,14 +314,8 @@ absl::Status FeedConverter::Convert(const ocs::influx::v1::OcsFeed& feed,
                           block.timestamps_size());
         continue;
       }
-      if (absl::Status s =
-              AppendEscapedName(NameKind::kFieldKey, column.name(), &key);
-          !s.ok()) {
-        out->resize(start);
-        return absl::InvalidArgumentError(absl::StrCat(
-            "block \"", block.block_name().substr(0, 200), "\", column \"",
-            column.name().substr(0, 200), "\": ", s.message()));
-      }
+      // Bound() has escaped every key without error.
+      AppendEscapedName(NameKind::kFieldKey, column.name(), &key).IgnoreError();
       key.push_back('=');
     }
     for (int row = 0; row < block.timestamps_size(); ++row) {
@@ -185,6 +324,7 @@ absl::Status FeedConverter::Convert(const ocs::influx::v1::OcsFeed& feed,
         local.dropped.Add(DropReason::kTimestampOverflow);
         continue;
       }
+      std::string* out = sink.tail();
       const size_t line_start = out->size();
       out->append(prefix_);
       int written = 0;
@@ -206,12 +346,30 @@ absl::Status FeedConverter::Convert(const ocs::influx::v1::OcsFeed& feed,
       }
       // The prefix ends in a space; a point's fields follow it directly.
       AppendTimestampAndNewline(ns, out);
+      sink.EndLine();
       ++local.points;
     }
   }
   result->points += local.points;
   result->dropped.Merge(local.dropped);
   return absl::OkStatus();
+}
+
+absl::Status FeedConverter::Convert(const ocs::influx::v1::OcsFeed& feed,
+                                    std::string* out, EncodeResult* result) {
+  StringSink sink{out, out->size()};
+  absl::Status s =
+      ConvertTo(feed, out->size(), kMaxRequestLineBytes, sink, result);
+  if (!s.ok()) sink.Rollback();
+  return s;
+}
+
+absl::Status FeedConverter::Convert(const ocs::influx::v1::OcsFeed& feed,
+                                    LineChunks* out, EncodeResult* result) {
+  ChunkSink sink{out, out->mark()};
+  absl::Status s = ConvertTo(feed, out->bytes(), out->limit(), sink, result);
+  if (!s.ok()) sink.Rollback();
+  return s;
 }
 
 }  // namespace ocs_influx::core

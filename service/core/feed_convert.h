@@ -14,8 +14,10 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "proto/publisher.pb.h"
+#include "service/core/line_chunks.h"
 #include "service/core/point_encoder.h"
 
 namespace ocs_influx::core {
@@ -27,13 +29,32 @@ class FeedConverter {
   // Appends the feed's points to `out`. A feed with `record` false or
   // `agg_params.exclude_influx` true appends nothing and is OK. On error
   // (a column whose length differs from its block's timestamps, a name that
-  // cannot be written) `out` is left as it was and the message names the
-  // block and column.
+  // cannot be written, lines that would take `out` past
+  // kMaxRequestLineBytes: checked before any is written) `out` is left as
+  // it was and the message names the block and column, or the sizes.
   absl::Status Convert(const ocs::influx::v1::OcsFeed& feed, std::string* out,
                        EncodeResult* result);
+  // The same into bounded chunks, within `out->limit()`.
+  absl::Status Convert(const ocs::influx::v1::OcsFeed& feed, LineChunks* out,
+                       EncodeResult* result);
+
+  // At least the bytes Convert appends for `feed` (an upper bound, close:
+  // only floats count at their longest), or the error Convert would give
+  // for its names and columns. Linear in the feed; writes nothing. For a
+  // client that splits publications to keep requests within
+  // kMaxRequestLineBytes.
+  absl::StatusOr<uint64_t> EncodedSizeBound(const ocs::influx::v1::OcsFeed& feed);
 
  private:
+  absl::Status Prepare(const ocs::influx::v1::OcsFeed& feed);
+  absl::Status Bound(const ocs::influx::v1::OcsFeed& feed, bool exact,
+                     uint64_t* bound);
+  template <typename Sink>
+  absl::Status ConvertTo(const ocs::influx::v1::OcsFeed& feed, uint64_t used,
+                         uint64_t limit, Sink sink, EncodeResult* result);
+
   std::string prefix_;                    // "measurement,feed=name "
+  std::string key_scratch_;
   std::vector<std::string> field_keys_;   // "key=" per column, escaped
   std::vector<bool> column_usable_;
 };

@@ -39,6 +39,11 @@ absl::Status AppendEscapedName(NameKind kind, absl::string_view name,
   if (name.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(KindName(kind), " is empty"));
   }
+  if (name.size() > kMaxNameBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(KindName(kind), " of ", name.size(),
+                     " bytes is over InfluxDB's limit of ", kMaxNameBytes));
+  }
   if (kind == NameKind::kMeasurement && name[0] == '#') {
     // InfluxDB skips a line starting with '#' as a comment, without error.
     return absl::InvalidArgumentError(
@@ -116,6 +121,13 @@ absl::Status AppendStringValue(absl::string_view value, std::string* out) {
   }
   out->push_back('"');
   return absl::OkStatus();
+}
+
+absl::Status CheckSeriesKeySize(size_t escaped_bytes) {
+  if (escaped_bytes <= kMaxSeriesKeyBytes) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "series key (measurement and tags) of ", escaped_bytes,
+      " bytes is over InfluxDB's limit of ", kMaxSeriesKeyBytes));
 }
 
 absl::Status CheckKey(NameKind kind, absl::string_view key) {

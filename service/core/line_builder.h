@@ -30,16 +30,27 @@ namespace ocs_influx::core {
 inline constexpr int64_t kMaxTimestampNs = 9223372036854775806LL;
 inline constexpr int64_t kMinTimestampNs = -9223372036854775806LL;
 inline constexpr size_t kMaxStringValueBytes = 64 * 1024;
+// InfluxDB 1.x refuses a point whose series key -- measurement and tags as
+// written, escapes included -- is longer than 65535 bytes (models'
+// MaxKeyLength), failing the point's whole batch. No name may be longer
+// either: refused here, the cost of a long name stays linear in its size
+// instead of being repeated per point of a feed.
+inline constexpr size_t kMaxNameBytes = 65535;
+inline constexpr size_t kMaxSeriesKeyBytes = 65535;
 
 enum class NameKind { kMeasurement, kTagKey, kTagValue, kFieldKey };
 
 // Appends `name` escaped for its position. Errors name no context: callers
-// add which point and which name.
+// add which point and which name. Refuses names over kMaxNameBytes.
 absl::Status AppendEscapedName(NameKind kind, absl::string_view name,
                                std::string* out);
 
 // Appends `"value"` escaped. Refuses values over kMaxStringValueBytes.
 absl::Status AppendStringValue(absl::string_view value, std::string* out);
+
+// Refuses a series key (measurement and tags, escaped) over
+// kMaxSeriesKeyBytes.
+absl::Status CheckSeriesKeySize(size_t escaped_bytes);
 
 // Refuses keys InfluxDB reserves (time, _field, _measurement) and empty ones.
 absl::Status CheckKey(NameKind kind, absl::string_view key);

@@ -262,6 +262,9 @@ absl::Status EncodeParsedPoint(const ParsedPoint& point, Precision precision,
     }
     if (!s.ok()) return fail(absl::StrCat("tag \"", tag.key.substr(0, 200), "\""), s);
   }
+  if (absl::Status s = CheckSeriesKeySize(out->size() - start); !s.ok()) {
+    return fail("", s);
+  }
   for (size_t i = 0; i < point.num_fields; ++i) {
     const ParsedField& field = point.fields[i];
     absl::Status s = CheckKey(NameKind::kFieldKey, field.key);
@@ -294,11 +297,12 @@ absl::Status EncodeParsedPoint(const ParsedPoint& point, Precision precision,
   return absl::OkStatus();
 }
 
-absl::Status LinesConverter::Convert(absl::string_view text, Precision precision,
-                                     int64_t now_ns, std::string* out,
-                                     EncodeResult* result) {
-  const size_t start = out->size();
-  uint32_t points = 0;
+namespace {
+
+// Calls `line(line_number, text)` for every line that is not blank or a
+// comment; stops at the first error.
+template <typename Fn>
+absl::Status ForEachLine(absl::string_view text, Fn line_fn) {
   size_t line_number = 0;
   size_t pos = 0;
   while (pos < text.size()) {
@@ -313,14 +317,59 @@ absl::Status LinesConverter::Convert(absl::string_view text, Precision precision
       line.remove_prefix(1);
     }
     if (line.empty() || line[0] == '#') continue;
+    if (absl::Status s = line_fn(line_number, line); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LineError(size_t line_number, const absl::Status& s) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("line ", line_number, ", ", s.message()));
+}
+
+}  // namespace
+
+absl::Status LinesConverter::Convert(absl::string_view text, Precision precision,
+                                     int64_t now_ns, std::string* out,
+                                     EncodeResult* result) {
+  const size_t start = out->size();
+  uint32_t points = 0;
+  absl::Status s = ForEachLine(text, [&](size_t n, absl::string_view line) {
     absl::Status s = ParseLine(line, &point_);
     if (s.ok()) s = EncodeParsedPoint(point_, precision, now_ns, out);
-    if (!s.ok()) {
-      out->resize(start);
-      return absl::InvalidArgumentError(
-          absl::StrCat("line ", line_number, ", ", s.message()));
+    if (!s.ok()) return LineError(n, s);
+    ++points;
+    return absl::OkStatus();
+  });
+  if (!s.ok()) {
+    out->resize(start);
+    return s;
+  }
+  result->points += points;
+  return absl::OkStatus();
+}
+
+absl::Status LinesConverter::Convert(absl::string_view text, Precision precision,
+                                     int64_t now_ns, LineChunks* out,
+                                     EncodeResult* result) {
+  const LineChunks::Mark start = out->mark();
+  uint32_t points = 0;
+  absl::Status s = ForEachLine(text, [&](size_t n, absl::string_view line) {
+    absl::Status s = ParseLine(line, &point_);
+    if (s.ok()) s = EncodeParsedPoint(point_, precision, now_ns, out->tail());
+    if (!s.ok()) return LineError(n, s);
+    out->EndLine();
+    if (out->over_limit()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "line ", n, ": the request's line protocol passes ",
+          RequestLimitText(out->limit()), "; send it in smaller requests"));
     }
     ++points;
+    return absl::OkStatus();
+  });
+  if (!s.ok()) {
+    out->Rollback(start);
+    return s;
   }
   result->points += points;
   return absl::OkStatus();

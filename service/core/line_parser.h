@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "service/core/line_chunks.h"
 #include "service/core/point_encoder.h"
 
 namespace ocs_influx::core {
@@ -67,6 +68,10 @@ class LinesConverter {
  public:
   absl::Status Convert(absl::string_view text, Precision precision,
                        int64_t now_ns, std::string* out, EncodeResult* result);
+  // The same into bounded chunks; INVALID_ARGUMENT (and nothing kept) once
+  // the request's lines pass `out->limit()`.
+  absl::Status Convert(absl::string_view text, Precision precision,
+                       int64_t now_ns, LineChunks* out, EncodeResult* result);
 
  private:
   ParsedPoint point_;

@@ -110,6 +110,9 @@ absl::Status EncodePoint(const Point& point, int64_t now_ns, size_t index,
       return fail(absl::StrCat("tag \"", tag.key().substr(0, 200), "\""), s);
     }
   }
+  if (absl::Status s = CheckSeriesKeySize(out->size() - start); !s.ok()) {
+    return fail("", s);
+  }
   if (point.fields().empty()) {
     return fail("", absl::InvalidArgumentError("a point needs at least one field"));
   }
@@ -163,6 +166,32 @@ absl::Status EncodeWriteRequest(const ocs::influx::v1::WriteRequest& request,
     if (absl::Status s = EncodePoint(request.points(i), now_ns, i, out, &local);
         !s.ok()) {
       out->resize(start);
+      return s;
+    }
+  }
+  result->points += local.points;
+  result->dropped.Merge(local.dropped);
+  return absl::OkStatus();
+}
+
+absl::Status EncodeWriteRequest(const ocs::influx::v1::WriteRequest& request,
+                                int64_t now_ns, LineChunks* out,
+                                EncodeResult* result) {
+  const LineChunks::Mark start = out->mark();
+  EncodeResult local;
+  for (int i = 0; i < request.points_size(); ++i) {
+    const uint32_t before = local.points;
+    absl::Status s = EncodePoint(request.points(i), now_ns, i, out->tail(), &local);
+    if (s.ok() && local.points != before) {
+      out->EndLine();
+      if (out->over_limit()) {
+        s = absl::InvalidArgumentError(absl::StrCat(
+            "point ", i, ": the request's line protocol passes ",
+            RequestLimitText(out->limit()), "; send it in smaller requests"));
+      }
+    }
+    if (!s.ok()) {
+      out->Rollback(start);
       return s;
     }
   }

@@ -11,6 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "proto/publisher.pb.h"
 #include "service/core/drop_counts.h"
+#include "service/core/line_chunks.h"
 
 namespace ocs_influx::core {
 
@@ -26,6 +27,12 @@ struct EncodeResult {
 // values, and a point left without fields.
 absl::Status EncodeWriteRequest(const ocs::influx::v1::WriteRequest& request,
                                 int64_t now_ns, std::string* out,
+                                EncodeResult* result);
+
+// The same into bounded chunks; INVALID_ARGUMENT (and nothing kept) once
+// the request's lines pass `out->limit()`.
+absl::Status EncodeWriteRequest(const ocs::influx::v1::WriteRequest& request,
+                                int64_t now_ns, LineChunks* out,
                                 EncodeResult* result);
 
 // One point; `index` only names it in errors.

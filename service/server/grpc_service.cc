@@ -20,18 +20,19 @@ grpc::Status ToGrpc(const absl::Status& s) {
 }
 
 // Encoding buffers live per RPC thread and keep their capacity, so a
-// request costs no allocation once a thread has seen one of its size.
+// request costs no allocation once a thread has seen one of its size. A
+// request's lines are bounded chunks (at most kMaxRequestLineBytes in all),
+// never one giant string; Clear lets go of what a one-off large request
+// grew beyond a few chunks.
 struct ThreadScratch {
-  std::string lines;
+  core::LineChunks lines;
   core::LinesConverter lines_converter;
   core::FeedConverter feed_converter;
 };
 
 ThreadScratch& Scratch() {
   thread_local ThreadScratch scratch;
-  scratch.lines.clear();
-  // A one-off huge request should not pin its memory to the thread.
-  if (scratch.lines.capacity() > (64u << 20)) scratch.lines.shrink_to_fit();
+  scratch.lines.Clear();
   return scratch;
 }
 
@@ -156,7 +157,7 @@ grpc::Status PublisherService::Write(grpc::ServerContext* context,
   core::EncodeResult result;
   absl::Status s =
       core::EncodeWriteRequest(*request, NowNs(), &scratch.lines, &result);
-  if (s.ok()) s = publisher_->Accept(scratch.lines, result.points, result.dropped);
+  if (s.ok()) s = publisher_->Accept(scratch.lines, result.dropped);
   if (s.ok()) FillResponse(result, response);
   return ToGrpc(s);
 }
@@ -173,7 +174,7 @@ grpc::Status PublisherService::WriteLines(grpc::ServerContext* context,
                                         ToPrecision(request->precision()),
                                         NowNs(), &scratch.lines, &result);
   }
-  if (s.ok()) s = publisher_->Accept(scratch.lines, result.points, result.dropped);
+  if (s.ok()) s = publisher_->Accept(scratch.lines, result.dropped);
   if (s.ok()) FillResponse(result, response);
   return ToGrpc(s);
 }
@@ -189,7 +190,7 @@ grpc::Status PublisherService::WriteStream(
     ThreadScratch& scratch = Scratch();
     core::EncodeResult result;
     absl::Status s = EncodeStreamMessage(message, scratch, &result);
-    if (s.ok()) s = publisher_->Accept(scratch.lines, result.points, result.dropped);
+    if (s.ok()) s = publisher_->Accept(scratch.lines, result.dropped);
     if (!s.ok()) {
       return grpc::Status(
           static_cast<grpc::StatusCode>(s.code()),
@@ -218,7 +219,7 @@ grpc::Status PublisherService::IngestFeed(grpc::ServerContext* context,
       s = absl::Status(s.code(), absl::StrCat("more_feeds[", i, "]: ", s.message()));
     }
   }
-  if (s.ok()) s = publisher_->Accept(scratch.lines, result.points, result.dropped);
+  if (s.ok()) s = publisher_->Accept(scratch.lines, result.dropped);
   if (s.ok()) FillResponse(result, response);
   return ToGrpc(s);
 }

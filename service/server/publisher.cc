@@ -97,7 +97,7 @@ absl::Status Publisher::StopRecording() {
   return absl::OkStatus();
 }
 
-absl::Status Publisher::Accept(absl::string_view lines, uint32_t points,
+absl::Status Publisher::Accept(const core::LineChunks& lines,
                                const core::DropCounts& drops) {
   if (shutting_down_) return absl::UnavailableError("the publisher is shutting down");
   if (!recording_.Accepting()) {
@@ -105,25 +105,29 @@ absl::Status Publisher::Accept(absl::string_view lines, uint32_t points,
         "not recording (status ", RecordingStateName(recording_.Snapshot().state),
         "); start the record process first"));
   }
+  const uint64_t points = lines.points();
   if (points == 0) {
     counters_.AddDropped(drops);
     return absl::OkStatus();
   }
-  // Large requests go to the spool as several records, so that no record
-  // is bigger than one batch.
+  // No record is bigger than one batch (nor than one chunk): views into
+  // the chunks, nothing copied.
   std::vector<spool::Chunk> chunks;
   const size_t batch = options_.writer.batch_size;
-  if (points <= batch) {
-    chunks.push_back({std::string_view(lines.data(), lines.size()), points});
-  } else {
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const absl::string_view text = lines.chunk(i);
+    const uint32_t chunk_points = lines.chunk_points(i);
+    if (chunk_points <= batch) {
+      chunks.push_back({std::string_view(text.data(), text.size()), chunk_points});
+      continue;
+    }
     size_t start = 0, pos = 0;
     uint32_t n = 0;
-    while (pos < lines.size()) {
-      size_t end = lines.find('\n', pos);
-      pos = end == absl::string_view::npos ? lines.size() : end + 1;
-      if (++n == batch || pos >= lines.size()) {
-        chunks.push_back(
-            {std::string_view(lines.data() + start, pos - start), n});
+    while (pos < text.size()) {
+      size_t end = text.find('\n', pos);
+      pos = end == absl::string_view::npos ? text.size() : end + 1;
+      if (++n == batch || pos >= text.size()) {
+        chunks.push_back({std::string_view(text.data() + start, pos - start), n});
         start = pos;
         n = 0;
       }

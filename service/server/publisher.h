@@ -14,6 +14,7 @@
 #include "absl/time/time.h"
 #include "proto/publisher.pb.h"
 #include "service/core/drop_counts.h"
+#include "service/core/line_chunks.h"
 #include "service/influx/client.h"
 #include "service/server/counters.h"
 #include "service/server/dead_letter.h"
@@ -50,11 +51,12 @@ class Publisher {
   absl::Status StartRecording(bool test_mode);
   absl::Status StopRecording();
 
-  // Makes `lines` (`points` complete lines) durable. FAILED_PRECONDITION
-  // when not recording, RESOURCE_EXHAUSTED when the spool is full,
-  // UNAVAILABLE when shutting down. The request's rule drops are counted
-  // when it is accepted.
-  absl::Status Accept(absl::string_view lines, uint32_t points,
+  // Makes one request's `lines` durable, whole or not at all, in order:
+  // each chunk becomes one or more spool records of at most one writer
+  // batch. FAILED_PRECONDITION when not recording, RESOURCE_EXHAUSTED when
+  // the spool is full, UNAVAILABLE when shutting down. The request's rule
+  // drops are counted when it is accepted.
+  absl::Status Accept(const core::LineChunks& lines,
                       const core::DropCounts& drops);
 
   // Waits until every point accepted before the call is delivered or

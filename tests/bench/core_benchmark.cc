@@ -27,6 +27,7 @@
 #include "proto/publisher.pb.h"
 #include "service/core/feed_convert.h"
 #include "service/core/float_format.h"
+#include "service/core/line_chunks.h"
 #include "service/core/line_parser.h"
 #include "service/core/point_encoder.h"
 #include "service/core/publication.h"
@@ -132,6 +133,7 @@ using ocs_influx::core::EncodeResult;
 using ocs_influx::core::EncodeWriteRequest;
 using ocs_influx::core::FeedConverter;
 using ocs_influx::core::LinesConverter;
+using ocs_influx::core::LineChunks;
 using ocs_influx::core::Precision;
 using ocs_influx::core::PublicationJsonToFeed;
 
@@ -399,6 +401,55 @@ void BM_FeedConvert(benchmark::State& state, Shape shape, bool mixed_column) {
   Report(state, allocations, kPoints, int64_t{kPoints} * kFields, bytes);
 }
 
+// The same through bounded chunks (LineChunks), as the gRPC service
+// encodes every request: the path the publisher takes.
+void BM_EncodeWriteRequestChunks(benchmark::State& state, Shape shape) {
+  const WriteRequest request = MakeWriteRequest(shape);
+  LineChunks out;
+  EncodeResult result;
+  if (!Check(state, EncodeWriteRequest(request, kNowNs, &out, &result))) return;
+  const int64_t bytes = static_cast<int64_t>(out.bytes());
+
+  const uint64_t before = Allocations();
+  for (auto _ : state) {
+    out.Clear();
+    EncodeResult r;
+    absl::Status s = EncodeWriteRequest(request, kNowNs, &out, &r);
+    if (!s.ok()) {
+      Check(state, s);
+      break;
+    }
+    benchmark::DoNotOptimize(out.tail()->data());
+    benchmark::ClobberMemory();
+  }
+  const uint64_t allocations = Allocations() - before;
+  Report(state, allocations, kPoints, int64_t{kPoints} * kFields, bytes);
+}
+
+void BM_FeedConvertChunks(benchmark::State& state, Shape shape, bool mixed_column) {
+  const OcsFeed feed = MakeFeed(shape, mixed_column);
+  FeedConverter converter;
+  LineChunks out;
+  EncodeResult result;
+  if (!Check(state, converter.Convert(feed, &out, &result))) return;
+  const int64_t bytes = static_cast<int64_t>(out.bytes());
+
+  const uint64_t before = Allocations();
+  for (auto _ : state) {
+    out.Clear();
+    EncodeResult r;
+    absl::Status s = converter.Convert(feed, &out, &r);
+    if (!s.ok()) {
+      Check(state, s);
+      break;
+    }
+    benchmark::DoNotOptimize(out.tail()->data());
+    benchmark::ClobberMemory();
+  }
+  const uint64_t allocations = Allocations() - before;
+  Report(state, allocations, kPoints, int64_t{kPoints} * kFields, bytes);
+}
+
 void BM_LinesConvert(benchmark::State& state, Shape shape) {
   std::string text;
   {
@@ -508,6 +559,12 @@ BENCHMARK_CAPTURE(BM_FeedConvert, int, Shape::kInt, false);
 BENCHMARK_CAPTURE(BM_FeedConvert, string, Shape::kString, false);
 BENCHMARK_CAPTURE(BM_FeedConvert, mixed, Shape::kMixed, false);
 BENCHMARK_CAPTURE(BM_FeedConvert, mixed_column, Shape::kMixed, true);
+BENCHMARK_CAPTURE(BM_EncodeWriteRequestChunks, float, Shape::kFloat);
+BENCHMARK_CAPTURE(BM_EncodeWriteRequestChunks, string, Shape::kString);
+BENCHMARK_CAPTURE(BM_FeedConvertChunks, float, Shape::kFloat, false);
+BENCHMARK_CAPTURE(BM_FeedConvertChunks, int, Shape::kInt, false);
+BENCHMARK_CAPTURE(BM_FeedConvertChunks, string, Shape::kString, false);
+BENCHMARK_CAPTURE(BM_FeedConvertChunks, mixed_column, Shape::kMixed, true);
 
 BENCHMARK_CAPTURE(BM_LinesConvert, float, Shape::kFloat);
 

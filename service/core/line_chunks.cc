@@ -1,0 +1,64 @@
+#include "service/core/line_chunks.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace ocs_influx::core {
+namespace {
+
+// A thread that once saw a large request keeps no more than this.
+constexpr size_t kRetainedChunks = 4;
+
+}  // namespace
+
+std::string RequestLimitText(uint64_t limit) {
+  return absl::StrCat(
+      "the limit of ", limit, " bytes",
+      limit >= (1u << 20) ? absl::StrCat(" (", limit >> 20, " MiB)") : "",
+      " per request");
+}
+
+LineChunks::LineChunks(size_t chunk_bytes, uint64_t limit)
+    : chunk_bytes_(chunk_bytes), limit_(limit), chunks_(1), points_(1, 0) {}
+
+void LineChunks::Clear() {
+  if (chunks_.size() > kRetainedChunks) {
+    chunks_.resize(kRetainedChunks);
+    points_.resize(kRetainedChunks);
+  }
+  for (size_t i = 0; i < chunks_.size(); ++i) {
+    chunks_[i].clear();
+    // One line may take a chunk far past its size; do not keep that.
+    if (chunks_[i].capacity() > 2 * chunk_bytes_) chunks_[i].shrink_to_fit();
+    points_[i] = 0;
+  }
+  used_ = 1;
+  done_bytes_ = 0;
+}
+
+uint64_t LineChunks::points() const {
+  uint64_t n = 0;
+  for (size_t i = 0; i < used_; ++i) n += points_[i];
+  return n;
+}
+
+void LineChunks::Cut() {
+  done_bytes_ += chunks_[used_ - 1].size();
+  if (used_ == chunks_.size()) {
+    chunks_.emplace_back();
+    points_.push_back(0);
+    // Grows once to its working size instead of doubling its way there.
+    chunks_.back().reserve(chunk_bytes_ + (chunk_bytes_ >> 4));
+  }
+  ++used_;
+  chunks_[used_ - 1].clear();
+  points_[used_ - 1] = 0;
+}
+
+void LineChunks::Rollback(const Mark& m) {
+  used_ = m.used;
+  chunks_[used_ - 1].resize(m.tail_bytes);
+  points_[used_ - 1] = m.tail_points;
+  done_bytes_ = m.done_bytes;
+}
+
+}  // namespace ocs_influx::core

@@ -1,0 +1,94 @@
+// The line protocol of one request, in bounded chunks: every chunk ends at
+// a line boundary and is cut once it reaches `chunk_bytes`, so a large
+// request lands as several spool records and is never one giant string.
+// The whole is bounded too: a request whose lines would pass
+// kMaxRequestLineBytes is refused (the encoders check `over_limit()` per
+// line, the feed converter before it writes anything).
+//
+// The buffers are reused across requests (Clear keeps them), so encoding
+// allocates nothing once they have their working size. Not thread-safe.
+#ifndef OCS_INFLUX_SERVICE_CORE_LINE_CHUNKS_H_
+#define OCS_INFLUX_SERVICE_CORE_LINE_CHUNKS_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace ocs_influx::core {
+
+// At most this much line protocol per request (WriteLines, Write, one
+// WriteStream message, IngestFeed with all its feeds). What a 16 MiB gRPC
+// message of ordinary points encodes to fits: 1.6 million small ints of an
+// OCS feed with the usual names make about 110 MB. An OCS feed repeats its
+// measurement and tag per row, so a small one with long names can ask for
+// far more; it is refused before it is encoded (publisher.proto,
+// docs/hostile-input.md). Holding a request's lines costs this much memory
+// at most.
+inline constexpr uint64_t kMaxRequestLineBytes = 128ull << 20;
+// A chunk is cut at the first line boundary at or past this size.
+inline constexpr size_t kLineChunkBytes = 4u << 20;
+
+// "the limit of 134217728 bytes (128 MiB) per request", for error messages.
+std::string RequestLimitText(uint64_t limit);
+
+class LineChunks {
+ public:
+  explicit LineChunks(size_t chunk_bytes = kLineChunkBytes,
+                      uint64_t limit = kMaxRequestLineBytes);
+
+  // Empties it, keeping buffers up to a few chunks' worth.
+  void Clear();
+
+  // The buffer the next line is appended to; call EndLine after each
+  // complete line (ending in '\n').
+  std::string* tail() { return &chunks_[used_ - 1]; }
+  void EndLine() {
+    ++points_[used_ - 1];
+    if (chunks_[used_ - 1].size() >= chunk_bytes_) Cut();
+  }
+
+  uint64_t bytes() const { return done_bytes_ + chunks_[used_ - 1].size(); }
+  uint64_t limit() const { return limit_; }
+  bool over_limit() const { return bytes() > limit_; }
+  // Bytes that may still be added within the limit.
+  uint64_t room() const { return over_limit() ? 0 : limit_ - bytes(); }
+  uint64_t points() const;
+
+  // Chunks with at least one line, in order.
+  size_t size() const {
+    return chunks_[used_ - 1].empty() ? used_ - 1 : used_;
+  }
+  absl::string_view chunk(size_t i) const { return chunks_[i]; }
+  uint32_t chunk_points(size_t i) const { return points_[i]; }
+
+  // Everything after a mark can be taken back (a request that fails half
+  // way leaves nothing behind).
+  struct Mark {
+    size_t used;
+    size_t tail_bytes;
+    uint32_t tail_points;
+    uint64_t done_bytes;
+  };
+  Mark mark() const {
+    return {used_, chunks_[used_ - 1].size(), points_[used_ - 1], done_bytes_};
+  }
+  void Rollback(const Mark& m);
+
+ private:
+  void Cut();
+
+  size_t chunk_bytes_;
+  uint64_t limit_;
+  std::vector<std::string> chunks_;  // [0, used_) in use; the rest spare
+  std::vector<uint32_t> points_;     // lines per chunk
+  size_t used_ = 1;
+  uint64_t done_bytes_ = 0;          // bytes of chunks before the tail
+};
+
+}  // namespace ocs_influx::core
+
+#endif  // OCS_INFLUX_SERVICE_CORE_LINE_CHUNKS_H_

@@ -1,0 +1,336 @@
+// Every input costs bounded, linear work (issue 8, item 1): names longer
+// than InfluxDB's own limit are refused in every path, and a request whose
+// line protocol would pass the per-request bound is refused before it is
+// encoded, however small the request itself is.
+#include <algorithm>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "proto/publisher.pb.h"
+#include "service/core/feed_convert.h"
+#include "service/core/line_builder.h"
+#include "service/core/line_parser.h"
+#include "service/core/point_encoder.h"
+
+namespace ocs_influx::core {
+namespace {
+
+using ::testing::HasSubstr;
+namespace v1 = ocs::influx::v1;
+
+constexpr int64_t kT0 = 1700000000000000000LL;
+const std::string kLong(65536, 'n');  // one byte over InfluxDB's 65535
+
+// ------------------------------------------------------------ typed points
+
+v1::Point* AddPoint(v1::WriteRequest* r, const std::string& measurement) {
+  v1::Point* p = r->add_points();
+  p->set_measurement(measurement);
+  p->set_timestamp_ns(kT0);
+  return p;
+}
+
+void AddInt(v1::Point* p, const std::string& key, int64_t v) {
+  v1::Field* f = p->add_fields();
+  f->set_key(key);
+  f->mutable_value()->set_int_value(v);
+}
+
+void AddTag(v1::Point* p, const std::string& key, const std::string& value) {
+  v1::Tag* t = p->add_tags();
+  t->set_key(key);
+  t->set_value(value);
+}
+
+absl::Status EncodeOne(const v1::WriteRequest& r, std::string* out) {
+  EncodeResult result;
+  return EncodeWriteRequest(r, kT0, out, &result);
+}
+
+TEST(NameLimitTest, TypedPointNamesOverInfluxLimitAreRefusedInEveryKind) {
+  struct Case {
+    const char* kind;
+    v1::WriteRequest request;
+  };
+  std::vector<Case> cases(4);
+  cases[0].kind = "measurement";
+  AddInt(AddPoint(&cases[0].request, kLong), "v", 1);
+  cases[1].kind = "tag key";
+  {
+    v1::Point* p = AddPoint(&cases[1].request, "m");
+    AddTag(p, kLong, "x");
+    AddInt(p, "v", 1);
+  }
+  cases[2].kind = "tag value";
+  {
+    v1::Point* p = AddPoint(&cases[2].request, "m");
+    AddTag(p, "t", kLong);
+    AddInt(p, "v", 1);
+  }
+  cases[3].kind = "field key";
+  AddInt(AddPoint(&cases[3].request, "m"), kLong, 1);
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.kind);
+    std::string out;
+    absl::Status s = EncodeOne(c.request, &out);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+    EXPECT_THAT(s.message(), HasSubstr(absl::StrCat(
+                                 c.kind, " of 65536 bytes is over InfluxDB's limit of 65535")));
+    EXPECT_TRUE(out.empty());
+  }
+}
+
+TEST(NameLimitTest, NamesAtTheLimitPassButTheirSeriesKeyMayNot) {
+  const std::string at_limit(65535, 'a');
+  {
+    v1::WriteRequest r;
+    AddInt(AddPoint(&r, at_limit), "v", 1);
+    std::string out;
+    EXPECT_TRUE(EncodeOne(r, &out).ok());
+  }
+  {
+    // Each name fits, but InfluxDB limits the series key (measurement and
+    // tags as written) to 65535 bytes and would refuse the point, failing
+    // its whole batch.
+    v1::WriteRequest r;
+    v1::Point* p = AddPoint(&r, std::string(40000, 'm'));
+    AddTag(p, "t", std::string(30000, 'v'));
+    AddInt(p, "v", 1);
+    std::string out;
+    absl::Status s = EncodeOne(r, &out);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+    EXPECT_THAT(s.message(), HasSubstr("series key (measurement and tags) of 70003 bytes is "
+                                       "over InfluxDB's limit of 65535"));
+    EXPECT_TRUE(out.empty());
+  }
+}
+
+// ------------------------------------------------------------ line protocol
+
+absl::Status ConvertLines(const std::string& text, std::string* out) {
+  LinesConverter converter;
+  EncodeResult result;
+  return converter.Convert(text, Precision::kNanoseconds, kT0, out, &result);
+}
+
+TEST(NameLimitTest, LineProtocolNamesOverInfluxLimitAreRefusedInEveryKind) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"measurement", absl::StrCat(kLong, " v=1i 1")},
+      {"tag key", absl::StrCat("m,", kLong, "=x v=1i 1")},
+      {"tag value", absl::StrCat("m,t=", kLong, " v=1i 1")},
+      {"field key", absl::StrCat("m ", kLong, "=1i 1")},
+  };
+  for (const auto& [kind, text] : cases) {
+    SCOPED_TRACE(kind);
+    std::string out;
+    absl::Status s = ConvertLines("m v=1i 1\n" + text, &out);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+    EXPECT_THAT(s.message(), HasSubstr("line 2, "));
+    EXPECT_THAT(s.message(), HasSubstr(absl::StrCat(
+                                 kind, " of 65536 bytes is over InfluxDB's limit of 65535")));
+    EXPECT_TRUE(out.empty());
+  }
+  std::string out;
+  absl::Status s = ConvertLines(
+      absl::StrCat("m", std::string(40000, 'm'), ",t=", std::string(30000, 'v'), " v=1i 1"),
+      &out);
+  EXPECT_THAT(s.message(), HasSubstr("series key (measurement and tags) of 70004 bytes"));
+}
+
+// ------------------------------------------------------------ OCS feeds
+
+v1::OcsFeed BoolFeed(const std::string& address, int rows,
+                     const std::string& feed_name = "f",
+                     const std::string& column = "v") {
+  v1::OcsFeed feed;
+  feed.set_agent_address(address);
+  feed.set_feed_name(feed_name);
+  feed.set_record(true);
+  v1::Block* b = feed.add_blocks();
+  b->set_block_name("b");
+  v1::Column* c = b->add_columns();
+  c->set_name(column);
+  b->mutable_timestamps()->Reserve(rows);
+  c->mutable_bools()->mutable_values()->Reserve(rows);
+  for (int i = 0; i < rows; ++i) {
+    b->add_timestamps(1700000000.0 + i * 0.01);
+    c->mutable_bools()->add_values(i % 2 == 0);
+  }
+  return feed;
+}
+
+TEST(NameLimitTest, FeedNamesOverInfluxLimitAreRefusedInEveryKind) {
+  struct Case {
+    std::string what;
+    v1::OcsFeed feed;
+  };
+  const std::vector<Case> cases = {
+      {"agent_address: measurement", BoolFeed(kLong, 3)},
+      {"feed_name: tag value", BoolFeed("a", 3, kLong)},
+      {"field key", BoolFeed("a", 3, "f", kLong)},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    FeedConverter converter;
+    EncodeResult result;
+    std::string out;
+    absl::Status s = converter.Convert(c.feed, &out, &result);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+    EXPECT_THAT(s.message(),
+                HasSubstr(absl::StrCat(c.what, " of 65536 bytes is over InfluxDB's limit")));
+    EXPECT_TRUE(out.empty());
+  }
+}
+
+// The issue's amplification: one publication of about 900 KB (400 kB
+// agent_address, one block of 250,000 timestamps, one bool column) asked
+// for 100 GB of line protocol. Refused at once, having allocated nothing.
+TEST(AmplificationTest, TheIssuesPublicationIsRefusedFastAndAllocatesNothing) {
+  const v1::OcsFeed feed = BoolFeed(std::string(400000, 'a'), 250000);
+  FeedConverter converter;
+  EncodeResult result;
+  std::string out;
+  const absl::Time t0 = absl::Now();
+  absl::Status s = converter.Convert(feed, &out, &result);
+  const absl::Duration took = absl::Now() - t0;
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_THAT(s.message(), HasSubstr("agent_address: measurement of 400000 bytes is over "
+                                     "InfluxDB's limit of 65535"));
+  EXPECT_LT(took, absl::Milliseconds(200));
+  EXPECT_LT(out.capacity(), 1u << 20);
+  EXPECT_EQ(result.points, 0u);
+}
+
+// The same shape with an address InfluxDB would take (60 kB): each name is
+// legal, the line protocol (15 GB) is not. Refused before encoding, with
+// the sizes named.
+TEST(AmplificationTest, AFeedWhoseLinesPassTheRequestBoundIsRefusedBeforeEncoding) {
+  const v1::OcsFeed feed = BoolFeed(std::string(60000, 'a'), 250000);
+  FeedConverter converter;
+  EncodeResult result;
+  std::string out;
+  const absl::Time t0 = absl::Now();
+  absl::Status s = converter.Convert(feed, &out, &result);
+  const absl::Duration took = absl::Now() - t0;
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_THAT(s.message(), HasSubstr("line protocol of up to 15"));
+  EXPECT_THAT(s.message(), HasSubstr("bytes would pass the limit of 134217728 bytes (128 MiB) "
+                                     "per request"));
+  EXPECT_LT(took, absl::Milliseconds(500));
+  EXPECT_LT(out.capacity(), 1u << 20);
+  EXPECT_EQ(result.points, 0u);
+}
+
+// ------------------------------------------------------------ chunks
+
+v1::OcsFeed IntFeed(int rows) {
+  v1::OcsFeed feed;
+  feed.set_agent_address("observatory.fake-data1");
+  feed.set_feed_name("data");
+  feed.set_record(true);
+  v1::Block* b = feed.add_blocks();
+  b->set_block_name("b");
+  v1::Column* c = b->add_columns();
+  c->set_name("channel_00");
+  for (int i = 0; i < rows; ++i) {
+    b->add_timestamps(1700000000.0 + i * 0.001);
+    c->mutable_ints()->add_values(i % 100);
+  }
+  return feed;
+}
+
+std::string Join(const LineChunks& chunks) {
+  std::string all;
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    all.append(chunks.chunk(i).data(), chunks.chunk(i).size());
+  }
+  return all;
+}
+
+TEST(ChunksTest, ALargeFeedIsCutIntoBoundedChunksAtLineBoundaries) {
+  constexpr int kRows = 1000000;
+  const v1::OcsFeed feed = IntFeed(kRows);
+  FeedConverter converter;
+  std::string whole;
+  EncodeResult whole_result;
+  ASSERT_TRUE(converter.Convert(feed, &whole, &whole_result).ok());
+
+  LineChunks chunks;
+  EncodeResult result;
+  ASSERT_TRUE(converter.Convert(feed, &chunks, &result).ok());
+  EXPECT_EQ(result.points, static_cast<uint32_t>(kRows));
+  EXPECT_EQ(chunks.points(), static_cast<uint64_t>(kRows));
+  EXPECT_GT(chunks.size(), 10u) << chunks.bytes() << " bytes";
+  uint64_t points = 0;
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    absl::string_view c = chunks.chunk(i);
+    ASSERT_FALSE(c.empty());
+    EXPECT_EQ(c.back(), '\n') << "chunk " << i << " ends mid-line";
+    EXPECT_LT(c.size(), kLineChunkBytes + 200) << "chunk " << i;
+    EXPECT_EQ(static_cast<uint64_t>(std::count(c.begin(), c.end(), '\n')),
+              chunks.chunk_points(i));
+    points += chunks.chunk_points(i);
+  }
+  EXPECT_EQ(points, static_cast<uint64_t>(kRows));
+  EXPECT_EQ(Join(chunks), whole);
+  EXPECT_EQ(chunks.bytes(), whole.size());
+
+  // The bound a client splits by is close: ints and timestamps are
+  // counted as written, up to a byte or two per line.
+  absl::StatusOr<uint64_t> bound = converter.EncodedSizeBound(feed);
+  ASSERT_TRUE(bound.ok()) << bound.status();
+  EXPECT_GE(*bound, whole.size());
+  EXPECT_LE(*bound, whole.size() + 3u * kRows);
+}
+
+TEST(ChunksTest, RequestsPastTheLimitAreRefusedAndLeaveNothing) {
+  LineChunks chunks(/*chunk_bytes=*/1024, /*limit=*/64 * 1024);
+  EncodeResult result;
+  LinesConverter lines;
+  ASSERT_TRUE(lines.Convert("m v=1i 1\nm v=2i 2\n", Precision::kNanoseconds, kT0,
+                            &chunks, &result)
+                  .ok());
+  const std::string before = Join(chunks);
+
+  // Lines without a timestamp grow by one each: 20,000 of them pass 64 KiB.
+  std::string text;
+  for (int i = 0; i < 20000; ++i) text += "m f=1\n";
+  absl::Status s = lines.Convert(text, Precision::kNanoseconds, kT0, &chunks, &result);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_THAT(s.message(), HasSubstr("the request's line protocol passes the limit of "
+                                     "65536 bytes per request"));
+  EXPECT_EQ(Join(chunks), before);
+  EXPECT_EQ(chunks.points(), 2u);
+
+  v1::WriteRequest request;
+  for (int i = 0; i < 5000; ++i) AddInt(AddPoint(&request, "m"), "v", i);
+  s = EncodeWriteRequest(request, kT0, &chunks, &result);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_THAT(s.message(), HasSubstr("the request's line protocol passes the limit"));
+  EXPECT_EQ(Join(chunks), before);
+
+  v1::OcsFeed feed = IntFeed(5000);
+  FeedConverter converter;
+  s = converter.Convert(feed, &chunks, &result);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_THAT(s.message(), HasSubstr("(after 18 bytes before it in this request)"));
+  EXPECT_EQ(Join(chunks), before);
+  EXPECT_EQ(result.points, 2u);
+
+  // Within the limit, the same chunks take more, after what they hold.
+  ASSERT_TRUE(EncodeWriteRequest(request, kT0, &chunks, &result).ok() == false);
+  v1::WriteRequest small;
+  AddInt(AddPoint(&small, "m"), "v", 3);
+  ASSERT_TRUE(EncodeWriteRequest(small, kT0, &chunks, &result).ok());
+  EXPECT_EQ(Join(chunks), before + "m v=3i 1700000000000000000\n");
+
+  chunks.Clear();
+  EXPECT_EQ(chunks.bytes(), 0u);
+  EXPECT_EQ(chunks.size(), 0u);
+}
+
+}  // namespace
+}  // namespace ocs_influx::core
