@@ -24,8 +24,9 @@ namespace ocs_influx::ocs_adapter {
 inline constexpr size_t kMaxNameBytes = 65535;
 
 struct FeedBounds {
-  // Line protocol the feed would become, estimated from its shape (rows x
-  // the length of measurement, tags and field keys, plus string values).
+  // Line protocol the feed would become (EncodedBytesBound). Above the
+  // publisher's per-request limit a feed is cut into several calls; above
+  // this, it is refused.
   uint64_t max_encoded_bytes = 512ull << 20;
 };
 
@@ -33,16 +34,22 @@ struct FeedBounds {
 absl::Status CheckFeedBounds(const ocs::influx::v1::OcsFeed& feed, const FeedBounds& bounds,
                              Refusal* reason);
 
-// The estimate CheckFeedBounds compares with max_encoded_bytes.
-uint64_t EstimatedEncodedBytes(const ocs::influx::v1::OcsFeed& feed);
+// At least the bytes of line protocol the publisher makes of `feed`: the
+// core's own bound (core::FeedConverter::EncodedSizeBound), so that the
+// adapter cuts where the publisher counts. 0 for a feed the publisher will
+// refuse for its shape (it says why; the refusal is dead-lettered then).
+// Linear in the feed, allocates nothing once warm.
+uint64_t EncodedBytesBound(const ocs::influx::v1::OcsFeed& feed);
 
-// Cuts `feed` into feeds of at most `max_bytes` (ByteSizeLong) each: whole
-// blocks where they fit, else row ranges of a block, same agent, feed and
-// block names, in order. A piece that cannot be cut further (one row over
-// `max_bytes`, or a block whose columns are not as long as its timestamps)
-// is handed out as it is; the caller must check its size.
+// Cuts `feed` into feeds of at most `max_bytes` (ByteSizeLong) and at most
+// `max_line_bytes` of line protocol (EncodedBytesBound) each: whole blocks
+// where they fit, else row ranges of a block, same agent, feed and block
+// names, in order. A piece that cannot be cut further (one row over a
+// limit, or a block whose columns are not as long as its timestamps) is
+// handed out as it is; the caller must check its size.
 std::vector<ocs::influx::v1::OcsFeed> SplitFeed(ocs::influx::v1::OcsFeed feed,
-                                                size_t max_bytes);
+                                                size_t max_bytes,
+                                                uint64_t max_line_bytes = UINT64_MAX);
 
 }  // namespace ocs_influx::ocs_adapter
 

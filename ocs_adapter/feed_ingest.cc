@@ -75,6 +75,7 @@ FeedIngest::~FeedIngest() { Stop(absl::ZeroDuration()); }
 bool FeedIngest::Offer(v1::OcsFeed feed) {
   const uint64_t points = PointsOf(feed);
   const uint64_t bytes = CostOf(feed);
+  const uint64_t line_bytes = EncodedBytesBound(feed);
   absl::MutexLock lock(&mu_);
   if (stop_ || queued_points_ + points > options_.max_queued_points ||
       queued_bytes_ + bytes > options_.max_queued_bytes) {
@@ -83,7 +84,7 @@ bool FeedIngest::Offer(v1::OcsFeed feed) {
   }
   queued_points_ += points;
   queued_bytes_ += bytes;
-  queue_.push_back(Entry{std::move(feed), points, bytes});
+  queue_.push_back(Entry{std::move(feed), points, bytes, line_bytes});
   return true;
 }
 
@@ -125,33 +126,45 @@ void FeedIngest::Run() {
       mu_.Await(absl::Condition(&ready));
       if (queue_.empty() || stop_signal_.stopped()) break;
       sending_ = true;
-      if (queue_.front().feed.ByteSizeLong() > options_.max_bytes_per_call) {
+      if (queue_.front().feed.ByteSizeLong() > options_.max_bytes_per_call ||
+          queue_.front().line_bytes > options_.max_line_bytes_per_call) {
         // Too big for one call: cut it into pieces, put them back in its
         // place, in order. The copy runs without the lock.
         Entry big = std::move(queue_.front());
         queue_.pop_front();
         mu_.Unlock();
         std::vector<v1::OcsFeed> pieces =
-            SplitFeed(std::move(big.feed), options_.max_bytes_per_call);
-        std::vector<uint64_t> costs;
+            SplitFeed(std::move(big.feed), options_.max_bytes_per_call,
+                      options_.max_line_bytes_per_call);
+        std::vector<uint64_t> costs, line_bytes;
         costs.reserve(pieces.size());
-        for (const v1::OcsFeed& p : pieces) costs.push_back(CostOf(p));
+        line_bytes.reserve(pieces.size());
+        for (const v1::OcsFeed& p : pieces) {
+          costs.push_back(CostOf(p));
+          line_bytes.push_back(EncodedBytesBound(p));
+        }
         mu_.Lock();
         queued_bytes_ -= big.bytes;
         for (size_t i = pieces.size(); i-- > 0;) {
           queued_bytes_ += costs[i];
           const uint64_t n = PointsOf(pieces[i]);
-          queue_.push_front(Entry{std::move(pieces[i]), n, costs[i]});
+          queue_.push_front(Entry{std::move(pieces[i]), n, costs[i], line_bytes[i]});
         }
       }
       // Bounded in bytes too: a backlog of big publications must not make
       // one call larger than the publisher takes (16 MiB).
       batch.clear();
       size_t call_bytes = 0;
+      uint64_t call_line_bytes = 0;
       while (!queue_.empty() && batch.size() < options_.max_feeds_per_call) {
         const size_t size = queue_.front().feed.ByteSizeLong();
-        if (!batch.empty() && call_bytes + size > options_.max_bytes_per_call) break;
+        const uint64_t lines = queue_.front().line_bytes;
+        if (!batch.empty() && (call_bytes + size > options_.max_bytes_per_call ||
+                               call_line_bytes + lines > options_.max_line_bytes_per_call)) {
+          break;
+        }
         call_bytes += size;
+        call_line_bytes += lines;
         points += queue_.front().points;
         bytes += queue_.front().bytes;
         batch.push_back(std::move(queue_.front().feed));

@@ -34,6 +34,10 @@ struct IngestOptions {
   uint64_t max_queued_bytes = 256ull << 20;
   size_t max_feeds_per_call = 512;
   size_t max_bytes_per_call = 4u << 20;
+  // Line protocol per call (EncodedBytesBound, summed): half the
+  // publisher's per-request limit (core::kMaxRequestLineBytes), so a call
+  // of small ints under long names is cut rather than refused.
+  uint64_t max_line_bytes_per_call = 64ull << 20;
   // The publisher's message limit (16 MiB) less room for the request's
   // framing: a single feed over it is refused without a call.
   size_t max_call_bytes = (16u << 20) - (64u << 10);
@@ -68,6 +72,7 @@ class FeedIngest {
     ocs::influx::v1::OcsFeed feed;
     uint64_t points = 0;
     uint64_t bytes = 0;  // CostOf
+    uint64_t line_bytes = 0;  // EncodedBytesBound
   };
 
   void Run();

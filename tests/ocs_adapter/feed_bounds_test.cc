@@ -107,6 +107,36 @@ TEST(SplitFeedTest, PiecesFitAndJoinBackToTheFeedInOrder) {
   EXPECT_EQ(joined.SerializeAsString(), feed.SerializeAsString());
 }
 
+// Small ints under a long (legal) agent_address: little on the wire, much
+// line protocol. Cut by wire size alone, one call would pass the
+// publisher's per-request limit and be refused whole.
+TEST(SplitFeedTest, PiecesAlsoStayWithinTheLineProtocolLimit) {
+  v1::OcsFeed feed;
+  feed.set_record(true);
+  feed.set_agent_address(std::string(60000, 'a'));
+  feed.set_feed_name("f");
+  for (int blk = 0; blk < 3; ++blk) {
+    v1::Block* b = feed.add_blocks();
+    b->set_block_name(absl::StrCat("b", blk));
+    v1::Column* c = b->add_columns();
+    c->set_name("v");
+    for (int i = 0; i < 2000; ++i) {
+      b->add_timestamps(1700000000.0 + blk * 10000 + i);
+      c->mutable_ints()->add_values(i);
+    }
+  }
+  const uint64_t max_line_bytes = 16ull << 20;
+  ASSERT_LT(feed.ByteSizeLong(), 1u << 20);
+  ASSERT_GT(EncodedBytesBound(feed), 15 * max_line_bytes);  // 360 MB of lines
+  std::vector<v1::OcsFeed> pieces = SplitFeed(feed, 4 << 20, max_line_bytes);
+  ASSERT_GE(pieces.size(), 15u);
+  for (const v1::OcsFeed& p : pieces) {
+    EXPECT_LE(EncodedBytesBound(p), max_line_bytes);
+    EXPECT_GT(EncodedBytesBound(p), max_line_bytes / 4);  // not cut needlessly fine
+  }
+  EXPECT_EQ(Join(pieces).SerializeAsString(), feed.SerializeAsString());
+}
+
 TEST(SplitFeedTest, SmallFeedIsLeftWholeAndAnOversizedRowAlone) {
   v1::OcsFeed small = Mixed(3);
   std::vector<v1::OcsFeed> one = SplitFeed(small, 1 << 20);
@@ -150,9 +180,18 @@ TEST(CheckFeedBoundsTest, LongNamesAndHugeEncodingsAreRefused) {
   EXPECT_FALSE(CheckFeedBounds(field, FeedBounds(), &reason).ok());
   EXPECT_EQ(reason, Refusal::kNameTooLong);
 
-  // Names just under the limit, on 250,000 rows: 16 GB of line protocol.
+  // A series key (measurement and feed tag) over the limit: the
+  // publisher's own rule, applied before the queue.
+  v1::OcsFeed key = ok;
+  key.set_record(true);
+  key.set_agent_address(std::string(kMaxNameBytes, 'a'));
+  EXPECT_FALSE(CheckFeedBounds(key, FeedBounds(), &reason).ok());
+  EXPECT_EQ(reason, Refusal::kPublisherRefused);
+
+  // Names under the limit, on 250,000 rows: 15 GB of line protocol.
   v1::OcsFeed wide;
-  wide.set_agent_address(std::string(kMaxNameBytes, 'a'));
+  wide.set_record(true);
+  wide.set_agent_address(std::string(60000, 'a'));
   wide.set_feed_name("f");
   v1::Block* b = wide.add_blocks();
   b->set_block_name("b");
@@ -163,7 +202,7 @@ TEST(CheckFeedBoundsTest, LongNamesAndHugeEncodingsAreRefused) {
   s = CheckFeedBounds(wide, FeedBounds(), &reason);
   EXPECT_EQ(reason, Refusal::kTooLarge);
   EXPECT_THAT(std::string(s.message()), HasSubstr("bytes of line protocol"));
-  EXPECT_GT(EstimatedEncodedBytes(wide), 250000ull * kMaxNameBytes);
+  EXPECT_GT(EncodedBytesBound(wide), 250000ull * 60000);
 }
 
 std::string TempPath(const std::string& name) {
