@@ -293,6 +293,84 @@ TEST(InfluxV2V3Test, V2RetryAfterOn429And503IsHonouredAndNothingIsLost) {
   EXPECT_EQ(publisher.Terminate(), 0);
 }
 
+TEST(InfluxV2V3Test, V2FaultsKeepEveryPoint401And404And503AndSlow) {
+  const std::string token = "faults-token";
+  Stack stack = StartStack("v2", token);
+  ASSERT_NE(stack.standin, nullptr);
+  const std::string dir = TempDir("v2faults");
+  ScopedEnv env;
+  env.Set("INFLUXDB_V2_TOKEN", token);
+  PublisherProcess publisher(
+      Args(dir + "/spool", {"--influxdb-api", "v2", "--url", stack.standin->url(), "--org",
+                            "ocs", "--bucket", "ocs_faults", "--influx-timeout", "1s"}));
+  ASSERT_TRUE(publisher.Start().ok()) << publisher.LogTail();
+  auto stub = publisher.NewStub();
+  int64_t next = 0;
+  for (const char* fault : {R"({"fault": {"status": 401, "count": 2}})",
+                            R"({"fault": {"status": 404, "count": 2}})",
+                            R"({"fault": {"status": 503, "count": 3}})",
+                            R"({"slow": 1.5})"}) {
+    ASSERT_TRUE(stack.standin->Control(fault).ok());
+    ASSERT_TRUE(WriteLines(*stub, MakeLines("faults", 1, next, 500)).ok());
+    next += 500;
+    if (absl::StrContains(fault, "slow")) {
+      // Every write times out meanwhile; the points wait.
+      absl::SleepFor(absl::Seconds(3));
+      auto status = publisher.GetStatus();
+      ASSERT_TRUE(status.ok());
+      EXPECT_TRUE(status->recording().degraded());
+      ASSERT_TRUE(stack.standin->Control(R"({"clear": true})").ok());
+    }
+    ASSERT_TRUE(publisher.Flush(absl::Seconds(30))) << fault << publisher.LogTail();
+  }
+  EXPECT_EQ(CountPoints(*stack.influxd, "ocs_faults", "faults", "v"), next);
+  auto status = publisher.GetStatus();
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(status->points_dead_lettered(), 0u);
+  EXPECT_EQ(publisher.Terminate(), 0);
+}
+
+TEST(InfluxV2V3Test, V2ALongRetryAfterEndsAtStopAndThePointsWaitInTheSpool) {
+  const std::string token = "stop-token";
+  Stack stack = StartStack("v2", token);
+  ASSERT_NE(stack.standin, nullptr);
+  const std::string dir = TempDir("v2stop");
+  ScopedEnv env;
+  env.Set("INFLUXDB_V2_TOKEN", token);
+  const std::vector<std::string> flags = {"--influxdb-api", "v2", "--url",
+                                          stack.standin->url(), "--org", "ocs",
+                                          "--bucket", "ocs_stop"};
+  {
+    PublisherProcess publisher(Args(dir + "/spool", flags));
+    ASSERT_TRUE(publisher.Start().ok()) << publisher.LogTail();
+    auto stub = publisher.NewStub();
+    ASSERT_TRUE(stack.standin
+                    ->Control(R"({"fault": {"status": 429, "count": 100, "retry_after": 3600}})")
+                    .ok());
+    ASSERT_TRUE(WriteLines(*stub, MakeLines("stop", 1, 0, 100)).ok());
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    bool refused = false;
+    while (!refused && absl::Now() < deadline) {
+      for (const StandinWrite& w : Writes(*stack.standin)) refused |= w.status == 429;
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    ASSERT_TRUE(refused);
+    // Told to come back in an hour (five minutes, capped): SIGTERM still
+    // ends it within --shutdown-timeout (2 s here).
+    const absl::Time start = absl::Now();
+    EXPECT_EQ(publisher.Terminate(), 0);
+    const double stop_s = absl::ToDoubleSeconds(absl::Now() - start);
+    std::printf("RELIABILITY scenario=retry_after_stop retry_after=3600s stop=%.2fs\n", stop_s);
+    EXPECT_LT(stop_s, 6.0);
+  }
+  ASSERT_TRUE(stack.standin->Control(R"({"clear": true})").ok());
+  PublisherProcess again(Args(dir + "/spool", flags));
+  ASSERT_TRUE(again.Start().ok()) << again.LogTail();
+  ASSERT_TRUE(again.Flush(absl::Seconds(30))) << again.LogTail();
+  EXPECT_EQ(CountPoints(*stack.influxd, "ocs_stop", "stop", "v"), 100);
+  EXPECT_EQ(again.Terminate(), 0);
+}
+
 TEST(InfluxV2V3Test, BadOrMissingSettingsStopStartUpNamingThemAndNeverTheToken) {
   struct Case {
     std::vector<std::string> args;
