@@ -1021,7 +1021,8 @@ absl::StatusOr<std::unique_ptr<InfluxClient>> InfluxClient::Create(
       curl_easy_setopt(c, CURLOPT_CAINFO, impl->options.ca_file.c_str());
     }
     if (!options.verify_ssl && !warned_no_verify.exchange(true)) {
-      LOG_WARNING("influx: TLS to %s without certificate verification (--verify-ssl is off)",
+      LOG_WARNING("influx: TLS to %s without certificate verification (--verify-ssl, or "
+                  "INFLUXDB_V2_VERIFY_SSL, is off)",
                   impl->base_url);
     }
   }
