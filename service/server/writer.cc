@@ -366,7 +366,9 @@ Writer::SendResult Writer::SendLines(absl::string_view lines, size_t line_count,
         return SendHalves(lines, line_count, depth, /*suspect=*/false);
       }
       case influx::WriteOutcome::kRetryable: {
-        if (!r.timed_out && r.http_status < 500) {
+        // 503 (and 429) say the server is busy, not that these lines are
+        // bad: never a reason to halve them.
+        if (!r.timed_out && (r.http_status < 500 || r.http_status == 503)) {
           suspect_failures = 0;
           break;
         }

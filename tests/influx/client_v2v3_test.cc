@@ -223,6 +223,29 @@ TEST_F(ClientV2V3Test, V2PrepareTargetFindsOrCreatesTheBucketInTheOrg) {
   EXPECT_EQ(seen.size(), 1u);
 }
 
+TEST_F(ClientV2V3Test, V3DatabaseNotFoundIsCreatedThroughConfigureDatabase) {
+  std::vector<std::string> seen;
+  int create_status = 200;
+  Serve(InfluxApi::kV3, [&](const HttpRequest& r) {
+    seen.push_back(absl::StrCat(r.method, " ", r.target, r.body.empty() ? "" : " ", r.body));
+    if (r.path() == "/ping") return Answer(200, "3.1.0", "{}");
+    if (r.path() == "/api/v3/configure/database") return Answer(create_status, "");
+    return Answer(404, "", "database not found: feeds");
+  });
+  EXPECT_EQ(client_->Write("m v=1 1\n").outcome, WriteOutcome::kDatabaseNotFound);
+  ASSERT_TRUE(client_->CreateDatabase().ok());
+  EXPECT_EQ(seen.back(), R"(POST /api/v3/configure/database {"db":"feeds"})");
+  create_status = 409;  // made meanwhile by someone else
+  EXPECT_TRUE(client_->CreateDatabase().ok());
+  create_status = 403;
+  absl::Status s = client_->CreateDatabase();
+  EXPECT_THAT(std::string(s.message()), HasSubstr("InfluxDB refused the token"));
+  // Before any write, nothing is created: InfluxDB 3 does it on write.
+  seen.clear();
+  EXPECT_TRUE(client_->PrepareTarget().ok());
+  EXPECT_TRUE(seen.empty());
+}
+
 TEST(ClientV2V3CreateTest, ValidatesUrlTokenOrgAndDatabase) {
   InfluxOptions o;
   o.api = InfluxApi::kV2;
