@@ -87,6 +87,10 @@ void RegisterServiceFlags(flags::FlagSet* f, ServiceConfig* c) {
   f->AddDuration("stats-interval", &c->stats_interval,
                  "How often the publisher writes its own counters as "
                  "measurement publisher_stats; 0 turns it off.");
+  f->AddDuration("stale-after", &c->stale_after,
+                 "A feed (measurement and feed tag) with nothing accepted for "
+                 "this long shows as stale in `publisherctl feeds` and "
+                 "publisher_stats.");
   f->AddDuration("shutdown-timeout", &c->shutdown_timeout,
                  "On SIGINT/SIGTERM, how long to keep delivering before exit; "
                  "the rest stays in the spool.");
@@ -259,6 +263,10 @@ absl::Status BuildOptions(const ServiceConfig& c, PublisherOptions* p,
   p->writer.batch_size = static_cast<size_t>(c.batch_size);
   p->writer.flush_interval = c.flush_interval;
   p->writer.stats_interval = c.stats_interval;
+  if (c.stale_after <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--stale-after must be positive");
+  }
+  p->stale_after = c.stale_after;
   char hostname[256] = {};
   if (::gethostname(hostname, sizeof(hostname) - 1) == 0) {
     p->writer.stats_host = hostname;

@@ -52,6 +52,7 @@ struct ServiceConfig {
   std::string tls_key;
   std::string ssl_ca_file;
   absl::Duration stats_interval = absl::Seconds(10);
+  absl::Duration stale_after = absl::Seconds(60);
   absl::Duration shutdown_timeout = absl::Seconds(10);
   absl::Duration influx_timeout = absl::Seconds(30);
   std::string log_level = "info";

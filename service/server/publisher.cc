@@ -35,7 +35,7 @@ ocs::influx::v1::RecordingState ToProto(RecordingState s) {
 }  // namespace
 
 Publisher::Publisher(Token, PublisherOptions options)
-    : options_(std::move(options)) {}
+    : options_(std::move(options)), feeds_(options_.stale_after) {}
 
 absl::StatusOr<std::unique_ptr<Publisher>> Publisher::Create(
     PublisherOptions options) {
@@ -52,7 +52,8 @@ absl::StatusOr<std::unique_ptr<Publisher>> Publisher::Create(
   p->dead_letter_ = std::make_unique<DeadLetterFile>(p->options_.dead_letter_file);
   p->writer_ = std::make_unique<Writer>(
       p->options_.writer, p->spool_.get(), std::move(*client),
-      p->dead_letter_.get(), &p->counters_, &p->connection_, &p->recording_);
+      p->dead_letter_.get(), &p->counters_, &p->connection_, &p->recording_,
+      &p->feeds_);
   spool::SpoolStats backlog = p->spool_->Stats();
   if (backlog.points > 0) {
     LOG_INFO("publisher: %d points from an earlier run wait in the spool; they "
@@ -143,6 +144,8 @@ absl::Status Publisher::Accept(const core::LineChunks& lines,
   }
   counters_.points_accepted.fetch_add(points, std::memory_order_relaxed);
   counters_.AddDropped(drops);
+  const absl::Time now = absl::Now();
+  for (size_t i = 0; i < lines.size(); ++i) feeds_.Accepted(lines.chunk(i), now);
   return absl::OkStatus();
 }
 
@@ -221,6 +224,23 @@ void Publisher::FillStatus(ocs::influx::v1::Status* out) const {
   w->set_batches_split(get(counters_.batches_split));
   SetDuration(counters_.latency.Percentile(0.5), w->mutable_latency_p50());
   SetDuration(counters_.latency.Percentile(0.99), w->mutable_latency_p99());
+  for (const FeedSnapshot& f : feeds_.Snapshot(absl::Now(), kMaxTrackedFeeds)) {
+    auto* pf = out->add_feeds();
+    pf->set_measurement(f.measurement);
+    pf->set_feed(f.feed);
+    pf->set_points_accepted(f.points_accepted);
+    pf->set_points_written(f.points_written);
+    pf->set_points_dead_lettered(f.points_dead_lettered);
+    if (f.last_point_unix_ns != 0) {
+      SetTime(absl::FromUnixNanos(f.last_point_unix_ns), pf->mutable_last_point_time());
+    }
+    SetTime(f.last_arrival, pf->mutable_last_arrival());
+    pf->set_points_per_second(f.points_per_second);
+    pf->set_stale(f.stale);
+  }
+  out->set_feeds_not_tracked(feeds_.feeds_not_tracked());
+  out->set_points_not_tracked(feeds_.points_not_tracked());
+  SetDuration(feeds_.stale_after(), out->mutable_stale_after());
   out->set_version(kVersion);
   SetDuration(absl::Now() - started_, out->mutable_uptime());
 }

@@ -18,6 +18,7 @@
 #include "service/influx/client.h"
 #include "service/server/counters.h"
 #include "service/server/dead_letter.h"
+#include "service/server/feed_tracker.h"
 #include "service/server/recording.h"
 #include "service/server/writer.h"
 #include "service/spool/spool.h"
@@ -33,6 +34,8 @@ struct PublisherOptions {
   // How long StartRecording waits for the first word from InfluxDB before
   // it answers (degraded if none): start-up never hangs on InfluxDB.
   absl::Duration start_check_timeout = absl::Seconds(2);
+  // A feed with nothing accepted for this long is stale (--stale-after).
+  absl::Duration stale_after = absl::Seconds(60);
 };
 
 class Publisher {
@@ -78,6 +81,7 @@ class Publisher {
   std::unique_ptr<spool::Spool> spool_;
   std::unique_ptr<DeadLetterFile> dead_letter_;
   Counters counters_;
+  FeedTracker feeds_;
   ConnectionState connection_;
   Recording recording_;
   std::string influx_url_;

@@ -59,7 +59,8 @@ size_t MiddleLineBoundary(absl::string_view lines, size_t line_count) {
 Writer::Writer(WriterOptions options, spool::Spool* spool,
                std::unique_ptr<influx::InfluxClient> client,
                DeadLetterFile* dead_letter, Counters* counters,
-               ConnectionState* connection, Recording* recording)
+               ConnectionState* connection, Recording* recording,
+               FeedTracker* feeds)
     : options_(std::move(options)),
       spool_(spool),
       client_(std::move(client)),
@@ -67,6 +68,7 @@ Writer::Writer(WriterOptions options, spool::Spool* spool,
       counters_(counters),
       connection_(connection),
       recording_(recording),
+      feeds_(feeds),
       read_backoff_(options_.initial_backoff, options_.max_backoff) {
   client_->SetAbortCheck([this] { return Aborting(); });
 }
@@ -320,6 +322,7 @@ Writer::SendResult Writer::SendLines(absl::string_view lines, size_t line_count,
       case influx::WriteOutcome::kOk:
         counters_->latency.Add(r.latency);
         counters_->points_written.fetch_add(line_count, std::memory_order_relaxed);
+        feeds_->Written(lines);
         NoteSuccess();
         return SendResult::kDone;
       case influx::WriteOutcome::kPartial: {
@@ -330,10 +333,12 @@ Writer::SendResult Writer::SendLines(absl::string_view lines, size_t line_count,
         const size_t refused = r.rejected.size();
         counters_->points_written.fetch_add(line_count > refused ? line_count - refused : 0,
                                             std::memory_order_relaxed);
+        feeds_->Written(lines);
         return DeadLetter(r.http_status,
                           absl::StrCat(r.error, " (", refused, " of ", line_count,
                                        " lines refused; the rest is stored)"),
-                          RefusedLines(lines, r.rejected), refused);
+                          RefusedLines(lines, r.rejected), refused,
+                          /*were_written=*/true);
       }
       case influx::WriteOutcome::kDatabaseNotFound: {
         // InfluxDB's own answer (dropped under us, or never made): make it,
@@ -420,7 +425,8 @@ Writer::SendResult Writer::SendLines(absl::string_view lines, size_t line_count,
 }
 
 Writer::SendResult Writer::DeadLetter(long http_status, absl::string_view error,
-                                      absl::string_view lines, size_t line_count) {
+                                      absl::string_view lines, size_t line_count,
+                                      bool were_written) {
   // Log the refusal but not the data: a line can be 64 KiB of anything.
   LOG_WARNING("writer: InfluxDB refused %d line(s) (HTTP %d: %s); kept in %s",
               line_count, http_status, std::string(error), dead_letter_->path());
@@ -443,6 +449,7 @@ Writer::SendResult Writer::DeadLetter(long http_status, absl::string_view error,
     if (connection_->Get().connected) recording_->SetDegraded(false);
   }
   counters_->points_dead_lettered.fetch_add(line_count, std::memory_order_relaxed);
+  feeds_->DeadLettered(lines, were_written);
   return SendResult::kDone;
 }
 
@@ -453,28 +460,65 @@ void Writer::MaybeWriteStats() {
   next_stats_ = now + options_.stats_interval;
   if (!connection_->Get().connected) return;  // it would only wait in line
   spool::SpoolStats spool = spool_->Stats();
-  std::string line = "publisher_stats";
+  // The escaped host tag, shared by every line.
+  std::string host;
   if (!options_.stats_host.empty()) {
-    line += ",host=";
+    host = ",host=";
     if (!core::AppendEscapedName(core::NameKind::kTagValue, options_.stats_host,
-                                 &line).ok()) {
-      line = "publisher_stats";
+                                 &host).ok()) {
+      host.clear();
     }
   }
   auto get = [](const std::atomic<uint64_t>& a) {
     return a.load(std::memory_order_relaxed);
   };
+  const double oldest_age_s =
+      spool.oldest_accepted_unix_ns == 0
+          ? 0.0
+          : std::max(0.0, absl::ToDoubleSeconds(
+                              now - absl::FromUnixNanos(spool.oldest_accepted_unix_ns)));
+  std::vector<FeedSnapshot> feeds = feeds_->Snapshot(now, kMaxTrackedFeeds);
+  size_t stale = 0;
+  for (const FeedSnapshot& f : feeds) stale += f.stale ? 1 : 0;
+  const int64_t ts = absl::ToUnixNanos(now);
+  stats_.clear();
   absl::StrAppend(
-      &line, " points_accepted=", get(counters_->points_accepted),
+      &stats_, "publisher_stats", host, " points_accepted=", get(counters_->points_accepted),
       "i,points_written=", get(counters_->points_written),
       "i,points_dead_lettered=", get(counters_->points_dead_lettered),
       "i,batches_sent=", get(counters_->batches_sent),
       "i,bytes_sent=", get(counters_->bytes_sent_compressed),
       "i,retries=", get(counters_->retries), "i,spool_points=", spool.points,
-      "i,spool_bytes=", spool.bytes, "i,write_latency_p99_ms=",
-      absl::ToDoubleMilliseconds(counters_->latency.Percentile(0.99)), " ",
-      absl::ToUnixNanos(now), "\n");
-  influx::WriteResult r = client_->Write(std::string_view(line));
+      "i,spool_bytes=", spool.bytes, "i,spool_oldest_age_s=", oldest_age_s,
+      ",write_latency_p50_ms=",
+      absl::ToDoubleMilliseconds(counters_->latency.Percentile(0.5)),
+      ",write_latency_p99_ms=",
+      absl::ToDoubleMilliseconds(counters_->latency.Percentile(0.99)),
+      ",influx_connected=true,feeds_tracked=", feeds.size(), "i,feeds_stale=", stale,
+      "i,feeds_not_tracked=", feeds_->feeds_not_tracked(), "i ", ts, "\n");
+  // One point per feed, so that Grafana can alert on a stale one. The
+  // field names differ from the totals' (accepted, not points_accepted), so
+  // a query for a total never sums the feeds' series with it.
+  for (const FeedSnapshot& f : feeds) {
+    const size_t mark = stats_.size();
+    absl::StrAppend(&stats_, "publisher_stats", host, ",agent=");
+    bool ok = core::AppendEscapedName(core::NameKind::kTagValue, f.measurement, &stats_).ok();
+    if (ok && !f.feed.empty()) {  // InfluxDB refuses an empty tag value
+      stats_.append(",feed=");
+      ok = core::AppendEscapedName(core::NameKind::kTagValue, f.feed, &stats_).ok();
+    }
+    if (!ok) {
+      stats_.resize(mark);
+      continue;
+    }
+    absl::StrAppend(&stats_, " accepted=", f.points_accepted, "i,written=", f.points_written,
+                    "i,dead_lettered=", f.points_dead_lettered,
+                    "i,points_per_s=", f.points_per_second,
+                    ",stale=", f.stale ? "true" : "false", ",age_s=",
+                    std::max(0.0, absl::ToDoubleSeconds(now - f.last_arrival)), " ", ts,
+                    "\n");
+  }
+  influx::WriteResult r = client_->Write(std::string_view(stats_));
   if (r.outcome != influx::WriteOutcome::kOk) {
     LOG_DEBUG("writer: publisher_stats not written: %s", r.error);
   }

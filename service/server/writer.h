@@ -21,6 +21,7 @@
 #include "service/influx/client.h"
 #include "service/server/counters.h"
 #include "service/server/dead_letter.h"
+#include "service/server/feed_tracker.h"
 #include "service/server/recording.h"
 #include "service/spool/spool.h"
 
@@ -39,7 +40,8 @@ class Writer {
  public:
   Writer(WriterOptions options, spool::Spool* spool,
          std::unique_ptr<influx::InfluxClient> client, DeadLetterFile* dead_letter,
-         Counters* counters, ConnectionState* connection, Recording* recording);
+         Counters* counters, ConnectionState* connection, Recording* recording,
+         FeedTracker* feeds);
   ~Writer();  // Stop(zero) if still running
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
@@ -78,8 +80,11 @@ class Writer {
                         bool suspect);
   // Appends refused lines to the dead-letter file, retrying with backoff
   // while it cannot be written: until then the lines stay in the spool.
+  // `were_written`: the lines were counted as written per feed (a partial
+  // write), so they move to dead-lettered.
   SendResult DeadLetter(long http_status, absl::string_view error,
-                        absl::string_view lines, size_t line_count);
+                        absl::string_view lines, size_t line_count,
+                        bool were_written = false);
   // Acknowledges up to `seq`, retrying with backoff; false if aborted first.
   bool AcknowledgeDelivered(uint64_t seq);
   void DoDatabaseCheck();
@@ -98,6 +103,7 @@ class Writer {
   Counters* const counters_;
   ConnectionState* const connection_;
   Recording* const recording_;
+  FeedTracker* const feeds_;
 
   mutable absl::Mutex mu_;
   absl::CondVar cv_;
@@ -114,6 +120,7 @@ class Writer {
   StopSignal abort_;
 
   std::string body_;  // writer thread only: the batch being sent
+  std::string stats_;  // writer thread only: publisher_stats lines
   Backoff read_backoff_;  // writer thread only: spool read errors
   absl::Time next_stats_ = absl::InfinitePast();
   bool logged_outage_ = false;
