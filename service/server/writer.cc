@@ -245,8 +245,10 @@ bool Writer::CollectBatch(std::vector<spool::Record>* records, size_t* points) {
     }
     absl::MutexLock lock(&mu_);
     if (records->empty()) {
-      // Idle: let the loop serve a check or a stop.
+      // Idle: let the loop serve a check, a stop, or publisher_stats (a
+      // quiet publisher must still report its feeds going stale).
       if (stop_ || check_done_ < check_requested_) break;
+      if (options_.stats_interval > absl::ZeroDuration() && absl::Now() >= next_stats_) break;
       continue;
     }
     if (flush_requested_ || stop_ || absl::Now() >= send_at) break;

@@ -36,6 +36,7 @@ absl::StatusOr<PublisherHandle> StartPublisher(const PublisherSetup& setup) {
   options.writer.max_backoff = setup.max_backoff;
   options.writer.stats_host = "test";
   options.record_at_start = setup.record_at_start;
+  options.stale_after = setup.stale_after;
   auto publisher = server::Publisher::Create(std::move(options));
   if (!publisher.ok()) return publisher.status();
   server::ServerOptions server_options;

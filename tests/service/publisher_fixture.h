@@ -38,6 +38,7 @@ struct PublisherSetup {
   bool record_at_start = true;
   bool gzip = false;
   absl::Duration stats_interval = absl::ZeroDuration();
+  absl::Duration stale_after = absl::Seconds(60);
   absl::Duration max_backoff = absl::Seconds(1);
   std::string tls_cert_file;  // both set: TLS on the gRPC port
   std::string tls_key_file;
