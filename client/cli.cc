@@ -8,6 +8,7 @@
 #include "absl/strings/str_split.h"
 #include "client/connection.h"
 #include "client/convert_command.h"
+#include "client/feeds_command.h"
 #include "client/flush_command.h"
 #include "client/record_command.h"
 #include "client/status_command.h"
@@ -98,6 +99,13 @@ const std::vector<CommandSpec>& Commands() {
        true,
        false,
        RunStatus},
+      {{"feeds"},
+       "[--json] [--watch]",
+       "Show each feed's health, stale feeds first;\n"
+       "--watch refreshes in place.",
+       true,
+       false,
+       RunFeeds},
       {{"record", "start"},
        "[--test-mode]",
        "Start recording (OCS: ops start record).",

@@ -13,6 +13,7 @@
 #include "absl/synchronization/mutex.h"
 #include "client/cli.h"
 #include "client/command_io.h"
+#include "client/feeds_command.h"
 #include "client/flush_command.h"
 #include "client/record_command.h"
 #include "client/status_command.h"
@@ -352,6 +353,93 @@ TEST_F(CommandsTest, WriteOfAMissingFileFailsNamingIt) {
 TEST_F(CommandsTest, WriteUsageErrorsExitTwo) {
   EXPECT_EQ(Run(RunWrite, {"--precision", "minutes"}), 2);
   EXPECT_EQ(Run(RunWrite, {"a.lp", "b.lp"}), 2);
+}
+
+v1::Status FeedsStatus(absl::Time now) {
+  v1::Status status;
+  auto add = [&](const char* m, const char* f, bool stale, absl::Duration ago,
+                 uint64_t accepted) {
+    auto* feed = status.add_feeds();
+    feed->set_measurement(m);
+    feed->set_feed(f);
+    feed->set_stale(stale);
+    feed->set_points_accepted(accepted);
+    feed->set_points_written(accepted - 1);
+    feed->set_points_per_second(1.5);
+    feed->mutable_last_arrival()->set_seconds(absl::ToUnixSeconds(now - ago));
+    feed->mutable_last_point_time()->set_seconds(1700000000);
+  };
+  // In GetStatus's order (most recent first); the table sorts by staleness.
+  add("observatory.alive1", "temps", false, absl::Seconds(1), 10);
+  add("observatory.alive2", "", false, absl::Seconds(3), 20);
+  add("observatory.quiet1", "hk", true, absl::Seconds(90), 30);
+  add("observatory.quiet2", "hk", true, absl::Seconds(300), 40);
+  status.set_feeds_not_tracked(5);
+  status.set_points_not_tracked(6);
+  status.mutable_stale_after()->set_seconds(60);
+  return status;
+}
+
+TEST_F(CommandsTest, FeedsTableListsStaleFeedsFirst) {
+  publisher_.set_status(FeedsStatus(absl::Now()));
+  ASSERT_EQ(Run(RunFeeds, {}), 0) << err_.str();
+  std::vector<std::string> lines = absl::StrSplit(out_.str(), '\n');
+  ASSERT_GE(lines.size(), 7u) << out_.str();
+  EXPECT_THAT(lines[0], HasSubstr("MEASUREMENT"));
+  EXPECT_THAT(lines[1], HasSubstr("observatory.quiet2"));  // silent longest
+  EXPECT_THAT(lines[1], HasSubstr("STALE"));
+  EXPECT_THAT(lines[1], HasSubstr("5m ago"));
+  EXPECT_THAT(lines[2], HasSubstr("observatory.quiet1"));
+  EXPECT_THAT(lines[3], HasSubstr("observatory.alive1"));
+  EXPECT_THAT(lines[3], HasSubstr(" ok "));
+  EXPECT_THAT(lines[3], HasSubstr("1.50"));
+  EXPECT_THAT(lines[3], HasSubstr("2023-11-14 22:13:20 UTC"));
+  EXPECT_THAT(lines[4], HasSubstr("observatory.alive2"));
+  EXPECT_THAT(out_.str(), HasSubstr("4 feeds, 2 stale (nothing for 1m)"));
+  EXPECT_THAT(out_.str(), HasSubstr("5 arrivals of untracked feeds, 6 points"));
+  EXPECT_THAT(out_.str(), Not(HasSubstr("\033[H")));
+}
+
+TEST_F(CommandsTest, FeedsJsonParsesBackInTheTablesOrder) {
+  publisher_.set_status(FeedsStatus(absl::Now()));
+  ASSERT_EQ(Run(RunFeeds, {"--json"}), 0) << err_.str();
+  v1::Status parsed;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(out_.str(), &parsed).ok())
+      << out_.str();
+  ASSERT_EQ(parsed.feeds_size(), 4);
+  EXPECT_EQ(parsed.feeds(0).measurement(), "observatory.quiet2");
+  EXPECT_TRUE(parsed.feeds(0).stale());
+  EXPECT_EQ(parsed.feeds(0).points_accepted(), 40u);
+  EXPECT_EQ(parsed.feeds(0).points_written(), 39u);
+  EXPECT_EQ(parsed.feeds(3).measurement(), "observatory.alive2");
+  EXPECT_EQ(parsed.feeds_not_tracked(), 5u);
+  EXPECT_EQ(parsed.points_not_tracked(), 6u);
+  EXPECT_EQ(parsed.stale_after().seconds(), 60);
+  // Every field printed, zeros included.
+  EXPECT_THAT(out_.str(), HasSubstr("\"pointsDeadLettered\": \"0\""));
+}
+
+TEST_F(CommandsTest, FeedsWatchRedrawsInPlace) {
+  publisher_.set_status(FeedsStatus(absl::Now()));
+  ASSERT_EQ(Run(RunFeeds, {"--watch", "--interval", "10ms", "--count", "3"}), 0)
+      << err_.str();
+  const std::string out = out_.str();
+  size_t clears = 0;
+  for (size_t pos = out.find("\033[H\033[2J"); pos != std::string::npos;
+       pos = out.find("\033[H\033[2J", pos + 1)) {
+    ++clears;
+  }
+  EXPECT_EQ(clears, 3u);
+  EXPECT_THAT(out, HasSubstr("Every 10ms: publisherctl feeds"));
+  EXPECT_EQ(Run(RunFeeds, {"--watch", "--interval", "0s"}), 2);
+}
+
+TEST_F(CommandsTest, FeedsIsInTheHelpAndTheCompletion) {
+  ASSERT_EQ(RunCli({"--help"}), 0);
+  EXPECT_THAT(out_.str(), HasSubstr("feeds [--json] [--watch]"));
+  ASSERT_EQ(RunCli({"completion", "bash"}), 0);
+  EXPECT_THAT(out_.str(), HasSubstr("feeds"));
+  EXPECT_THAT(out_.str(), HasSubstr("--watch"));
 }
 
 TEST_F(CommandsTest, StatusPrintsTheTableWithTheToken) {
