@@ -100,9 +100,10 @@ void FeedTracker::DeadLettered(absl::string_view lines, bool were_written) {
 }
 
 void FeedTracker::Tally(absl::string_view lines, Count what, absl::Time now) {
-  // Runs are found outside the lock; their views point into `lines`.
-  thread_local std::vector<Run> runs;
-  runs.clear();
+  // Runs are found outside the lock and applied in groups: one lock per
+  // group, and a fixed buffer however many series a request holds.
+  std::array<Run, kRunsPerLock> runs;
+  size_t n = 0;
   Run run{absl::string_view(), absl::string_view(), 0};
   size_t pos = 0;
   while (pos < lines.size()) {
@@ -123,15 +124,24 @@ void FeedTracker::Tally(absl::string_view lines, Count what, absl::Time now) {
       run.last_line = line;
       continue;
     }
-    if (run.points > 0) runs.push_back(run);
+    if (run.points > 0) {
+      runs[n++] = run;
+      if (n == runs.size()) {
+        Apply(runs.data(), n, what, now);
+        n = 0;
+      }
+    }
     run = Run{SeriesKey(line), line, 1};
   }
-  if (run.points > 0) runs.push_back(run);
-  if (runs.empty()) return;
+  if (run.points > 0) runs[n++] = run;
+  if (n > 0) Apply(runs.data(), n, what, now);
+}
 
+void FeedTracker::Apply(const Run* runs, size_t n, Count what, absl::Time now) {
   absl::MutexLock lock(&mu_);
   const int64_t bucket = absl::ToUnixSeconds(now) / kBucketSeconds;
-  for (const Run& r : runs) {
+  for (size_t j = 0; j < n; ++j) {
+    const Run& r = runs[j];
     Entry* e = Find(r.key, what == Count::kAccepted, now);
     if (e == nullptr) {
       if (what == Count::kAccepted) points_not_tracked_ += r.points;

@@ -87,12 +87,16 @@ class FeedTracker {
   struct Run {
     absl::string_view key;        // series key, escaped
     absl::string_view last_line;  // for the newest timestamp
-    uint64_t points;
+    uint64_t points = 0;
   };
 
   enum class Count { kAccepted, kWritten, kDeadLettered, kDeadLetteredFromWritten };
 
+  static constexpr size_t kRunsPerLock = 128;
+
   void Tally(absl::string_view lines, Count what, absl::Time now);
+  void Apply(const Run* runs, size_t n, Count what, absl::Time now)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // The entry of a series key; nullptr if untracked (and `create` false or
   // the table full).
   Entry* Find(absl::string_view series_key, bool create, absl::Time now)
