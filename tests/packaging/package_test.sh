@@ -69,9 +69,11 @@ root=$work/root
 dpkg-deb -x "$deb" "$root"
 for binary in ocs-influx-publisher ocs_adapter publisherctl; do
   check "$binary --help" "$root/usr/bin/$binary" --help
-  "$root/usr/bin/$binary" --help 2>&1 | grep -q '^Usage: ' ||
+  "$root/usr/bin/$binary" --help 2>&1 | grep '^Usage: ' >/dev/null ||
     { echo "FAIL: $binary --help prints no usage"; fail=1; }
 done
+[ -f "$root/usr/share/doc/ocs-influx-publisher/grafana/publisher-dashboard.json" ] ||
+  { echo "FAIL: the Grafana dashboard is not in /usr/share/doc"; fail=1; }
 check "packaged completion parses" bash -n "$root/usr/share/bash-completion/completions/publisherctl"
 grep -q '^complete .*-F _publisherctl publisherctl$' \
   "$root/usr/share/bash-completion/completions/publisherctl" ||
