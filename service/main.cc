@@ -26,6 +26,11 @@ constexpr char kDescription[] =
     "InfluxDB credentials come from the environment, as in OCS:\n"
     "INFLUXDB_USERNAME / INFLUXDB_PASSWORD, else the files named by\n"
     "INFLUXDB_USERNAME_FILE / INFLUXDB_PASSWORD_FILE, else root / root.\n"
+    "InfluxDB 2 and Cloud (--influxdb-api v2), as the OCS InfluxDBAgentv2:\n"
+    "INFLUXDB_V2_URL, INFLUXDB_V2_ORG, INFLUXDB_V2_BUCKET, INFLUXDB_V2_TOKEN,\n"
+    "optional INFLUXDB_V2_TIMEOUT (ms), INFLUXDB_V2_VERIFY_SSL,\n"
+    "INFLUXDB_V2_SSL_CA_CERT; InfluxDB 3 (--influxdb-api v3): INFLUXDB3_HOST_URL,\n"
+    "INFLUXDB3_AUTH_TOKEN. Each variable also as <NAME>_FILE; flags win.\n"
     "SIGINT or SIGTERM: stop accepting, deliver for --shutdown-timeout, exit 0.";
 
 }  // namespace

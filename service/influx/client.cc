@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstring>
 #include <mutex>
 #include <vector>
@@ -17,7 +18,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/numbers.h"
 #include "absl/time/clock.h"
+#include "service/core/json.h"
 #include "service/log/log.h"
 
 namespace ocs_influx::influx {
@@ -29,6 +32,10 @@ constexpr size_t kMaxWriteAnswerBytes = 64 * 1024;
 constexpr size_t kMaxHeaderValueBytes = 1024;
 constexpr size_t kMaxErrorTextBytes = 512;
 constexpr int kMaxJsonDepth = 32;
+// A partial-write answer names at most this many lines (InfluxDB 3 lists
+// every rejected line of a batch; a batch is at most --batch-size lines).
+constexpr size_t kMaxRejectedLines = 1000000;
+constexpr char kTokenRefused[] = "InfluxDB refused the token";
 
 // Debian's Abseil is built without std::string_view aliasing, so its
 // string_view is a distinct type.
@@ -325,6 +332,7 @@ struct AnswerHeaders {
   bool from_influxdb = false;
   // X-Influxdb-Error: a fallback when the JSON body is missing or unreadable.
   std::string influx_error;
+  std::string retry_after;
 };
 
 int OnProgress(void* userdata, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
@@ -338,8 +346,13 @@ size_t OnHeader(char* data, size_t size, size_t n, void* userdata) {
   const absl::string_view line(data, bytes);
   constexpr absl::string_view kError = "x-influxdb-error:";
   constexpr absl::string_view kVersion = "x-influxdb-version:";
+  constexpr absl::string_view kRetryAfter = "retry-after:";
   if (absl::StartsWithIgnoreCase(line, kVersion)) {
     out->from_influxdb = true;
+  } else if (absl::StartsWithIgnoreCase(line, kRetryAfter)) {
+    absl::string_view v = absl::StripAsciiWhitespace(line.substr(kRetryAfter.size()));
+    v = v.substr(0, 64);
+    out->retry_after.assign(v.data(), v.size());
   } else if (line.size() > kError.size() && absl::StartsWithIgnoreCase(line, kError)) {
     absl::string_view v = absl::StripAsciiWhitespace(line.substr(kError.size()));
     v = v.substr(0, kMaxHeaderValueBytes);
@@ -378,7 +391,169 @@ absl::Status HttpError(long code, std::string_view what, std::string_view messag
 
 std::atomic<bool> warned_no_verify{false};
 
+// Reads a small secret or setting file; trailing CR/LF stripped (as the OCS
+// agent's rstrip('\r\n')). `what` names it in errors; the contents never.
+absl::StatusOr<std::string> ReadSmallFile(const std::string& what, const char* path) {
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return absl::NotFoundError(
+        absl::StrCat("cannot read ", what, " '", path, "': ", std::strerror(errno)));
+  }
+  // A credential is short; a huge file is a mistake, not a password.
+  constexpr size_t kMaxCredentialBytes = 64 * 1024;
+  std::string content;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      ::close(fd);
+      return absl::DataLossError(
+          absl::StrCat("cannot read ", what, " '", path, "': ", std::strerror(err)));
+    }
+    if (n == 0) break;
+    content.append(buf, static_cast<size_t>(n));
+    if (content.size() > kMaxCredentialBytes) {
+      ::close(fd);
+      return absl::InvalidArgumentError(absl::StrCat(what, " '", path, "' is larger than ",
+                                                     kMaxCredentialBytes, " bytes"));
+    }
+  }
+  ::close(fd);
+  while (!content.empty() && (content.back() == '\n' || content.back() == '\r')) {
+    content.pop_back();
+  }
+  return content;
+}
+
+// JSON string literal for a bucket or org name we send.
+std::string JsonQuote(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20) {
+      char esc[8];
+      std::snprintf(esc, sizeof(esc), "\\u%04x", u);
+      out += esc;
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+  return out;
+}
+
+// The members of `array_key`'s array at the top level of `json`, or null.
+const std::vector<core::JsonValue>* TopLevelArray(const core::JsonValue& json,
+                                                  absl::string_view array_key) {
+  if (json.type != core::JsonValue::Type::kObject) return nullptr;
+  const core::JsonValue* a = json.Find(array_key);
+  if (a == nullptr || a->type != core::JsonValue::Type::kArray) return nullptr;
+  return &a->items;
+}
+
+std::string StringMember(const core::JsonValue& v, absl::string_view key) {
+  if (v.type != core::JsonValue::Type::kObject) return {};
+  const core::JsonValue* m = v.Find(key);
+  if (m == nullptr || m->type != core::JsonValue::Type::kString) return {};
+  return m->string_value;
+}
+
+bool IsOrgId(std::string_view org) {
+  if (org.size() != 16) return false;
+  for (char c : org) {
+    if (!absl::ascii_isxdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+bool ValidV3DatabaseName(std::string_view db) {
+  if (db.empty() || !absl::ascii_isalnum(static_cast<unsigned char>(db.front()))) {
+    return false;
+  }
+  for (char c : db) {
+    if (!(absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-')) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
+
+std::string_view InfluxApiName(InfluxApi api) {
+  switch (api) {
+    case InfluxApi::kV1: return "v1";
+    case InfluxApi::kV2: return "v2";
+    case InfluxApi::kV3: return "v3";
+  }
+  return "?";
+}
+
+absl::StatusOr<std::optional<std::string>> ReadEnvOrFile(
+    const char* name, std::function<const char*(const char*)> getenv_fn) {
+  if (const char* v = getenv_fn(name); v != nullptr) return std::optional<std::string>(v);
+  const std::string file_var = absl::StrCat(name, "_FILE");
+  const char* path = getenv_fn(file_var.c_str());
+  if (path == nullptr) return std::optional<std::string>();
+  absl::StatusOr<std::string> content = ReadSmallFile(file_var + " file", path);
+  if (!content.ok()) return content.status();
+  return std::optional<std::string>(*std::move(content));
+}
+
+absl::StatusOr<std::string> ReadSecretFile(const std::string& path) {
+  return ReadSmallFile("file", path.c_str());
+}
+
+absl::Duration ParseRetryAfter(std::string_view value, absl::Time now) {
+  const absl::string_view v = absl::StripAsciiWhitespace(AV(value));
+  if (v.empty()) return absl::ZeroDuration();
+  absl::Duration d = absl::ZeroDuration();
+  int64_t seconds = 0;
+  if (absl::SimpleAtoi(v, &seconds)) {
+    if (seconds <= 0) return absl::ZeroDuration();
+    d = seconds > absl::ToInt64Seconds(kMaxRetryAfter) ? kMaxRetryAfter
+                                                       : absl::Seconds(seconds);
+  } else {
+    absl::Time at;
+    std::string err;
+    if (!absl::ParseTime("%a, %d %b %Y %H:%M:%S GMT", std::string(v), absl::UTCTimeZone(),
+                         &at, &err)) {
+      return absl::ZeroDuration();
+    }
+    d = at - now;
+  }
+  if (d < absl::ZeroDuration()) return absl::ZeroDuration();
+  return std::min(d, kMaxRetryAfter);
+}
+
+std::vector<WriteResult::RejectedLine> ParsePartialWrite(std::string_view json) {
+  std::vector<WriteResult::RejectedLine> out;
+  absl::StatusOr<core::JsonValue> v = core::ParseJson(AV(json));
+  if (!v.ok()) return out;
+  const std::vector<core::JsonValue>* data = TopLevelArray(*v, "data");
+  if (data == nullptr) return out;
+  for (const core::JsonValue& item : *data) {
+    if (item.type != core::JsonValue::Type::kObject || out.size() >= kMaxRejectedLines) {
+      return {};
+    }
+    const core::JsonValue* n = item.Find("line_number");
+    if (n == nullptr || n->type != core::JsonValue::Type::kInt || n->int_value < 1) {
+      // A list we cannot read line by line is no list: the caller then
+      // bisects, which finds the refused lines anyway.
+      return {};
+    }
+    WriteResult::RejectedLine r;
+    r.line_number = static_cast<size_t>(n->int_value);
+    r.error = SanitizeText(StringMember(item, "error_message"), kMaxErrorTextBytes);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
 
 std::string_view WriteOutcomeName(WriteOutcome outcome) {
   switch (outcome) {
@@ -389,6 +564,7 @@ std::string_view WriteOutcomeName(WriteOutcome outcome) {
     case WriteOutcome::kRejected: return "rejected";
     case WriteOutcome::kUnauthorized: return "unauthorized";
     case WriteOutcome::kNotInfluxDB: return "not_influxdb";
+    case WriteOutcome::kPartial: return "partial";
   }
   return "unknown";
 }
@@ -421,9 +597,16 @@ struct InfluxClient::Impl {
   InfluxOptions options;
   CurlEasyPtr curl;
   CurlSlistPtr write_headers;
+  // v2, v3: the Authorization header on every request; with a JSON body.
+  CurlSlistPtr auth_headers;
+  CurlSlistPtr json_headers;
   std::string base_url;
   std::string write_url;
   std::string ping_url;
+  // v3 answers other requests than /ping without X-Influxdb-Version: its
+  // 204 to a write counts once /ping at this URL proved InfluxDB (and until
+  // the connection fails or something else answers).
+  bool proven = false;
   std::string query_url;  // without parameters
   std::string escaped_db;
   char curl_error[CURL_ERROR_SIZE] = {};
@@ -456,7 +639,19 @@ struct InfluxClient::Impl {
     if (!options.password.empty() && text.find(options.password) != std::string::npos) {
       absl::StrReplaceAll({{options.password, "***"}}, &text);
     }
+    if (!options.token.empty() && text.find(options.token) != std::string::npos) {
+      absl::StrReplaceAll({{options.token, "***"}}, &text);
+    }
     return text;
+  }
+
+  bool v1() const { return options.api == InfluxApi::kV1; }
+
+  // 401 / 403 to a token: never about the data.
+  std::string TokenRefused(long code) const {
+    std::string e = AnswerError();
+    return absl::StrCat(kTokenRefused, " (HTTP ", code, e.empty() ? "" : ": ", e, ") at ",
+                        base_url);
   }
 
   // Why an answer does not count: the URL (never credentials) says where
@@ -476,6 +671,11 @@ struct InfluxClient::Impl {
   // X-Influxdb-Error header, else the start of the body.
   std::string AnswerError() const {
     std::string e = ExtractJsonError(body, kMaxErrorTextBytes);
+    if (e.empty() && !v1()) {
+      // InfluxDB 2: {"code": "...", "message": "..."}.
+      absl::StatusOr<core::JsonValue> v = core::ParseJson(AV(body));
+      if (v.ok()) e = SanitizeText(StringMember(*v, "message"), kMaxErrorTextBytes);
+    }
     if (e.empty()) e = SanitizeText(headers.influx_error, kMaxErrorTextBytes);
     if (e.empty()) {
       const absl::string_view trimmed = absl::StripAsciiWhitespace(body);
@@ -504,7 +704,97 @@ struct InfluxClient::Impl {
   void SetGet(const std::string& url) {
     curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
     curl_easy_setopt(curl.get(), CURLOPT_HTTPGET, 1L);
-    curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, nullptr);
+    curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, auth_headers.get());
+  }
+
+  // A GET or POST of a v2 management endpoint; `what` names it in errors.
+  // OK with the answer body on 2xx from InfluxDB; `ok_codes` adds codes
+  // that also count (e.g. 422 "already exists").
+  absl::StatusOr<long> Manage(const std::string& url, const std::string* json_body,
+                              const std::string& what) {
+    if (json_body != nullptr) {
+      SetPost(url, json_body->data(), json_body->size(), json_headers.get());
+    } else {
+      SetGet(url);
+    }
+    long code = 0;
+    const CURLcode rc = Perform(kMaxWriteAnswerBytes, false, &code);
+    if (rc != CURLE_OK && code == 0) {
+      return absl::UnavailableError(absl::StrCat(what, ": ", TransportError(rc)));
+    }
+    if (code == 401 || code == 403) {
+      return absl::UnauthenticatedError(absl::StrCat(what, ": ", TokenRefused(code)));
+    }
+    if (!headers.from_influxdb) return absl::UnavailableError(NotInfluxDB(code));
+    return code;
+  }
+
+  // The OCS InfluxDBAgentv2's start, done right: the bucket looked up by
+  // name in the org, created in it when missing (the org's ID looked up
+  // by name first, unless the org is given as its ID).
+  absl::Status EnsureBucket() {
+    const std::string what = absl::StrCat("bucket ", options.database, " on ", base_url);
+    absl::StatusOr<long> code = Manage(
+        absl::StrCat(base_url, "/api/v2/buckets?name=", Escape(options.database),
+                     IsOrgId(options.org) ? "&orgID=" : "&org=", Escape(options.org)),
+        nullptr, absl::StrCat("looking up ", what));
+    if (!code.ok()) return code.status();
+    if (*code != 200 && *code != 404) {
+      return HttpError(*code, absl::StrCat("looking up ", what), AnswerError());
+    }
+    if (*code == 200) {
+      absl::StatusOr<core::JsonValue> v = core::ParseJson(AV(body));
+      const std::vector<core::JsonValue>* buckets =
+          v.ok() ? TopLevelArray(*v, "buckets") : nullptr;
+      if (buckets == nullptr) {
+        return absl::UnavailableError(
+            absl::StrCat("looking up ", what, ": unreadable answer"));
+      }
+      for (const core::JsonValue& b : *buckets) {
+        if (StringMember(b, "name") == options.database) return absl::OkStatus();
+      }
+    }
+    std::string org_id = options.org;
+    if (!IsOrgId(org_id)) {
+      const std::string org_what = absl::StrCat("organization ", options.org, " on ", base_url);
+      code = Manage(absl::StrCat(base_url, "/api/v2/orgs?org=", Escape(options.org)), nullptr,
+                    absl::StrCat("looking up ", org_what));
+      if (!code.ok()) return code.status();
+      if (*code == 404) {
+        return absl::NotFoundError(absl::StrCat(org_what, " not found: ", AnswerError()));
+      }
+      if (*code != 200) {
+        return HttpError(*code, absl::StrCat("looking up ", org_what), AnswerError());
+      }
+      absl::StatusOr<core::JsonValue> v = core::ParseJson(AV(body));
+      const std::vector<core::JsonValue>* orgs = v.ok() ? TopLevelArray(*v, "orgs") : nullptr;
+      org_id.clear();
+      if (orgs != nullptr) {
+        for (const core::JsonValue& o : *orgs) {
+          if (StringMember(o, "name") == options.org || orgs->size() == 1) {
+            org_id = StringMember(o, "id");
+            break;
+          }
+        }
+      }
+      if (org_id.empty()) return absl::NotFoundError(absl::StrCat(org_what, " not found"));
+    }
+    // Empty retention rules: kept forever (InfluxDB OSS), as the OCS agent
+    // creates it; a site wanting expiry sets it on the bucket.
+    const std::string request = absl::StrCat("{\"orgID\":", JsonQuote(org_id),
+                                             ",\"name\":", JsonQuote(options.database),
+                                             ",\"retentionRules\":[]}");
+    code = Manage(absl::StrCat(base_url, "/api/v2/buckets"), &request,
+                  absl::StrCat("creating ", what));
+    if (!code.ok()) return code.status();
+    // 422 "conflict": another publisher made it meanwhile.
+    if (*code == 201 || *code == 200 ||
+        (*code == 422 && (absl::StrContains(body, "conflict") ||
+                          absl::StrContains(body, "already exists")))) {
+      if (*code != 422) LOG_INFO("influx: created %s", what);
+      return absl::OkStatus();
+    }
+    return HttpError(*code, absl::StrCat("creating ", what), AnswerError());
   }
 
   void SetPost(const std::string& url, const void* data, size_t size, curl_slist* headers) {
@@ -554,16 +844,71 @@ const InfluxOptions& InfluxClient::options() const { return impl_->options; }
 
 std::string InfluxClient::BaseUrl() const { return impl_->base_url; }
 
+namespace {
+
+// The v2 / v3 base URL: http(s)://authority[/prefix], no credentials, no
+// query; returned without a trailing "/".
+absl::StatusOr<std::string> CheckBaseUrl(const std::string& url) {
+  std::string_view u = url;
+  std::string_view rest;
+  if (absl::StartsWith(AV(u), "http://")) {
+    rest = u.substr(7);
+  } else if (absl::StartsWith(AV(u), "https://")) {
+    rest = u.substr(8);
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "InfluxDB URL '", SanitizeText(url, 200), "' must start with http:// or https://"));
+  }
+  const std::string_view authority = rest.substr(0, rest.find('/'));
+  if (authority.empty() || authority.find('@') != std::string_view::npos ||
+      rest.find_first_of("?# \t") != std::string_view::npos) {
+    // Credentials in a URL end up in logs: tokens go in their own setting.
+    return absl::InvalidArgumentError(absl::StrCat(
+        "InfluxDB URL '", SanitizeText(url.find('@') == std::string::npos ? url : "(hidden)", 200),
+        "' must be http(s)://HOST[:PORT][/PATH], without credentials or query"));
+  }
+  while (!u.empty() && u.back() == '/') u.remove_suffix(1);
+  return std::string(u);
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<InfluxClient>> InfluxClient::Create(
     const InfluxOptions& options) {
-  if (!ValidHost(options.host)) {
-    return absl::InvalidArgumentError(absl::StrCat("invalid InfluxDB host '",
-                                                   SanitizeText(options.host, 64), "'"));
+  const bool v1 = options.api == InfluxApi::kV1;
+  std::string base_url;
+  if (v1) {
+    if (!ValidHost(options.host)) {
+      return absl::InvalidArgumentError(absl::StrCat("invalid InfluxDB host '",
+                                                     SanitizeText(options.host, 64), "'"));
+    }
+    if (options.port < 1 || options.port > 65535) {
+      return absl::InvalidArgumentError(absl::StrCat("invalid InfluxDB port ", options.port));
+    }
+  } else {
+    absl::StatusOr<std::string> url = CheckBaseUrl(options.url);
+    if (!url.ok()) return url.status();
+    base_url = *std::move(url);
+    if (options.token.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("InfluxDB ", AV(InfluxApiName(options.api)), " needs a token"));
+    }
+    if (options.token.find_first_of("\r\n") != std::string::npos) {
+      return absl::InvalidArgumentError("the InfluxDB token holds a line break");
+    }
+    if (options.api == InfluxApi::kV2 && options.org.empty()) {
+      return absl::InvalidArgumentError("InfluxDB v2 needs an organization");
+    }
+    if (options.api == InfluxApi::kV3 && !ValidV3DatabaseName(options.database)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "InfluxDB 3 database name '", SanitizeText(options.database, 64),
+          "' must be ASCII letters, digits, '_' or '-', starting with a letter or digit"));
+    }
   }
-  if (options.port < 1 || options.port > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat("invalid InfluxDB port ", options.port));
+  if (options.database.empty()) {
+    return absl::InvalidArgumentError(options.api == InfluxApi::kV2 ? "empty bucket name"
+                                                                    : "empty database name");
   }
-  if (options.database.empty()) return absl::InvalidArgumentError("empty database name");
   if (options.gzip_level < 1 || options.gzip_level > 9) {
     return absl::InvalidArgumentError(
         absl::StrCat("gzip level ", options.gzip_level, " not in 1..9"));
@@ -580,28 +925,64 @@ absl::StatusOr<std::unique_ptr<InfluxClient>> InfluxClient::Create(
   if (!impl->curl) return absl::InternalError("curl_easy_init failed");
   CURL* c = impl->curl.get();
 
-  const bool ipv6_literal =
-      options.host.find(':') != std::string::npos && options.host.front() != '[';
-  impl->base_url = absl::StrCat(options.ssl ? "https://" : "http://",
-                                ipv6_literal ? "[" : "", options.host,
-                                ipv6_literal ? "]" : "", ":", options.port);
+  if (v1) {
+    const bool ipv6_literal =
+        options.host.find(':') != std::string::npos && options.host.front() != '[';
+    impl->base_url = absl::StrCat(options.ssl ? "https://" : "http://",
+                                  ipv6_literal ? "[" : "", options.host,
+                                  ipv6_literal ? "]" : "", ":", options.port);
+  } else {
+    impl->base_url = std::move(base_url);
+    // The scheme of the URL decides, as for the Python client.
+    impl->options.ssl = absl::StartsWith(impl->base_url, "https://");
+  }
   impl->ping_url = impl->base_url + "/ping";
   impl->query_url = impl->base_url + "/query";
   impl->escaped_db = impl->Escape(options.database);
-  impl->write_url = absl::StrCat(impl->base_url, "/write?db=", impl->escaped_db);
-  if (!options.retention_policy.empty()) {
-    absl::StrAppend(&impl->write_url, "&rp=", impl->Escape(options.retention_policy));
+  switch (options.api) {
+    case InfluxApi::kV1:
+      impl->write_url = absl::StrCat(impl->base_url, "/write?db=", impl->escaped_db);
+      if (!options.retention_policy.empty()) {
+        absl::StrAppend(&impl->write_url, "&rp=", impl->Escape(options.retention_policy));
+      }
+      absl::StrAppend(&impl->write_url, "&precision=ns");
+      break;
+    case InfluxApi::kV2:
+      impl->write_url = absl::StrCat(impl->base_url, "/api/v2/write?",
+                                     IsOrgId(options.org) ? "orgID=" : "org=",
+                                     impl->Escape(options.org), "&bucket=", impl->escaped_db,
+                                     "&precision=ns");
+      break;
+    case InfluxApi::kV3:
+      impl->write_url = absl::StrCat(impl->base_url, "/api/v3/write_lp?db=", impl->escaped_db,
+                                     "&precision=nanosecond&accept_partial=true");
+      break;
   }
-  absl::StrAppend(&impl->write_url, "&precision=ns");
 
+  // InfluxDB 2 wants "Token", InfluxDB 3 documents "Bearer" (and takes
+  // "Token" too).
+  const std::string auth =
+      v1 ? std::string()
+         : absl::StrCat("Authorization: ", options.api == InfluxApi::kV2 ? "Token " : "Bearer ",
+                        options.token);
   curl_slist* h = nullptr;
   h = curl_slist_append(h, "Content-Type: text/plain; charset=utf-8");
   // Without this libcurl sends "Expect: 100-continue" for bodies over 1 MB
   // and waits a round trip (up to 1 s with servers that ignore it) first.
   h = curl_slist_append(h, "Expect:");
   if (options.gzip) h = curl_slist_append(h, "Content-Encoding: gzip");
+  if (!v1) h = curl_slist_append(h, auth.c_str());
   impl->write_headers.reset(h);
   if (!impl->write_headers) return absl::InternalError("curl_slist_append failed");
+  if (!v1) {
+    impl->auth_headers.reset(curl_slist_append(nullptr, auth.c_str()));
+    curl_slist* j = curl_slist_append(nullptr, auth.c_str());
+    if (j != nullptr) j = curl_slist_append(j, "Content-Type: application/json");
+    impl->json_headers.reset(j);
+    if (!impl->auth_headers || !impl->json_headers) {
+      return absl::InternalError("curl_slist_append failed");
+    }
+  }
 
   // Signals are no way to time out a DNS lookup in a threaded server.
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -624,14 +1005,14 @@ absl::StatusOr<std::unique_ptr<InfluxClient>> InfluxClient::Create(
   curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
   curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, OnProgress);
   curl_easy_setopt(c, CURLOPT_XFERINFODATA, &impl->should_abort);
-  if (!options.username.empty()) {
+  if (v1 && !options.username.empty()) {
     // Credentials go in the Authorization header, never in the URL, so they
     // cannot end up in an error text or a log line that quotes the URL.
     curl_easy_setopt(c, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
     curl_easy_setopt(c, CURLOPT_USERNAME, impl->options.username.c_str());
     curl_easy_setopt(c, CURLOPT_PASSWORD, impl->options.password.c_str());
   }
-  if (options.ssl) {
+  if (impl->options.ssl) {
     // OCS semantics: --ssl alone encrypts without checking who answers
     // (python requests' verify=False); --verify-ssl checks peer and name.
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, options.verify_ssl ? 1L : 0L);
@@ -640,7 +1021,8 @@ absl::StatusOr<std::unique_ptr<InfluxClient>> InfluxClient::Create(
       curl_easy_setopt(c, CURLOPT_CAINFO, impl->options.ca_file.c_str());
     }
     if (!options.verify_ssl && !warned_no_verify.exchange(true)) {
-      LOG_WARNING("influx: TLS to %s without certificate verification (--verify-ssl is off)",
+      LOG_WARNING("influx: TLS to %s without certificate verification (--verify-ssl, or "
+                  "INFLUXDB_V2_VERIFY_SSL, is off)",
                   impl->base_url);
     }
   }
@@ -653,6 +1035,7 @@ void InfluxClient::SetAbortCheck(std::function<bool()> should_abort) {
 
 absl::Status InfluxClient::Ping() {
   Impl& d = *impl_;
+  d.proven = false;
   d.SetGet(d.ping_url);
   long code = 0;
   const CURLcode rc = d.Perform(kMaxWriteAnswerBytes, false, &code);
@@ -660,13 +1043,47 @@ absl::Status InfluxClient::Ping() {
     return absl::UnavailableError(
         absl::StrCat("ping ", d.base_url, ": ", d.TransportError(rc)));
   }
+  if (!d.v1() && (code == 401 || code == 403)) {
+    return absl::UnauthenticatedError(d.TokenRefused(code));
+  }
   if (!d.headers.from_influxdb) return absl::UnavailableError(d.NotInfluxDB(code));
-  if (code != 204) return HttpError(code, absl::StrCat("ping ", d.base_url), d.AnswerError());
+  // InfluxDB 1 and 2 answer 204; InfluxDB 3 answers 200 with its version.
+  const bool ok = code == 204 || (d.options.api == InfluxApi::kV3 && code == 200);
+  if (!ok) return HttpError(code, absl::StrCat("ping ", d.base_url), d.AnswerError());
+  d.proven = true;
+  return absl::OkStatus();
+}
+
+absl::Status InfluxClient::PrepareTarget() {
+  switch (impl_->options.api) {
+    case InfluxApi::kV1: return CreateDatabase();
+    case InfluxApi::kV2: return impl_->EnsureBucket();
+    case InfluxApi::kV3: return absl::OkStatus();
+  }
   return absl::OkStatus();
 }
 
 absl::Status InfluxClient::CreateDatabase() {
   Impl& d = *impl_;
+  if (d.options.api == InfluxApi::kV2) return d.EnsureBucket();
+  if (d.options.api == InfluxApi::kV3) {
+    const std::string what = absl::StrCat("creating database ", d.options.database, " on ",
+                                          d.base_url);
+    const std::string request = absl::StrCat("{\"db\":", JsonQuote(d.options.database), "}");
+    d.SetPost(d.base_url + "/api/v3/configure/database", request.data(), request.size(),
+              d.json_headers.get());
+    long code = 0;
+    const CURLcode rc = d.Perform(kMaxWriteAnswerBytes, false, &code);
+    if (rc != CURLE_OK && code == 0) {
+      return absl::UnavailableError(absl::StrCat(what, ": ", d.TransportError(rc)));
+    }
+    if (code == 401 || code == 403) {
+      return absl::UnauthenticatedError(absl::StrCat(what, ": ", d.TokenRefused(code)));
+    }
+    // 409: it exists already.
+    if ((code >= 200 && code <= 299) || code == 409) return absl::OkStatus();
+    return HttpError(code, what, d.AnswerError());
+  }
   const std::string form = absl::StrCat(
       "q=", d.Escape("CREATE DATABASE " + QuoteInfluxQLIdentifier(d.options.database)));
   // No Content-Type header of ours: libcurl's default for a POST body is
@@ -696,6 +1113,20 @@ WriteResult InfluxClient::Write(std::string_view lines) {
   WriteResult result;
   const absl::Time start = absl::Now();
   result.bytes_raw = lines.size();
+  if (d.options.api == InfluxApi::kV3 && !d.proven) {
+    // InfluxDB 3 stamps its version on /ping only: ask who is there first.
+    const absl::Status ping = Ping();
+    if (!ping.ok()) {
+      result.outcome = ping.code() == absl::StatusCode::kUnauthenticated
+                           ? WriteOutcome::kUnauthorized
+                       : absl::StrContains(ping.message(), "not InfluxDB")
+                           ? WriteOutcome::kNotInfluxDB
+                           : WriteOutcome::kRetryable;
+      result.error = std::string(ping.message());
+      result.latency = absl::Now() - start;
+      return result;
+    }
+  }
   const void* data = lines.data();
   size_t size = lines.size();
   if (d.options.gzip) {
@@ -721,6 +1152,7 @@ WriteResult InfluxClient::Write(std::string_view lines) {
   // influxd may answer (413, 401) before it has read the whole body and then
   // close; libcurl then reports a send error, but the answer is what counts.
   if (code < 200) {
+    d.proven = false;
     result.http_status = 0;
     result.outcome = WriteOutcome::kRetryable;
     result.timed_out = rc == CURLE_OPERATION_TIMEDOUT;
@@ -732,7 +1164,20 @@ WriteResult InfluxClient::Write(std::string_view lines) {
   // (a reverse proxy's 413 or 502 in front of InfluxDB).
   const bool harmless = code == 413 || code == 408 || code == 429 ||
                         (code >= 300 && code < 400) || code >= 500;
-  if (!d.headers.from_influxdb && !harmless) {
+  if (code == 429 || code == 503) {
+    result.retry_after = ParseRetryAfter(d.headers.retry_after, absl::Now());
+  }
+  const bool from_influxdb =
+      d.headers.from_influxdb || (d.options.api == InfluxApi::kV3 && d.proven);
+  if (!d.v1() && (code == 401 || code == 403)) {
+    // Whoever says it (InfluxDB 3 answers 401 with no header, a proxy may
+    // check the token): the points are fine and wait for a token.
+    result.outcome = WriteOutcome::kUnauthorized;
+    result.error = d.TokenRefused(code);
+    return result;
+  }
+  if (!from_influxdb && !harmless) {
+    d.proven = false;
     // Only InfluxDB can say a batch is stored or bad. A 200 from anything
     // else (a wrong port, a proxy's maintenance page) would delete points
     // that never landed; a 4xx (e.g. --ssl missing: Go's TLS port answers
@@ -756,12 +1201,39 @@ WriteResult InfluxClient::Write(std::string_view lines) {
     return result;
   }
   result.error = d.AnswerError();
+  if (d.options.api == InfluxApi::kV3 && (code == 400 || code == 422)) {
+    // A partial write: every other line is stored, so only the named ones
+    // are refused, without bisecting. No list: bisect as for InfluxDB 1.
+    result.rejected = ParsePartialWrite(d.body);
+    const size_t line_count = static_cast<size_t>(std::count(lines.begin(), lines.end(), '\n')) +
+                              (!lines.empty() && lines.back() != '\n' ? 1 : 0);
+    bool valid = !result.rejected.empty();
+    for (const WriteResult::RejectedLine& r : result.rejected) {
+      if (r.line_number > line_count) valid = false;
+    }
+    if (valid) {
+      result.outcome = WriteOutcome::kPartial;
+      return result;
+    }
+    result.rejected.clear();
+    // 422 without lines: a catalog limit (too many databases, tables,
+    // columns), which is the site's configuration: keep and retry.
+    result.outcome = code == 422 ? WriteOutcome::kRetryable : WriteOutcome::kRejected;
+    if (result.error.empty()) result.error = absl::StrCat("HTTP ", code);
+    return result;
+  }
   if (code == 413) {
     result.outcome = WriteOutcome::kTooLarge;
   } else if (code == 401 || code == 403) {
     result.outcome = WriteOutcome::kUnauthorized;
   } else if (code >= 400 && code <= 499 &&
              absl::StrContains(result.error, "database not found")) {
+    result.outcome = WriteOutcome::kDatabaseNotFound;
+  } else if (code == 404 && !d.v1() && from_influxdb &&
+             (absl::StrContains(result.error, "bucket") ||
+              absl::StrContains(result.error, "database")) &&
+             absl::StrContains(result.error, "not found")) {
+    // InfluxDB 2's "bucket not found" (3: its database): make it.
     result.outcome = WriteOutcome::kDatabaseNotFound;
   } else if (code == 404 || code == 408 || code == 429) {
     // A 404 that is not "database not found" is a wrong path (a proxy
@@ -775,7 +1247,7 @@ WriteResult InfluxClient::Write(std::string_view lines) {
     result.outcome = WriteOutcome::kRetryable;
   }
   if (result.error.empty()) result.error = absl::StrCat("HTTP ", code);
-  if (!d.headers.from_influxdb) {
+  if (!from_influxdb) {
     result.error = absl::StrCat(d.NotInfluxDB(code), ": ", result.error);
   }
   return result;
@@ -805,58 +1277,14 @@ absl::StatusOr<std::string> InfluxClient::Query(std::string_view q, std::string_
 
 absl::Status LoadCredentialsFromEnvironment(
     InfluxOptions* options, std::function<const char*(const char*)> getenv_fn) {
-  auto read_one = [&](const char* var, const char* file_var,
-                      std::string* out) -> absl::Status {
-    if (const char* v = getenv_fn(var); v != nullptr) {
-      *out = v;
-      return absl::OkStatus();
-    }
-    const char* path = getenv_fn(file_var);
-    if (path == nullptr) {
-      *out = "root";
-      return absl::OkStatus();
-    }
-    const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      return absl::NotFoundError(absl::StrCat("cannot read ", file_var, " file '", path,
-                                              "': ", std::strerror(errno)));
-    }
-    // A credential is short; a huge file is a mistake, not a password.
-    constexpr size_t kMaxCredentialBytes = 64 * 1024;
-    std::string content;
-    char buf[4096];
-    for (;;) {
-      const ssize_t n = ::read(fd, buf, sizeof(buf));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        const int err = errno;
-        ::close(fd);
-        return absl::DataLossError(absl::StrCat("cannot read ", file_var, " file '", path,
-                                                "': ", std::strerror(err)));
-      }
-      if (n == 0) break;
-      content.append(buf, static_cast<size_t>(n));
-      if (content.size() > kMaxCredentialBytes) {
-        ::close(fd);
-        return absl::InvalidArgumentError(absl::StrCat(
-            file_var, " file '", path, "' is larger than ", kMaxCredentialBytes, " bytes"));
-      }
-    }
-    ::close(fd);
-    // As the OCS agent: Python's rstrip('\r\n') drops every trailing CR/LF.
-    while (!content.empty() && (content.back() == '\n' || content.back() == '\r')) {
-      content.pop_back();
-    }
-    *out = std::move(content);
-    return absl::OkStatus();
-  };
-  std::string username, password;
-  absl::Status s = read_one("INFLUXDB_USERNAME", "INFLUXDB_USERNAME_FILE", &username);
-  if (!s.ok()) return s;
-  s = read_one("INFLUXDB_PASSWORD", "INFLUXDB_PASSWORD_FILE", &password);
-  if (!s.ok()) return s;
-  options->username = std::move(username);
-  options->password = std::move(password);
+  absl::StatusOr<std::optional<std::string>> username =
+      ReadEnvOrFile("INFLUXDB_USERNAME", getenv_fn);
+  if (!username.ok()) return username.status();
+  absl::StatusOr<std::optional<std::string>> password =
+      ReadEnvOrFile("INFLUXDB_PASSWORD", getenv_fn);
+  if (!password.ok()) return password.status();
+  options->username = username->value_or("root");
+  options->password = password->value_or("root");
   return absl::OkStatus();
 }
 

@@ -28,6 +28,16 @@ struct ServiceConfig {
   bool ssl = false;
   bool verify_ssl = false;
   std::string initial_state = "record";
+  // Which InfluxDB API: v1 (InfluxDB 1.x, --host/--port/--database, user
+  // and password), v2 (InfluxDB 2 and Cloud: --url --org --bucket, a
+  // token; the OCS InfluxDBAgentv2's environment), v3 (InfluxDB 3 Core and
+  // Enterprise: --url --database, a token). Empty strings: from the
+  // environment (see BuildOptions).
+  std::string influxdb_api = "v1";
+  std::string url;
+  std::string org;
+  std::string bucket;
+  std::string influx_token_file;
   // Ours.
   std::string listen = "127.0.0.1:50051";
   std::string retention_policy;
@@ -55,7 +65,19 @@ std::string DefaultSpoolDir();
 void RegisterServiceFlags(flags::FlagSet* flag_set, ServiceConfig* config);
 
 // Turns flags into options: reads InfluxDB credentials from the environment
-// as OCS does, the token file, and checks every value; errors name the flag.
+// as OCS does, the token file, and checks every value; errors name the flag
+// or the variable, never a secret.
+//
+// v1: INFLUXDB_USERNAME / INFLUXDB_PASSWORD (each also as <NAME>_FILE).
+// v2, as influxdb-client-python's from_env_properties and the OCS
+// InfluxDBAgentv2 read them (each also as <NAME>_FILE, for Docker secrets):
+// --url else INFLUXDB_V2_URL, --org else INFLUXDB_V2_ORG, --bucket else
+// INFLUXDB_V2_BUCKET, --influx-token-file else INFLUXDB_V2_TOKEN; all
+// required. INFLUXDB_V2_TIMEOUT (ms) unless --influx-timeout is changed from
+// its default; INFLUXDB_V2_VERIFY_SSL (true/yes/false/no; default true, as
+// the Python client); INFLUXDB_V2_SSL_CA_CERT unless --ssl-ca-file.
+// v3: --url else INFLUXDB3_HOST_URL, --database, --influx-token-file else
+// INFLUXDB3_AUTH_TOKEN (the influxdb3 CLI's variables); TLS and timeout as v2.
 absl::Status BuildOptions(const ServiceConfig& config,
                           PublisherOptions* publisher, ServerOptions* server,
                           std::function<const char*(const char*)> getenv_fn = ::getenv);

@@ -23,6 +23,29 @@ constexpr int kMaxSplitDepth = 24;
 // its ping, before those lines are suspected and halved.
 constexpr int kFailuresBeforeHalving = 3;
 
+// The lines a partial-write answer names (1-based), each after a comment
+// with InfluxDB's reason, which a replay of the dead-letter file skips.
+std::string RefusedLines(absl::string_view lines,
+                         const std::vector<influx::WriteResult::RejectedLine>& rejected) {
+  std::vector<absl::string_view> by_number;
+  by_number.reserve(std::count(lines.begin(), lines.end(), '\n') + 1);
+  size_t pos = 0;
+  while (pos < lines.size()) {
+    size_t end = lines.find('\n', pos);
+    if (end == absl::string_view::npos) end = lines.size();
+    by_number.push_back(lines.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  std::string out;
+  for (const influx::WriteResult::RejectedLine& r : rejected) {
+    if (r.line_number == 0 || r.line_number > by_number.size()) continue;
+    absl::StrAppend(&out, "# line ", r.line_number, ": ");
+    for (char c : r.error) out.push_back(c == '\n' || c == '\r' ? ' ' : c);
+    absl::StrAppend(&out, "\n", by_number[r.line_number - 1], "\n");
+  }
+  return out;
+}
+
 // Splits at the line boundary nearest the middle.
 size_t MiddleLineBoundary(absl::string_view lines, size_t line_count) {
   size_t target = line_count / 2;
@@ -85,7 +108,7 @@ void Writer::RequestFlush() {
 
 void Writer::DoDatabaseCheck() {
   absl::Status s = client_->Ping();
-  if (s.ok()) s = client_->CreateDatabase();
+  if (s.ok()) s = client_->PrepareTarget();
   if (s.ok()) {
     NoteSuccess();
   } else {
@@ -299,6 +322,19 @@ Writer::SendResult Writer::SendLines(absl::string_view lines, size_t line_count,
         counters_->points_written.fetch_add(line_count, std::memory_order_relaxed);
         NoteSuccess();
         return SendResult::kDone;
+      case influx::WriteOutcome::kPartial: {
+        // InfluxDB 3 stored every line but the ones it names: those go to
+        // the dead-letter file, the rest is acknowledged, nothing is sent
+        // again.
+        NoteSuccess();
+        const size_t refused = r.rejected.size();
+        counters_->points_written.fetch_add(line_count > refused ? line_count - refused : 0,
+                                            std::memory_order_relaxed);
+        return DeadLetter(r.http_status,
+                          absl::StrCat(r.error, " (", refused, " of ", line_count,
+                                       " lines refused; the rest is stored)"),
+                          RefusedLines(lines, r.rejected), refused);
+      }
       case influx::WriteOutcome::kDatabaseNotFound: {
         // InfluxDB's own answer (dropped under us, or never made): make it,
         // then send again after the usual backoff, so that a server that
@@ -369,7 +405,15 @@ Writer::SendResult Writer::SendLines(absl::string_view lines, size_t line_count,
     }
     NoteFailure(r);
     counters_->retries.fetch_add(1, std::memory_order_relaxed);
-    if (!abort_.SleepFor(backoff.Next())) return SendResult::kAborted;
+    // A 429 or 503 that says when to come back is taken at its word (the
+    // client caps it); else the usual backoff.
+    absl::Duration wait = backoff.Next();
+    if (r.retry_after > absl::ZeroDuration()) {
+      LOG_DEBUG("writer: InfluxDB at %s asks to retry after %s (HTTP %d)", client_->BaseUrl(),
+                absl::FormatDuration(r.retry_after), r.http_status);
+      wait = r.retry_after;
+    }
+    if (!abort_.SleepFor(wait)) return SendResult::kAborted;
   }
 }
 
