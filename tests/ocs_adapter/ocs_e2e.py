@@ -41,6 +41,7 @@ from wamp_session import join  # noqa: E402
 PYTHON = "/usr/bin/python3"
 ROUTER_PY = os.path.join(ROOT, "tests", "wamp_router", "router.py")
 FAKE_AGENT_PY = os.path.join(ROOT, "tests", "ocs_peers", "fake_agent.py")
+STANDIN_PY = os.path.join(ROOT, "tests", "support", "influx_v2v3_standin.py")
 REALM = "test_realm"
 DATABASE = "ocs_feeds"
 ADAPTER_ADDRESS = "observatory.influxagent"
@@ -219,17 +220,17 @@ bind-address = "127.0.0.1:%d"
                 out.append(dict(zip(series["columns"], values)))
         return out
 
-    def measurements(self):
+    def measurements(self, db=DATABASE):
         try:
-            return sorted(r["name"] for r in self.rows("SHOW MEASUREMENTS"))
+            return sorted(r["name"] for r in self.rows("SHOW MEASUREMENTS", db))
         except AssertionError as e:
             if "database not found" in str(e):
                 return []
             raise
 
-    def points(self, measurement):
+    def points(self, measurement, db=DATABASE):
         try:
-            return self.rows('SELECT * FROM "%s"' % measurement)
+            return self.rows('SELECT * FROM "%s"' % measurement, db)
         except AssertionError as e:
             if "database not found" in str(e):
                 return []
@@ -305,6 +306,33 @@ class Stack:
     @property
     def http_url(self):
         return "http://127.0.0.1:%d/call" % self.router_port
+
+    def start_standin(self, flavor, token, org="ocs"):
+        """The InfluxDB 2 / 3 stand-in (tests/support) in front of this
+        influxd; returns its base URL."""
+        port_file = self.path("standin-%s.port" % flavor)
+        p = Process("standin-" + flavor,
+                    [PYTHON, STANDIN_PY, "--influxd", "http://127.0.0.1:%d" % self.influx.port,
+                     "--flavor", flavor, "--token", token, "--org", org,
+                     "--port-file", port_file], self.tmp)
+        self.processes.append(p)
+
+        def port():
+            if not p.alive():
+                raise AssertionError("the stand-in exited: %s" % p.stderr()[-2000:])
+            if not os.path.exists(port_file):
+            return None
+        with open(port_file) as f:
+            return int(f.read())
+        self.standin_url = "http://127.0.0.1:%d" % wait_until(port, 20, 0.05, "the stand-in")
+        return self.standin_url
+
+    def standin_log(self):
+        """The stand-in's requests: [(status, lines, path)]."""
+        with urllib.request.urlopen(self.standin_url + "/_standin/log", timeout=10) as r:
+            text = r.read().decode()
+        return [(int(w[1]), int(w[2]), w[3]) for w in
+                (line.split(" ", 3) for line in text.splitlines() if line)]
 
     def start_publisher(self):
         """bazel-bin/service/publisher, idle, on a free gRPC port."""
