@@ -321,9 +321,9 @@ class Stack:
             if not p.alive():
                 raise AssertionError("the stand-in exited: %s" % p.stderr()[-2000:])
             if not os.path.exists(port_file):
-            return None
-        with open(port_file) as f:
-            return int(f.read())
+                return None
+            with open(port_file) as f:
+                return int(f.read())
         self.standin_url = "http://127.0.0.1:%d" % wait_until(port, 20, 0.05, "the stand-in")
         return self.standin_url
 
