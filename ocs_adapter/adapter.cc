@@ -18,9 +18,12 @@ constexpr absl::Duration kLivenessCheck = absl::Milliseconds(250);
 Adapter::Adapter(AdapterOptions options, PublisherClient* publisher)
     : options_(std::move(options)),
       publisher_(publisher),
+      feed_filter_(options_.feeds, options_.exclude_feeds),
       agent_(options_.identity, publisher, &counters_),
       dead_letters_(options_.dead_letters, &counters_),
-      ingest_(options_.ingest, publisher, &counters_, &dead_letters_) {}
+      ingest_(options_.ingest, publisher, &counters_, &dead_letters_) {
+  counters_.feed_filter = &feed_filter_;  // read by status replies, after Run() starts
+}
 
 Adapter::~Adapter() { ingest_.Stop(absl::Seconds(2)); }
 
@@ -37,6 +40,10 @@ void Adapter::OnEvent(const msgpack::object& arg0, bool has_arg0) {
   }
   if (!feed.record() || feed.agg_params().exclude_influx()) {
     counters_.events_skipped.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  // Another publisher's feed: not ours to bound, dead-letter or queue.
+  if (!feed_filter_.Admit(feed.agent_address(), feed.feed_name(), FeedIngest::PointsOf(feed))) {
     return;
   }
   // Linear in the feed's blocks and columns: refused here, before the

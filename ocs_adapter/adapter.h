@@ -26,6 +26,7 @@
 #include "ocs_adapter/agent.h"
 #include "ocs_adapter/dead_letters.h"
 #include "ocs_adapter/feed_bounds.h"
+#include "ocs_adapter/feed_filter.h"
 #include "ocs_adapter/feed_ingest.h"
 #include "ocs_adapter/publisher_client.h"
 #include "ocs_adapter/wamp_connection.h"
@@ -42,6 +43,9 @@ struct AdapterOptions {
   IngestOptions ingest;
   FeedBounds bounds;
   DeadLetterOptions dead_letters;
+  // --feeds / --exclude-feeds (see feed_filter.h); empty: every feed.
+  std::vector<std::string> feeds;
+  std::vector<std::string> exclude_feeds;
 };
 
 class Adapter {
@@ -79,6 +83,7 @@ class Adapter {
 
   const AdapterOptions options_;
   PublisherClient* const publisher_;
+  FeedFilter feed_filter_;
   AdapterCounters counters_;
   Agent agent_;
   DeadLetters dead_letters_;

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "ocs_adapter/feed_filter.h"
 
 namespace ocs_influx::ocs_adapter {
 namespace {
@@ -45,6 +46,25 @@ uint64_t DroppedTotal(const v1::Status& status) {
   uint64_t total = 0;
   for (const auto& d : status.dropped()) total += d.count();
   return total;
+}
+
+// The filter and what it kept out of this publisher.
+Value FeedFilterData(const FeedFilter* filter) {
+  auto list = [](const std::vector<std::string>* patterns) {
+    std::vector<Value> items;
+    if (patterns != nullptr) {
+      for (const std::string& p : *patterns) items.push_back(Str(p));
+    }
+    return List(std::move(items));
+  };
+  return Dict({
+      {"feeds", list(filter != nullptr ? &filter->feeds() : nullptr)},
+      {"exclude_feeds", list(filter != nullptr ? &filter->exclude_feeds() : nullptr)},
+      {"publications_skipped",
+       Int(static_cast<int64_t>(filter != nullptr ? filter->publications_skipped() : 0))},
+      {"points_skipped",
+       Int(static_cast<int64_t>(filter != nullptr ? filter->points_skipped() : 0))},
+  });
 }
 
 Agent::OpsOutcome ErrorOutcome(std::string uri, std::string message) {
@@ -115,6 +135,7 @@ Value Agent::EncodedSession(const v1::Status& status) const {
       {"points_not_recording", count(counters_->points_not_recording.load())},
       {"publications_refused", std::move(refused)},
       {"dead_letters_not_written", count(counters_->dead_letters_not_written.load())},
+      {"feed_filter", FeedFilterData(counters_->feed_filter)},
       {"last_error", Str(status.influx().last_error())},
   });
   return Dict({

@@ -19,6 +19,8 @@
 
 namespace ocs_influx::ocs_adapter {
 
+class FeedFilter;
+
 // OCS response codes.
 inline constexpr int kOk = 0;
 inline constexpr int kError = -1;
@@ -54,6 +56,8 @@ struct AdapterCounters {
   std::atomic<uint64_t> events_skipped{0};  // record false / exclude_influx
   std::atomic<uint64_t> points_not_recording{0};
   std::atomic<uint64_t> points_refused{0};  // spool full, invalid
+  // --feeds / --exclude-feeds, shown with what it skipped (null: none).
+  const FeedFilter* feed_filter = nullptr;
 };
 
 class Agent {
