@@ -49,6 +49,7 @@ struct AdapterFlags {
   bool publisher_tls = false;
   std::string publisher_tls_ca;
   std::string dead_publications_file;
+  std::string access_policy;
 };
 
 void Register(flags::FlagSet* f, AdapterFlags* a) {
@@ -69,6 +70,10 @@ void Register(flags::FlagSet* f, AdapterFlags* a) {
                "JSON-lines file of the publications the adapter refuses (malformed, over "
                "a bound), each with its reason; at most 64 MiB, the rest is counted. "
                "Default: dead-publications.jsonl in --spool-dir.");
+  f->AddString("access-policy", &a->access_policy,
+               "OCS access control: none, override:PW2,PW3 or director:ID (the Access "
+               "Director's instance id). Default: the site config hub's access_policy, "
+               "else none.");
 }
 
 int Fail(absl::string_view message, int code = 2) {
@@ -113,6 +118,10 @@ int main(int argc, char** argv) {
   if (a.embedded == !a.publisher.empty()) {
     return Fail("choose one of --embedded-publisher and --publisher HOST:PORT");
   }
+  // As OCS: the flag (instance arguments or command line), else the hub's.
+  absl::StatusOr<ocs_adapter::AccessPolicy> access_policy = ocs_adapter::AccessPolicy::Parse(
+      flag_set.WasSet("access-policy") ? a.access_policy : site->access_policy);
+  if (!access_policy.ok()) return Fail(access_policy.status().message());
 
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
@@ -172,6 +181,8 @@ int main(int argc, char** argv) {
   core::AppendDouble(absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()),
                      &options.identity.agent_session_id);
   options.record_on_join = a.service.initial_state == "record";
+  options.access_policy = *access_policy;
+  options.instance_id = site->instance_id;
   if (site->crossbar_timeout.has_value()) {
     options.crossbar_timeout = absl::Seconds(*site->crossbar_timeout);
   }
@@ -186,6 +197,11 @@ int main(int argc, char** argv) {
            options.wamp.realm, a.embedded ? "embedded" : a.publisher,
            options.dead_letters.path.empty() ? "nowhere (counted only)"
                                              : options.dead_letters.path);
+  // The policy's kind only: an override policy holds passwords.
+  LOG_INFO("ocs_adapter: access policy %s%s", options.access_policy.name(),
+           options.access_policy.name() == "director"
+               ? absl::StrCat(" (Access Director ", options.access_policy.director_id(), ")")
+               : std::string());
   absl::Status result;
   {
     ocs_adapter::Adapter adapter(options, &client);
