@@ -55,9 +55,7 @@ bool MatchSet(absl::string_view pattern, size_t* i, unsigned char c, bool* match
   return true;
 }
 
-bool IsInt(const Value& v) {
-  return v.type == Value::Type::kInt || v.type == Value::Type::kUint;
-}
+bool IsInt(const Value& v) { return v.type == Value::Type::kInt || v.type == Value::Type::kUint; }
 
 int64_t IntOf(const Value& v) {
   return v.type == Value::Type::kInt ? v.int_value : static_cast<int64_t>(v.uint_value);
@@ -69,7 +67,8 @@ absl::Status OptionalString(const Value& object, const char* key, absl::string_v
                             std::optional<std::string>* out) {
   const Value* v = object.Find(key);
   if (v == nullptr || v->type == Value::Type::kNull) return absl::OkStatus();
-  if (v->type != Value::Type::kString) return Bad(absl::StrCat(where, ".", key, " is not a string"));
+  if (v->type != Value::Type::kString)
+    return Bad(absl::StrCat(where, ".", key, " is not a string"));
   if (v->string_value.size() > kMaxAccessStringBytes) {
     return Bad(absl::StrCat(where, ".", key, " is over ", kMaxAccessStringBytes, " bytes"));
   }
@@ -125,15 +124,14 @@ absl::Status DecodeRule(const Value& v, size_t index, AccessRule* rule) {
   if (absl::Status s = OptionalString(v, "lockout_id", where, &rule->lockout_id); !s.ok()) {
     return s;
   }
-  if (absl::Status s = OptionalString(v, "lockout_owner", where, &rule->lockout_owner);
-      !s.ok()) {
+  if (absl::Status s = OptionalString(v, "lockout_owner", where, &rule->lockout_owner); !s.ok()) {
     return s;
   }
   if (const Value* levels = v.Find("lockout_levels");
       levels != nullptr && levels->type != Value::Type::kNull) {
     if (levels->type != Value::Type::kArray || levels->items.size() > kMaxLockoutLevels) {
-      return Bad(absl::StrCat(where, ".lockout_levels is not a list of at most ",
-                              kMaxLockoutLevels, " levels"));
+      return Bad(absl::StrCat(where, ".lockout_levels is not a list of at most ", kMaxLockoutLevels,
+                              " levels"));
     }
     for (const Value& l : levels->items) {
       if (!IsInt(l) || IntOf(l) < kCredBlocked || IntOf(l) > kCredSuperuser) {
@@ -334,15 +332,14 @@ Creds AccessPolicy::GetCreds(const Password& password, bool internal,
 }
 
 std::string RejectionMessage(int level, int required, absl::string_view detail) {
-  std::string text = absl::StrCat("The action requires credential level ",
-                                  CredLevelName(required), " but the client has only level ",
-                                  CredLevelName(level));
+  std::string text = absl::StrCat("The action requires credential level ", CredLevelName(required),
+                                  " but the client has only level ", CredLevelName(level));
   if (!detail.empty()) absl::StrAppend(&text, " ", detail);
   return text;
 }
 
-absl::StatusOr<std::optional<std::vector<AccessRule>>> DecodeRulesMessage(
-    const Value& message, const AgentSpec& self) {
+absl::StatusOr<std::optional<std::vector<AccessRule>>> DecodeRulesMessage(const Value& message,
+                                                                          const AgentSpec& self) {
   if (message.type != Value::Type::kObject) return Bad("the message is not a dict");
   if (const Value* target = message.Find("target");
       target != nullptr && target->type != Value::Type::kNull) {

@@ -145,8 +145,8 @@ std::string RejectionMessage(int level, int required, absl::string_view detail);
 //  - OK with nullopt: not for this agent (targeted at another one);
 //  - an error (wrong shape, unknown ac_version, hash or level, over a
 //    bound): the message changes nothing.
-absl::StatusOr<std::optional<std::vector<AccessRule>>> DecodeRulesMessage(
-    const Value& message, const AgentSpec& self);
+absl::StatusOr<std::optional<std::vector<AccessRule>>> DecodeRulesMessage(const Value& message,
+                                                                          const AgentSpec& self);
 
 // The agent's access state, shared by the thread that answers ops (reads)
 // and the WAMP I/O thread that takes the director's messages (writes).

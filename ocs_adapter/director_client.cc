@@ -30,9 +30,10 @@ absl::Status DirectorClient::Join(WampConnection* connection) {
   if (polled.ok()) {
     LOG_INFO("access: subscribed to %s; polled the Access Director", ControlsTopic());
   } else {
-    LOG_WARNING("access: subscribed to %s; polling the Access Director: %s (its next reset "
-                "brings the rules; until then every caller is blocked)",
-                ControlsTopic(), std::string(polled.message()));
+    LOG_WARNING(
+        "access: subscribed to %s; polling the Access Director: %s (its next reset "
+        "brings the rules; until then every caller is blocked)",
+        ControlsTopic(), std::string(polled.message()));
   }
   return absl::OkStatus();
 }
@@ -45,9 +46,10 @@ void DirectorClient::Refuse(absl::string_view why) {
     ++unlogged_;
     return;
   }
-  LOG_WARNING("access: a message on %s refused, the rules unchanged: %s (%d more refused "
-              "since the last report, %d in all)",
-              ControlsTopic(), std::string(why), unlogged_, refused_);
+  LOG_WARNING(
+      "access: a message on %s refused, the rules unchanged: %s (%d more refused "
+      "since the last report, %d in all)",
+      ControlsTopic(), std::string(why), unlogged_, refused_);
   last_log_ = now;
   unlogged_ = 0;
 }

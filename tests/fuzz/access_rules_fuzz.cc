@@ -49,8 +49,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)PatternMatch("influxagent", password);
   (void)FnMatch(password, policy_text);
 
-  AccessControl ac(*AccessPolicy::Parse("director:access-dir"),
-                   {"influxagent", "InfluxDBAgent"});
+  AccessControl ac(*AccessPolicy::Parse("director:access-dir"), {"influxagent", "InfluxDBAgent"});
   if (!ac.ApplyMessage(GoodReset(), absl::Now()).ok()) abort();
   const Password probes[] = {{Password::Kind::kNone, ""},
                              {Password::Kind::kString, "a"},

@@ -136,7 +136,7 @@ TEST(Patterns, FnMatch) {
   EXPECT_FALSE(FnMatch("ax", "a[0-9]"));
   EXPECT_TRUE(FnMatch("ax", "a[!0-9]"));
   EXPECT_TRUE(FnMatch("a]", "a[]]"));
-  EXPECT_TRUE(FnMatch("a[b", "a[b"));  // unclosed: literal
+  EXPECT_TRUE(FnMatch("a[b", "a[b"));   // unclosed: literal
   EXPECT_FALSE(FnMatch("ABC", "abc"));  // case-sensitive
   EXPECT_TRUE(FnMatch("influx/agent", "influx*"));
   EXPECT_FALSE(FnMatch("a5", "a[9-0]"));  // an empty range
@@ -204,8 +204,9 @@ TEST(Rejection, ExactTexts) {
   EXPECT_EQ(RejectionMessage(0, 1, ""),
             "The action requires credential level 1-BASIC but the client has only level "
             "0-BLOCKED");
-  EXPECT_EQ(RejectionMessage(0, 2, "Privileges diminished; lockouts active: "
-                                   "['test-grant[test-grantee]']"),
+  EXPECT_EQ(RejectionMessage(0, 2,
+                             "Privileges diminished; lockouts active: "
+                             "['test-grant[test-grantee]']"),
             "The action requires credential level 2-ADVANCED but the client has only level "
             "0-BLOCKED Privileges diminished; lockouts active: ['test-grant[test-grantee]']");
 }
@@ -217,15 +218,16 @@ std::string ResetMessage(const std::string& extra_rules = "") {
       R"({"hashed_pass": {"hash": "none", "value": ""}, "cred_level": 1,)"
       R"( "scope_spec": {"default": true, "agent_class": null, "instance_id": null},)"
       R"( "lockout_id": null, "lockout_owner": null, "lockout_levels": []},)"
-      R"({"hashed_pass": {"hash": "md5", "value": ")", Md5Prefix16("a"), R"("}, "cred_level": 2,)"
+      R"({"hashed_pass": {"hash": "md5", "value": ")",
+      Md5Prefix16("a"),
+      R"("}, "cred_level": 2,)"
       R"( "scope_spec": {"default": true}},)"
-      R"({"hashed_pass": {"hash": "md5", "value": ")", Md5Prefix16("superuser"),
-      R"("}, "cred_level": 4})", extra_rules, "]}");
+      R"({"hashed_pass": {"hash": "md5", "value": ")",
+      Md5Prefix16("superuser"), R"("}, "cred_level": 4})", extra_rules, "]}");
 }
 
 TEST(Director, ResetTargetedAndOthers) {
-  AccessControl ac(*AccessPolicy::Parse("director:access-dir"),
-                   {"influxagent", "InfluxDBAgent"});
+  AccessControl ac(*AccessPolicy::Parse("director:access-dir"), {"influxagent", "InfluxDBAgent"});
   EXPECT_EQ(ac.GetCreds(Pw("a"), false).level, 0);
   EXPECT_EQ(ac.ApiValue().Find("step")->int_value, 0);
   absl::StatusOr<bool> applied = ac.ApplyMessage(Json(ResetMessage()), absl::Now());
@@ -242,8 +244,8 @@ TEST(Director, ResetTargetedAndOthers) {
   EXPECT_GT(api.Find("update_timestamp")->double_value, 1e9);
 
   // Targeted at another agent: ignored.
-  applied = ac.ApplyMessage(Json(R"({"target": "other", "ac_version": 1, "rules": []})"),
-                            absl::Now());
+  applied =
+      ac.ApplyMessage(Json(R"({"target": "other", "ac_version": 1, "rules": []})"), absl::Now());
   ASSERT_TRUE(applied.ok());
   EXPECT_FALSE(*applied);
   EXPECT_EQ(ac.GetCreds(Pw("a"), false).level, 2);
@@ -257,8 +259,7 @@ TEST(Director, ResetTargetedAndOthers) {
 }
 
 TEST(Director, HostileMessagesChangeNothing) {
-  AccessControl ac(*AccessPolicy::Parse("director:access-dir"),
-                   {"influxagent", "InfluxDBAgent"});
+  AccessControl ac(*AccessPolicy::Parse("director:access-dir"), {"influxagent", "InfluxDBAgent"});
   ASSERT_TRUE(ac.ApplyMessage(Json(ResetMessage()), absl::Now()).ok());
   std::string huge_rules;
   for (size_t i = 0; i < kMaxAccessRules; ++i) {
