@@ -19,7 +19,12 @@ Adapter::Adapter(AdapterOptions options, PublisherClient* publisher)
     : options_(std::move(options)),
       publisher_(publisher),
       feed_filter_(options_.feeds, options_.exclude_feeds),
-      agent_(options_.identity, publisher, &counters_),
+      access_(options_.access_policy,
+              AgentSpec{options_.instance_id, options_.identity.agent_class}),
+      director_(access_.director()
+                    ? std::make_unique<DirectorClient>(&access_, options_.address_root)
+                    : nullptr),
+      agent_(options_.identity, publisher, &counters_, &access_),
       dead_letters_(options_.dead_letters, &counters_),
       ingest_(options_.ingest, publisher, &counters_, &dead_letters_) {
   counters_.feed_filter = &feed_filter_;  // read by status replies, after Run() starts
@@ -138,6 +143,7 @@ absl::Status Adapter::ConnectAndServe(std::unique_ptr<WampConnection>* connectio
         options_.address_root + "..feeds.", "wildcard",
         [this](const msgpack::object& arg0, bool has_arg0) { OnEvent(arg0, has_arg0); });
   }
+  if (s.ok() && director_ != nullptr) s = director_->Join(connection->get());
   if (!s.ok()) return s;
   LOG_INFO("adapter: %s registered; subscribed to %s..feeds. (wildcard)", address,
            options_.address_root);
@@ -181,7 +187,8 @@ absl::Status Adapter::Run() {
       if (options_.record_on_join && !started_recording_) {
         // As OCS's --initial-state record: start once, on the first join.
         started_recording_ = true;
-        Agent::OpsOutcome started = agent_.Ops({Str("start"), Str("record")}, Dict());
+        Agent::OpsOutcome started =
+            agent_.Ops({Str("start"), Str("record")}, Dict(), /*internal=*/true);
         LOG_INFO("adapter: initial state record: %s",
                  started.reply.items.size() > 1 ? started.reply.items[1].string_value
                                                 : started.error_message);

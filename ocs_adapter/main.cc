@@ -63,6 +63,7 @@ struct AdapterFlags {
   std::string dead_publications_file;
   std::string feeds;
   std::string exclude_feeds;
+  std::string access_policy;
 };
 
 void Register(flags::FlagSet* f, AdapterFlags* a) {
@@ -90,6 +91,10 @@ void Register(flags::FlagSet* f, AdapterFlags* a) {
   f->AddString("exclude-feeds", &a->exclude_feeds,
                "PATTERN[,PATTERN]: do not record the feeds matching one of these globs, "
                "e.g. *.detector_temps; applied after --feeds.");
+  f->AddString("access-policy", &a->access_policy,
+               "OCS access control: none, override:PW2,PW3 or director:ID (the Access "
+               "Director's instance id). Default: the site config hub's access_policy, "
+               "else none.");
 }
 
 int Fail(absl::string_view message, int code = 2) {
@@ -147,6 +152,10 @@ int main(int argc, char** argv) {
   absl::StatusOr<std::vector<std::string>> exclude_feeds =
       ocs_adapter::ParseFeedPatterns("exclude-feeds", a.exclude_feeds);
   if (!exclude_feeds.ok()) return Fail(exclude_feeds.status().message());
+  // As OCS: the flag (instance arguments or command line), else the hub's.
+  absl::StatusOr<ocs_adapter::AccessPolicy> access_policy = ocs_adapter::AccessPolicy::Parse(
+      flag_set.WasSet("access-policy") ? a.access_policy : site->access_policy);
+  if (!access_policy.ok()) return Fail(access_policy.status().message());
 
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
@@ -208,6 +217,8 @@ int main(int argc, char** argv) {
   options.record_on_join = a.service.initial_state == "record";
   options.feeds = *std::move(feeds);
   options.exclude_feeds = *std::move(exclude_feeds);
+  options.access_policy = *access_policy;
+  options.instance_id = site->instance_id;
   if (site->crossbar_timeout.has_value()) {
     options.crossbar_timeout = absl::Seconds(*site->crossbar_timeout);
   }
@@ -229,6 +240,11 @@ int main(int argc, char** argv) {
              options.feeds.empty() ? "*" : absl::StrJoin(options.feeds, ","),
              options.exclude_feeds.empty() ? "none" : absl::StrJoin(options.exclude_feeds, ","));
   }
+  // The policy's kind only: an override policy holds passwords.
+  LOG_INFO("ocs_adapter: access policy %s%s", options.access_policy.name(),
+           options.access_policy.name() == "director"
+               ? absl::StrCat(" (Access Director ", options.access_policy.director_id(), ")")
+               : std::string());
   absl::Status result;
   {
     ocs_adapter::Adapter adapter(options, &client);
