@@ -180,9 +180,12 @@ void Writer::Run() {
       if (!AcknowledgeDelivered(records.back().seq)) break;
     }
     MaybeWriteStats();
-    if (!got) {
+    {
       absl::MutexLock lock(&mu_);
-      flush_requested_ = false;
+      if (!got) flush_requested_ = false;
+      // Read again: a stop that woke the idle Read above must end the loop
+      // now, not after the next idle wait.
+      stop = stop_;
     }
     if (stop) {
       if (!got || Aborting()) break;
