@@ -1,8 +1,10 @@
 #include "service/core/line_parser.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 
 #include "absl/strings/str_cat.h"
@@ -156,6 +158,112 @@ absl::Status ParseFieldValue(absl::string_view line, size_t* pos,
   return absl::OkStatus();
 }
 
+size_t SkipSpaces(absl::string_view line, size_t pos) {
+  while (pos < line.size() && line[pos] == ' ') ++pos;
+  return pos;
+}
+
+size_t SkipBlanks(absl::string_view line, size_t pos) {
+  while (pos < line.size() && (line[pos] == ' ' || line[pos] == '\t')) ++pos;
+  return pos;
+}
+
+// InfluxDB stores one value of one type per field key and tag key: it
+// refuses a line that names a tag twice ("duplicate tags") or a field twice
+// with different types. Near-linear whatever the line: up to kHashedNames
+// names go through a small open-addressed table on the stack (the first
+// occurrence of each key), more are sorted in the point's scratch vector.
+constexpr size_t kHashedNames = 64;
+constexpr size_t kSlots = 2 * kHashedNames;  // a power of two
+
+FieldType StoredType(FieldType type) {
+  // Unsigned values are written as integers (InfluxDB 1.x has no unsigned).
+  return type == FieldType::kUnsigned ? FieldType::kInteger : type;
+}
+
+// Cheap and good enough to spread keys: size, first and last 8 bytes. Keys
+// that share them only cost a full comparison.
+inline uint64_t KeyHash(const std::string& key) {
+  uint64_t head = 0;
+  uint64_t tail = 0;
+  const size_t n = key.size();
+  if (n >= 8) {
+    std::memcpy(&head, key.data(), 8);
+    std::memcpy(&tail, key.data() + n - 8, 8);
+  } else {
+    std::memcpy(&head, key.data(), n);
+  }
+  uint64_t h = (head * 0x9E3779B97F4A7C15ULL) ^ (tail * 0xC2B2AE3D27D4EB4FULL) ^ n;
+  return h ^ (h >> 29);
+}
+
+// Returns the index of an entry whose key an earlier entry has and
+// `conflicts(earlier, later)` holds for, or `n` if none.
+template <typename Key, typename Conflicts>
+size_t FindConflict(size_t n, Key key, Conflicts conflicts,
+                    std::vector<size_t>* scratch) {
+  if (n < 2) return n;
+  if (n <= kHashedNames) {
+    uint8_t slots[kSlots];  // index + 1 of the first entry with a key; 0 free
+    std::memset(slots, 0, sizeof(slots));
+    for (size_t i = 0; i < n; ++i) {
+      const std::string& k = key(i);
+      for (size_t s = KeyHash(k) & (kSlots - 1);; s = (s + 1) & (kSlots - 1)) {
+        if (slots[s] == 0) {
+          slots[s] = static_cast<uint8_t>(i + 1);
+          break;
+        }
+        const size_t j = slots[s] - 1;
+        if (key(j) == k) {
+          if (conflicts(j, i)) return i;
+          break;
+        }
+      }
+    }
+    return n;
+  }
+  scratch->clear();
+  for (size_t i = 0; i < n; ++i) scratch->push_back(i);
+  // By key, then by order of appearance: the first of each key leads.
+  std::sort(scratch->begin(), scratch->end(), [&key](size_t a, size_t b) {
+    const int c = key(a).compare(key(b));
+    return c != 0 ? c < 0 : a < b;
+  });
+  size_t first = (*scratch)[0];
+  for (size_t i = 1; i < n; ++i) {
+    const size_t j = (*scratch)[i];
+    if (key(j) != key(first)) {
+      first = j;
+    } else if (conflicts(first, j)) {
+      return j;
+    }
+  }
+  return n;
+}
+
+absl::Status CheckDuplicates(ParsedPoint* point) {
+  const auto& tags = point->tags;
+  if (FindConflict(
+          point->num_tags, [&tags](size_t i) -> const std::string& { return tags[i].key; },
+          [](size_t, size_t) { return true; }, &point->scratch) != point->num_tags) {
+    return absl::InvalidArgumentError("duplicate tags");
+  }
+  const auto& fields = point->fields;
+  const size_t conflict = FindConflict(
+      point->num_fields,
+      [&fields](size_t i) -> const std::string& { return fields[i].key; },
+      [&fields](size_t a, size_t b) {
+        return StoredType(fields[a].type) != StoredType(fields[b].type);
+      },
+      &point->scratch);
+  if (conflict != point->num_fields) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "field \"", fields[conflict].key.substr(0, 200),
+        "\" appears twice with different types"));
+  }
+  return absl::OkStatus();
+}
+
 bool ScaleTimestamp(int64_t value, Precision precision, int64_t* ns) {
   int64_t factor = 1;
   switch (precision) {
@@ -188,14 +296,18 @@ absl::Status ParseLine(absl::string_view line, ParsedPoint* point) {
     }
     ++pos;
     size_t value_start = pos;
-    pos = ScanName(line, pos, false, &tag.value);
+    pos = ScanName(line, pos, true, &tag.value);
     if (tag.value.empty()) return ErrorAt(value_start, "missing tag value");
+    if (pos < line.size() && line[pos] == '=') {
+      return ErrorAt(pos, "invalid tag format: unescaped '=' in a tag value");
+    }
     ++point->num_tags;
   }
   if (pos >= line.size() || line[pos] != ' ') {
     return ErrorAt(pos, "missing fields");
   }
-  ++pos;
+  // influxd 1.6 takes a run of spaces between the key and the fields.
+  pos = SkipSpaces(line, pos);
   while (true) {
     if (point->num_fields == point->fields.size()) point->fields.emplace_back();
     ParsedField& field = point->fields[point->num_fields];
@@ -214,14 +326,21 @@ absl::Status ParseLine(absl::string_view line, ParsedPoint* point) {
     }
     break;
   }
+  if (absl::Status s = CheckDuplicates(point); !s.ok()) return s;
   if (pos == line.size()) return absl::OkStatus();
   if (line[pos] != ' ') return ErrorAt(pos, "unexpected character after fields");
-  ++pos;
-  absl::string_view ts = line.substr(pos);
+  // As influxd 1.6: spaces and tabs before the timestamp, spaces after it,
+  // and only blanks after the fields mean no timestamp.
+  pos = SkipBlanks(line, pos);
+  if (pos == line.size()) return absl::OkStatus();
+  size_t end = line.find(' ', pos);
+  if (end == absl::string_view::npos) end = line.size();
+  absl::string_view ts = line.substr(pos, end - pos);
   auto r = std::from_chars(ts.data(), ts.data() + ts.size(), point->timestamp);
-  if (ts.empty() || r.ptr != ts.data() + ts.size() || r.ec != std::errc()) {
-    return ErrorAt(pos, absl::StrCat("invalid timestamp \"", ts.substr(0, 64),
-                                     "\""));
+  if (r.ptr != ts.data() + ts.size() || r.ec != std::errc() ||
+      SkipSpaces(line, end) != line.size()) {
+    return ErrorAt(pos, absl::StrCat("invalid timestamp \"",
+                                     line.substr(pos, 64), "\""));
   }
   point->has_timestamp = true;
   return absl::OkStatus();

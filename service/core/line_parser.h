@@ -47,6 +47,8 @@ struct ParsedPoint {
   size_t num_fields = 0;
   bool has_timestamp = false;
   int64_t timestamp = 0;  // in the line's precision
+  // The parser's own: an order of tags or fields for the duplicate check.
+  std::vector<size_t> scratch;
 };
 
 enum class Precision { kNanoseconds, kMicroseconds, kMilliseconds, kSeconds };

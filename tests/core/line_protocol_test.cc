@@ -282,6 +282,18 @@ TEST(ParserTest, AcceptsAndCanonicalises) {
       {"m,=a v=1", nullptr, "missing tag key"},
       {"m =1", nullptr, "missing field key"},
       {"m v=1,", nullptr, "missing field key"},
+      // As influxd 1.6 reads them (tests/core/influxd_differential_test).
+      {"m  v=1 7", "m v=1.0 7\n", nullptr},
+      {"m,t=a   v=1 7", "m,t=a v=1.0 7\n", nullptr},
+      {"m v=1   7", "m v=1.0 7\n", nullptr},
+      {"m v=1 \t7  ", "m v=1.0 7\n", nullptr},
+      {"m v=1 ", "m v=1.0 5\n", nullptr},
+      {"m v=1,v=2 7", "m v=1.0,v=2.0 7\n", nullptr},
+      {"m v=1 7\t", nullptr, "invalid timestamp"},
+      {"m,t=1,t=2 v=1", nullptr, "duplicate tags"},
+      {"m,b=1,a=2,b=3 v=1", nullptr, "duplicate tags"},
+      {"m,t=a=b v=1", nullptr, "invalid tag format"},
+      {"m v=1,v=t", nullptr, "appears twice with different types"},
   };
   for (const ParseCase& c : cases) {
     LinesConverter converter;
@@ -299,6 +311,24 @@ TEST(ParserTest, AcceptsAndCanonicalises) {
       EXPECT_EQ(out, "");
     }
   }
+}
+
+// The duplicate checks stay near-linear on a line of many names (sorted
+// beyond a few): 10,000 distinct tags pass, one repeated at the end fails.
+TEST(ParserTest, DuplicateChecksOnManyNames) {
+  std::string tags;
+  for (int i = 0; i < 10000; ++i) tags += ",t" + std::to_string(i) + "=v";
+  std::string fields;
+  for (int i = 0; i < 10000; ++i) {
+    fields += (i == 0 ? " f" : ",f") + std::to_string(i) + "=1";
+  }
+  ParsedPoint point;
+  EXPECT_TRUE(ParseLine("m" + tags + fields, &point).ok());
+  EXPECT_THAT(ParseLine("m" + tags + ",t77=w" + fields, &point).message(),
+              HasSubstr("duplicate tags"));
+  EXPECT_THAT(ParseLine("m" + tags + fields + ",f9=1i", &point).message(),
+              HasSubstr("\"f9\" appears twice"));
+  EXPECT_TRUE(ParseLine("m" + tags + fields + ",f9=2", &point).ok());
 }
 
 TEST(ParserTest, NamesLineAndColumnAndKeepsNothingOnError) {
