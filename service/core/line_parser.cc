@@ -1,6 +1,7 @@
 #include "service/core/line_parser.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -18,29 +19,62 @@ absl::Status ErrorAt(size_t pos, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat("column ", pos + 1, ": ", why));
 }
 
-// Scans a name up to an unescaped character in `stops`, unescaping
-// \, \= and \space, and keeping any other backslash pair as it is.
-// `equals_stops`: '=' ends the name too (keys), not only ',' and ' '.
+// Bytes that end a run of plain name bytes: a backslash, ',' and ' ', and
+// for keys '=' too. One table look-up per byte.
+struct NameStops {
+  std::array<bool, 256> value{};  // measurements and tag values
+  std::array<bool, 256> key{};    // tag and field keys
+};
+constexpr NameStops kNameStops = [] {
+  NameStops t;
+  for (unsigned char c : {'\\', ',', ' '}) t.value[c] = t.key[c] = true;
+  t.key['='] = true;
+  return t;
+}();
+
+// Eight bytes at a time (SWAR, little-endian loads): which bytes equal `c`,
+// as 0x80 in that byte. Exact for the lowest match, which is all we use.
+constexpr uint64_t kOnes = 0x0101010101010101ULL;
+constexpr uint64_t kHighs = 0x8080808080808080ULL;
+inline uint64_t BytesEqual(uint64_t v, unsigned char c) {
+  const uint64_t x = v ^ (kOnes * c);
+  return (x - kOnes) & ~x & kHighs;
+}
+
+// Scans a name up to an unescaped ',' or ' ' (and '=' for keys),
+// unescaping \, \= and \space, and keeping any other backslash pair as it
+// is.
 size_t ScanName(absl::string_view line, size_t pos, bool equals_stops,
                 std::string* out) {
+  const std::array<bool, 256>& stops =
+      equals_stops ? kNameStops.key : kNameStops.value;
+  const char* const data = line.data();
+  const size_t size = line.size();
   out->clear();
-  while (pos < line.size()) {
-    // Copy the run of ordinary bytes in one append.
+  while (pos < size) {
+    // Copy the run of ordinary bytes in one assign/append.
     size_t run = pos;
-    while (run < line.size()) {
-      char c = line[run];
-      if (c == '\\' || c == ',' || c == ' ' || (equals_stops && c == '=')) break;
-      ++run;
+    while (run + 8 <= size) {
+      uint64_t v;
+      std::memcpy(&v, data + run, 8);
+      uint64_t hits = BytesEqual(v, '\\') | BytesEqual(v, ',') | BytesEqual(v, ' ');
+      if (equals_stops) hits |= BytesEqual(v, '=');
+      if (hits != 0) {
+        run += static_cast<size_t>(__builtin_ctzll(hits)) / 8;
+        break;
+      }
+      run += 8;
     }
-    out->append(line.data() + pos, run - pos);
+    while (run < size && !stops[static_cast<unsigned char>(data[run])]) ++run;
+    out->append(data + pos, run - pos);
     pos = run;
-    if (pos >= line.size() || line[pos] != '\\') break;
-    if (pos + 1 >= line.size()) {
+    if (pos >= size || data[pos] != '\\') break;
+    if (pos + 1 >= size) {
       out->push_back('\\');
       ++pos;
       break;
     }
-    char next = line[pos + 1];
+    char next = data[pos + 1];
     if (next != ',' && next != '=' && next != ' ') out->push_back('\\');
     out->push_back(next);
     pos += 2;
@@ -81,6 +115,115 @@ bool IsFloatText(absl::string_view t) {
   return i == t.size();
 }
 
+// Eight ASCII digits at once (the well-known SWAR conversion).
+inline bool IsEightDigits(uint64_t v) {
+  return (((v + 0x4646464646464646ULL) | (v - 0x3030303030303030ULL)) & kHighs) == 0;
+}
+inline uint32_t ParseEightDigits(uint64_t v) {
+  v -= 0x3030303030303030ULL;
+  v = v * 10 + (v >> 8);
+  v = (((v & 0x000000FF000000FFULL) * 0x000F424000000064ULL) +
+       (((v >> 16) & 0x000000FF000000FFULL) * 0x0000271000000001ULL)) >> 32;
+  return static_cast<uint32_t>(v);
+}
+
+// 10^k, for k <= 20 (< 2^67).
+constexpr unsigned __int128 Pow10(int k) {
+  unsigned __int128 p = 1;
+  for (int i = 0; i < k; ++i) p *= 10;
+  return p;
+}
+constexpr auto kPowersOfTen = [] {
+  std::array<unsigned __int128, 21> t{};
+  for (int k = 0; k <= 20; ++k) t[k] = Pow10(k);
+  return t;
+}();
+
+// The common float value in one pass: [-]digits[.digits][(e|E)[+-]digits]
+// (IsFloatText's grammar) ending the value, with at most 18 significant
+// digits w (< 2^60) and a decimal exponent e in [-19, 20]; exact integer
+// arithmetic, so the result is the correctly rounded double, the one
+// std::from_chars gives. For e >= 0, w * 10^e fits 128 bits and its
+// conversion rounds once. For e < 0, q = (w << s) / 10^-e has at least 62
+// bits; its lowest bit set when the division leaves a remainder stands for
+// everything below (the sticky bit, far under the rounding position), so
+// converting q rounds as the exact quotient would, and the scaling by 2^-s
+// is exact. Anything else returns false for the general path.
+bool FastFloat(absl::string_view line, size_t* pos, ParsedField* field) {
+  const char* p = line.data() + *pos;
+  const char* const end = line.data() + line.size();
+  const bool negative = p < end && *p == '-';
+  if (negative) ++p;
+  uint64_t w = 0;
+  int significant = 0;  // digits in w, leading zeros not counted
+  bool any_digit = false;
+  int exponent = 0;
+  // Reads a run of digits into w, eight at a time while it can.
+  auto run = [&]() -> int {
+    const char* const first = p;
+    while (end - p >= 8) {
+      uint64_t v;
+      std::memcpy(&v, p, 8);
+      if (!IsEightDigits(v)) break;
+      w = w * 100000000 + ParseEightDigits(v);
+      p += 8;
+    }
+    for (; p < end && static_cast<unsigned>(*p - '0') <= 9; ++p) {
+      w = w * 10 + static_cast<unsigned>(*p - '0');
+    }
+    return static_cast<int>(p - first);
+  };
+  while (p < end && *p == '0') ++p, any_digit = true;
+  significant = run();
+  if (p < end && *p == '.') {
+    ++p;
+    if (significant == 0) {
+      const char* const zeros = p;
+      while (p < end && *p == '0') ++p;
+      exponent -= static_cast<int>(p - zeros);
+      any_digit = any_digit || p != zeros;
+    }
+    const int fraction = run();
+    significant += fraction;
+    exponent -= fraction;
+  }
+  any_digit = any_digit || significant > 0;
+  if (!any_digit || significant > 18) return false;
+  if (p < end && (*p == 'e' || *p == 'E')) {
+    ++p;
+    bool exp_negative = false;
+    if (p < end && (*p == '+' || *p == '-')) exp_negative = *p++ == '-';
+    int e = 0;
+    int exp_digits = 0;
+    for (; p < end && static_cast<unsigned>(*p - '0') <= 9; ++p, ++exp_digits) {
+      if (e < 10000) e = e * 10 + (*p - '0');
+    }
+    if (exp_digits == 0) return false;
+    exponent += exp_negative ? -e : e;
+  }
+  if (p < end && *p != ',' && *p != ' ') return false;
+  if (exponent < -19 || exponent > 20) return false;
+  double value = 0;
+  if (w != 0 && exponent >= 0) {
+    value = static_cast<double>(w * kPowersOfTen[exponent]);
+  } else if (w != 0) {
+    const int shift = 127 - (64 - __builtin_clzll(w));  // top bit at 126
+    const unsigned __int128 n = static_cast<unsigned __int128>(w) << shift;
+    const unsigned __int128 d = kPowersOfTen[-exponent];
+    unsigned __int128 q = n / d;
+    if (q * d != n) q |= 1;
+    // 2^-shift, exact: shift <= 127 keeps it a normal double.
+    const uint64_t scale_bits = static_cast<uint64_t>(1023 - shift) << 52;
+    double scale;
+    std::memcpy(&scale, &scale_bits, sizeof(scale));
+    value = static_cast<double>(q) * scale;
+  }
+  field->type = FieldType::kFloat;
+  field->float_value = negative ? -value : value;
+  *pos = p - line.data();
+  return true;
+}
+
 absl::Status ParseFieldValue(absl::string_view line, size_t* pos,
                              ParsedField* field) {
   size_t start = *pos;
@@ -109,6 +252,7 @@ absl::Status ParseFieldValue(absl::string_view line, size_t* pos,
     *pos = i + 1;
     return absl::OkStatus();
   }
+  if (FastFloat(line, pos, field)) return absl::OkStatus();
   size_t end = start;
   while (end < line.size() && line[end] != ',' && line[end] != ' ') ++end;
   absl::string_view text = line.substr(start, end - start);
