@@ -31,29 +31,21 @@ inline void Write8(uint32_t v, char* at) {
   WritePair(low % 100, at + 6);
 }
 
-// The digits of `v` < 10^9 ending at `end`.
-inline void WriteUpTo9(uint32_t v, char* end) {
-  while (v >= 100) {
-    const uint32_t q = v / 100;
-    end -= 2;
-    WritePair(v - q * 100, end);
-    v = q;
-  }
-  if (v >= 10) {
-    WritePair(v, end - 2);
-  } else {
-    end[-1] = static_cast<char>('0' + v);
-  }
-}
-
-// The `n` digits of `v` (Dragonbox gives at most 17) at `at`.
+// The `n` digits of `v` (Dragonbox gives at most 17) at `at`, as blocks of
+// eight with no loop; a block may write leading zeros into the 8 bytes
+// before `at`, which the caller keeps free.
 inline void WriteDigits(uint64_t v, int n, char* at) {
-  if (n > 8) {
-    const uint64_t high = v / 100000000;
-    Write8(static_cast<uint32_t>(v - high * 100000000), at + n - 8);
-    WriteUpTo9(static_cast<uint32_t>(high), at + n - 8);
-  } else {
-    WriteUpTo9(static_cast<uint32_t>(v), at + n);
+  if (n <= 8) {
+    Write8(static_cast<uint32_t>(v), at + n - 8);
+    return;
+  }
+  const uint64_t high = v / 100000000;
+  Write8(static_cast<uint32_t>(v - high * 100000000), at + n - 8);
+  if (high < 100000000) {
+    Write8(static_cast<uint32_t>(high), at + n - 16);
+  } else {  // 17 digits
+    at[0] = static_cast<char>('0' + high / 100000000);
+    Write8(static_cast<uint32_t>(high % 100000000), at + 1);
   }
 }
 
@@ -78,7 +70,8 @@ char* FormatDouble(double value, char* out) {
   // The digits go to a scratch buffer first, then into place with copies of
   // a fixed size (two moves each, no call): kMaxDoubleChars leaves room for
   // the bytes they write past the end, which the caller ignores.
-  char digits[40];
+  char scratch[48];
+  char* const digits = scratch + 8;  // 8 bytes of slack for WriteDigits
   WriteDigits(significand, n, digits);
   if (decpt > -4 && decpt <= 16) {
     if (decpt <= 0) {  // 0.000ddd
