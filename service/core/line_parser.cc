@@ -318,7 +318,7 @@ size_t SkipBlanks(absl::string_view line, size_t pos) {
 // names go through a small open-addressed table on the stack (the first
 // occurrence of each key), more are sorted in the point's scratch vector.
 constexpr size_t kHashedNames = 64;
-constexpr size_t kSlots = 2 * kHashedNames;  // a power of two
+constexpr size_t kSlots = 2 * kHashedNames;  // 128, KeyHash's 7 bits
 
 FieldType StoredType(FieldType type) {
   // Unsigned values are written as integers (InfluxDB 1.x has no unsigned).
@@ -326,7 +326,7 @@ FieldType StoredType(FieldType type) {
 }
 
 // Cheap and good enough to spread keys: size, first and last 8 bytes. Keys
-// that share them only cost a full comparison.
+// that share them only cost a full comparison. Returns a slot index.
 inline uint64_t KeyHash(const std::string& key) {
   uint64_t head = 0;
   uint64_t tail = 0;
@@ -337,8 +337,10 @@ inline uint64_t KeyHash(const std::string& key) {
   } else {
     std::memcpy(&head, key.data(), n);
   }
-  uint64_t h = (head * 0x9E3779B97F4A7C15ULL) ^ (tail * 0xC2B2AE3D27D4EB4FULL) ^ n;
-  return h ^ (h >> 29);
+  // The high bits of a product depend on every bit below them: keys that
+  // differ in one byte (Channel_01_T, Channel_02_T) land apart.
+  const uint64_t h = ((head * 0x9E3779B97F4A7C15ULL) ^ tail ^ n) * 0xC2B2AE3D27D4EB4FULL;
+  return h >> 57;  // 7 bits: kSlots
 }
 
 // Returns the index of an entry whose key an earlier entry has and
