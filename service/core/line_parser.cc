@@ -141,14 +141,15 @@ constexpr auto kPowersOfTen = [] {
 
 // The common float value in one pass: [-]digits[.digits][(e|E)[+-]digits]
 // (IsFloatText's grammar) ending the value, with at most 18 significant
-// digits w (< 2^60) and a decimal exponent e in [-19, 20]; exact integer
+// digits w (< 2^60) and a decimal exponent e in [-19, 20]; exact
 // arithmetic, so the result is the correctly rounded double, the one
-// std::from_chars gives. For e >= 0, w * 10^e fits 128 bits and its
-// conversion rounds once. For e < 0, q = (w << s) / 10^-e has at least 62
-// bits; its lowest bit set when the division leaves a remainder stands for
-// everything below (the sticky bit, far under the rounding position), so
-// converting q rounds as the exact quotient would, and the scaling by 2^-s
-// is exact. Anything else returns false for the general path.
+// std::from_chars gives. Up to 2^53 and 10^22: Clinger's fast path. Beyond,
+// for e >= 0, w * 10^e fits 128 bits and its conversion rounds once; for
+// e < 0, q = (w << s) / 10^-e has at least 62 bits; its lowest bit set when
+// the division leaves a remainder stands for everything below (the sticky
+// bit, far under the rounding position), so converting q rounds as the
+// exact quotient would, and the scaling by 2^-s is exact. Anything else
+// returns false for the general path.
 bool FastFloat(absl::string_view line, size_t* pos, ParsedField* field) {
   const char* p = line.data() + *pos;
   const char* const end = line.data() + line.size();
@@ -204,7 +205,16 @@ bool FastFloat(absl::string_view line, size_t* pos, ParsedField* field) {
   if (p < end && *p != ',' && *p != ' ') return false;
   if (exponent < -19 || exponent > 20) return false;
   double value = 0;
-  if (w != 0 && exponent >= 0) {
+  if (w <= (uint64_t{1} << 53) && exponent >= -22 && exponent <= 22) {
+    // Clinger's fast path: w and 10^|e| are exact doubles, and one IEEE
+    // multiplication or division rounds correctly; far cheaper than a
+    // 128-bit division.
+    static constexpr double kExact[] = {
+        1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    const double x = static_cast<double>(w);
+    value = exponent < 0 ? x / kExact[-exponent] : x * kExact[exponent];
+  } else if (w != 0 && exponent >= 0) {
     value = static_cast<double>(w * kPowersOfTen[exponent]);
   } else if (w != 0) {
     const int shift = 127 - (64 - __builtin_clzll(w));  // top bit at 126
