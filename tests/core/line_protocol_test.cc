@@ -388,6 +388,33 @@ TEST(ParserTest, FloatsReadAsFromCharsReadsThem) {
   EXPECT_GT(checked, 1900000);
 }
 
+// EncodeWriteRequest copies a key equal to the previous point's at the same
+// position when that one was written as is; escapes and checks still apply
+// to every key that differs, or that needed an escape.
+TEST(RulesTest, RepeatedKeysAcrossPointsKeepTheirEscapesAndChecks) {
+  WriteRequest request;
+  for (const char* third : {"x", "y=z", "y=z", "time"}) {
+    Point* p = request.add_points();
+    p->set_measurement("m");
+    p->set_timestamp_ns(1);
+    AddDouble(p, "v", 1);
+    AddDouble(p, "a b", 2);
+    AddDouble(p, third, 3);
+  }
+  std::string out;
+  EncodeResult result;
+  absl::Status s = EncodeWriteRequest(request, 0, &out, &result);
+  EXPECT_THAT(s.message(), HasSubstr("point 3"));
+  EXPECT_THAT(s.message(), HasSubstr("\"time\" is reserved"));
+  request.mutable_points()->RemoveLast();
+  out.clear();
+  ASSERT_TRUE(EncodeWriteRequest(request, 0, &out, &result).ok());
+  EXPECT_EQ(out,
+            "m v=1.0,a\\ b=2.0,x=3.0 1\n"
+            "m v=1.0,a\\ b=2.0,y\\=z=3.0 1\n"
+            "m v=1.0,a\\ b=2.0,y\\=z=3.0 1\n");
+}
+
 TEST(ParserTest, NamesLineAndColumnAndKeepsNothingOnError) {
   LinesConverter converter;
   std::string out;
