@@ -502,8 +502,22 @@ absl::Status ParseLine(absl::string_view line, ParsedPoint* point) {
   return absl::OkStatus();
 }
 
+namespace {
+absl::Status EncodeParsedPointMemo(const ParsedPoint& point, Precision precision,
+                                   int64_t default_ns, std::string* out,
+                                   PlainFieldKeys* memo);
+}  // namespace
+
 absl::Status EncodeParsedPoint(const ParsedPoint& point, Precision precision,
                                int64_t default_ns, std::string* out) {
+  return EncodeParsedPointMemo(point, precision, default_ns, out, nullptr);
+}
+
+namespace {
+
+absl::Status EncodeParsedPointMemo(const ParsedPoint& point, Precision precision,
+                                   int64_t default_ns, std::string* out,
+                                   PlainFieldKeys* memo) {
   const size_t start = out->size();
   auto fail = [&](absl::string_view what, const absl::Status& cause) {
     out->resize(start);
@@ -542,10 +556,28 @@ absl::Status EncodeParsedPoint(const ParsedPoint& point, Precision precision,
   }
   for (size_t i = 0; i < point.num_fields; ++i) {
     const ParsedField& field = point.fields[i];
-    absl::Status s = CheckKey(NameKind::kFieldKey, field.key);
+    const uint64_t bit = i < 64 ? uint64_t{1} << i : 0;
+    const bool known = memo != nullptr && (memo->plain & bit) != 0 &&
+                       memo->keys[i] == field.key;
+    absl::Status s =
+        known ? absl::OkStatus() : CheckKey(NameKind::kFieldKey, field.key);
     if (s.ok()) {
       out->push_back(i == 0 ? ' ' : ',');
-      s = AppendEscapedName(NameKind::kFieldKey, field.key, out);
+      if (known) {
+        out->append(field.key);
+      } else {
+        const size_t key_start = out->size();
+        s = AppendEscapedName(NameKind::kFieldKey, field.key, out);
+        if (s.ok() && memo != nullptr && bit != 0) {
+          if (out->size() - key_start == field.key.size()) {
+            if (memo->keys.size() <= i) memo->keys.resize(i + 1);
+            memo->keys[i] = field.key;
+            memo->plain |= bit;
+          } else {
+            memo->plain &= ~bit;
+          }
+        }
+      }
     }
     if (s.ok()) {
       out->push_back('=');
@@ -571,8 +603,6 @@ absl::Status EncodeParsedPoint(const ParsedPoint& point, Precision precision,
   AppendTimestampAndNewline(ns, out);
   return absl::OkStatus();
 }
-
-namespace {
 
 // Calls `line(line_number, text)` for every line that is not blank or a
 // comment; stops at the first error.
@@ -611,7 +641,7 @@ absl::Status LinesConverter::Convert(absl::string_view text, Precision precision
   uint32_t points = 0;
   absl::Status s = ForEachLine(text, [&](size_t n, absl::string_view line) {
     absl::Status s = ParseLine(line, &point_);
-    if (s.ok()) s = EncodeParsedPoint(point_, precision, now_ns, out);
+    if (s.ok()) s = EncodeParsedPointMemo(point_, precision, now_ns, out, &plain_keys_);
     if (!s.ok()) return LineError(n, s);
     ++points;
     return absl::OkStatus();
@@ -631,7 +661,9 @@ absl::Status LinesConverter::Convert(absl::string_view text, Precision precision
   uint32_t points = 0;
   absl::Status s = ForEachLine(text, [&](size_t n, absl::string_view line) {
     absl::Status s = ParseLine(line, &point_);
-    if (s.ok()) s = EncodeParsedPoint(point_, precision, now_ns, out->tail());
+    if (s.ok()) {
+      s = EncodeParsedPointMemo(point_, precision, now_ns, out->tail(), &plain_keys_);
+    }
     if (!s.ok()) return LineError(n, s);
     out->EndLine();
     if (out->over_limit()) {

@@ -53,6 +53,14 @@ struct ParsedPoint {
 
 enum class Precision { kNanoseconds, kMicroseconds, kMilliseconds, kSeconds };
 
+// Field keys that earlier lines wrote as they are, by position: a key equal
+// to the one remembered at its position is copied without a second check
+// and escape scan. LinesConverter's own; the strings only grow.
+struct PlainFieldKeys {
+  std::vector<std::string> keys;
+  uint64_t plain = 0;  // bit j: keys[j] is valid and needs no escape
+};
+
 // Parses one line (no trailing newline). Errors say the 1-based column and
 // why.
 absl::Status ParseLine(absl::string_view line, ParsedPoint* point);
@@ -77,6 +85,7 @@ class LinesConverter {
 
  private:
   ParsedPoint point_;
+  PlainFieldKeys plain_keys_;
 };
 
 }  // namespace ocs_influx::core

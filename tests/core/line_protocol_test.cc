@@ -415,6 +415,29 @@ TEST(RulesTest, RepeatedKeysAcrossPointsKeepTheirEscapesAndChecks) {
             "m v=1.0,a\\ b=2.0,y\\=z=3.0 1\n");
 }
 
+// LinesConverter copies a field key equal to one an earlier line (of this
+// or an earlier request) wrote as is; escapes and checks still apply to
+// every other key.
+TEST(ParserTest, RepeatedKeysAcrossLinesKeepTheirEscapesAndChecks) {
+  LinesConverter converter;
+  std::string out;
+  EncodeResult result;
+  ASSERT_TRUE(converter.Convert("m v=1,a\\ b=2,x=3 1\nm v=1,a\\ b=2,y\\=z=3 1\n"
+                                "m v=1,a\\ b=2,y\\=z=3 1\nm v=1,a\\ b=2,x=3 1",
+                                Precision::kNanoseconds, 0, &out, &result)
+                  .ok());
+  EXPECT_EQ(out,
+            "m v=1.0,a\\ b=2.0,x=3.0 1\n"
+            "m v=1.0,a\\ b=2.0,y\\=z=3.0 1\n"
+            "m v=1.0,a\\ b=2.0,y\\=z=3.0 1\n"
+            "m v=1.0,a\\ b=2.0,x=3.0 1\n");
+  out.clear();
+  absl::Status s = converter.Convert("m v=1,a\\ b=2,time=3 1",
+                                     Precision::kNanoseconds, 0, &out, &result);
+  EXPECT_THAT(s.message(), HasSubstr("\"time\" is reserved"));
+  EXPECT_EQ(out, "");
+}
+
 TEST(ParserTest, NamesLineAndColumnAndKeepsNothingOnError) {
   LinesConverter converter;
   std::string out;
