@@ -18,9 +18,17 @@ constexpr absl::Duration kLivenessCheck = absl::Milliseconds(250);
 Adapter::Adapter(AdapterOptions options, PublisherClient* publisher)
     : options_(std::move(options)),
       publisher_(publisher),
-      agent_(options_.identity, publisher, &counters_),
+      feed_filter_(options_.feeds, options_.exclude_feeds),
+      access_(options_.access_policy,
+              AgentSpec{options_.instance_id, options_.identity.agent_class}),
+      director_(access_.director()
+                    ? std::make_unique<DirectorClient>(&access_, options_.address_root)
+                    : nullptr),
+      agent_(options_.identity, publisher, &counters_, &access_),
       dead_letters_(options_.dead_letters, &counters_),
-      ingest_(options_.ingest, publisher, &counters_, &dead_letters_) {}
+      ingest_(options_.ingest, publisher, &counters_, &dead_letters_) {
+  counters_.feed_filter = &feed_filter_;  // read by status replies, after Run() starts
+}
 
 Adapter::~Adapter() { ingest_.Stop(absl::Seconds(2)); }
 
@@ -37,6 +45,10 @@ void Adapter::OnEvent(const msgpack::object& arg0, bool has_arg0) {
   }
   if (!feed.record() || feed.agg_params().exclude_influx()) {
     counters_.events_skipped.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  // Another publisher's feed: not ours to bound, dead-letter or queue.
+  if (!feed_filter_.Admit(feed.agent_address(), feed.feed_name(), FeedIngest::PointsOf(feed))) {
     return;
   }
   // Linear in the feed's blocks and columns: refused here, before the
@@ -131,6 +143,7 @@ absl::Status Adapter::ConnectAndServe(std::unique_ptr<WampConnection>* connectio
         options_.address_root + "..feeds.", "wildcard",
         [this](const msgpack::object& arg0, bool has_arg0) { OnEvent(arg0, has_arg0); });
   }
+  if (s.ok() && director_ != nullptr) s = director_->Join(connection->get());
   if (!s.ok()) return s;
   LOG_INFO("adapter: %s registered; subscribed to %s..feeds. (wildcard)", address,
            options_.address_root);
@@ -174,7 +187,8 @@ absl::Status Adapter::Run() {
       if (options_.record_on_join && !started_recording_) {
         // As OCS's --initial-state record: start once, on the first join.
         started_recording_ = true;
-        Agent::OpsOutcome started = agent_.Ops({Str("start"), Str("record")}, Dict());
+        Agent::OpsOutcome started =
+            agent_.Ops({Str("start"), Str("record")}, Dict(), /*internal=*/true);
         LOG_INFO("adapter: initial state record: %s",
                  started.reply.items.size() > 1 ? started.reply.items[1].string_value
                                                 : started.error_message);

@@ -23,9 +23,12 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/backoff/backoff.h"
+#include "ocs_adapter/access_policy.h"
 #include "ocs_adapter/agent.h"
 #include "ocs_adapter/dead_letters.h"
+#include "ocs_adapter/director_client.h"
 #include "ocs_adapter/feed_bounds.h"
+#include "ocs_adapter/feed_filter.h"
 #include "ocs_adapter/feed_ingest.h"
 #include "ocs_adapter/publisher_client.h"
 #include "ocs_adapter/wamp_connection.h"
@@ -42,6 +45,13 @@ struct AdapterOptions {
   IngestOptions ingest;
   FeedBounds bounds;
   DeadLetterOptions dead_letters;
+  // --feeds / --exclude-feeds (see feed_filter.h); empty: every feed.
+  std::vector<std::string> feeds;
+  std::vector<std::string> exclude_feeds;
+  // OCS access control: the policy (--access-policy, else the hub's
+  // access_policy) and the instance id its rules match.
+  AccessPolicy access_policy;
+  std::string instance_id;
 };
 
 class Adapter {
@@ -79,7 +89,10 @@ class Adapter {
 
   const AdapterOptions options_;
   PublisherClient* const publisher_;
+  FeedFilter feed_filter_;
   AdapterCounters counters_;
+  AccessControl access_;
+  std::unique_ptr<DirectorClient> director_;  // policy director: only
   Agent agent_;
   DeadLetters dead_letters_;
   FeedIngest ingest_;

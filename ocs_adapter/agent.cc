@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "ocs_adapter/feed_filter.h"
 
 namespace ocs_influx::ocs_adapter {
 namespace {
@@ -47,6 +48,25 @@ uint64_t DroppedTotal(const v1::Status& status) {
   return total;
 }
 
+// The filter and what it kept out of this publisher.
+Value FeedFilterData(const FeedFilter* filter) {
+  auto list = [](const std::vector<std::string>* patterns) {
+    std::vector<Value> items;
+    if (patterns != nullptr) {
+      for (const std::string& p : *patterns) items.push_back(Str(p));
+    }
+    return List(std::move(items));
+  };
+  return Dict({
+      {"feeds", list(filter != nullptr ? &filter->feeds() : nullptr)},
+      {"exclude_feeds", list(filter != nullptr ? &filter->exclude_feeds() : nullptr)},
+      {"publications_skipped",
+       Int(static_cast<int64_t>(filter != nullptr ? filter->publications_skipped() : 0))},
+      {"points_skipped",
+       Int(static_cast<int64_t>(filter != nullptr ? filter->points_skipped() : 0))},
+  });
+}
+
 Agent::OpsOutcome ErrorOutcome(std::string uri, std::string message) {
   Agent::OpsOutcome outcome;
   outcome.error_uri = std::move(uri);
@@ -75,8 +95,26 @@ const char* RefusalName(Refusal reason) {
 }
 
 Agent::Agent(AgentIdentity identity, RecordControl* control,
-             const AdapterCounters* counters)
-    : identity_(std::move(identity)), control_(control), counters_(counters) {}
+             const AdapterCounters* counters, AccessControl* access)
+    : identity_(std::move(identity)), control_(control), counters_(counters), access_(access) {}
+
+std::optional<Value> Agent::AccessRefusal(const Password& password, bool internal,
+                                          int* level) const {
+  // The record process is registered without min_privs: OCS makes that 1.
+  constexpr int kRecordMinPrivs = kCredBasic;
+  Creds creds = access_ != nullptr ? access_->GetCreds(password, internal)
+                                   : Creds{kCredBasic, ""};
+  *level = creds.level;
+  if (creds.level >= kRecordMinPrivs) return std::nullopt;
+  return Reply(kError, RejectionMessage(creds.level, kRecordMinPrivs, creds.detail), Dict());
+}
+
+int Agent::SessionCredLevel(int64_t session_id) const {
+  if (session_id == started_session_id_) return started_cred_level_;
+  // Started by the agent itself (--initial-state record) or over gRPC (the
+  // bearer token's holder): the super-user, as OCS's start-up ops.
+  return access_ != nullptr ? access_->GetCreds(Password(), true).level : kCredBasic;
+}
 
 Value Agent::Reply(int code, std::string message, Value session) const {
   return List({Int(code), Str(std::move(message)), std::move(session)});
@@ -115,13 +153,14 @@ Value Agent::EncodedSession(const v1::Status& status) const {
       {"points_not_recording", count(counters_->points_not_recording.load())},
       {"publications_refused", std::move(refused)},
       {"dead_letters_not_written", count(counters_->dead_letters_not_written.load())},
+      {"feed_filter", FeedFilterData(counters_->feed_filter)},
       {"last_error", Str(status.influx().last_error())},
   });
   return Dict({
       {"session_id", Int(r.session_id())},
       {"op_name", Str(kOpName)},
       {"op_code", Int(r.op_code())},
-      {"cred_level", Int(1)},
+      {"cred_level", Int(SessionCredLevel(r.session_id()))},
       {"status", Str(StatusName(r.state()))},
       {"degraded", Bool(r.degraded())},
       {"success", r.has_success() ? Bool(r.success()) : Null()},
@@ -132,7 +171,8 @@ Value Agent::EncodedSession(const v1::Status& status) const {
   });
 }
 
-Agent::OpsOutcome Agent::Ops(const std::vector<Value>& args, const Value& kwargs) {
+Agent::OpsOutcome Agent::Ops(const std::vector<Value>& args, const Value& kwargs,
+                             bool internal) {
   if (args.size() < 2 || args[0].type != Value::Type::kString ||
       args[1].type != Value::Type::kString) {
     return ErrorOutcome("wamp.error.invalid_argument",
@@ -152,11 +192,28 @@ Agent::OpsOutcome Agent::Ops(const std::vector<Value>& args, const Value& kwargs
     }
     return outcome;
   }
-  if (action == "start") return Start(PositionalOrKeyword(args, 2, kwargs, "params"));
-  if (action == "stop") return Stop();
+  // The password never leaves this function but as a level.
+  const Password password =
+      Password::FromValue(PositionalOrKeyword(args, 4, kwargs, "password"));
+  if (action == "start") {
+    return Start(PositionalOrKeyword(args, 2, kwargs, "params"), password, internal);
+  }
+  if (action == "stop") {
+    int level = 0;
+    if (std::optional<Value> refused = AccessRefusal(password, internal, &level)) {
+      outcome.reply = std::move(*refused);
+      return outcome;
+    }
+    return Stop();
+  }
   if (action == "wait") return Wait(PositionalOrKeyword(args, 3, kwargs, "timeout"));
   if (action == "status") return StatusReply();
   if (action == "abort") {
+    int level = 0;
+    if (std::optional<Value> refused = AccessRefusal(password, internal, &level)) {
+      outcome.reply = std::move(*refused);
+      return outcome;
+    }
     outcome.reply = Reply(kError, absl::StrCat("No implementation for operation \"", op_name, "\""),
                           Dict());
     return outcome;
@@ -165,7 +222,7 @@ Agent::OpsOutcome Agent::Ops(const std::vector<Value>& args, const Value& kwargs
   return outcome;
 }
 
-Agent::OpsOutcome Agent::Start(const Value* params) {
+Agent::OpsOutcome Agent::Start(const Value* params, const Password& password, bool internal) {
   OpsOutcome outcome;
   // OCS's start() looks for a running session before it checks the params.
   absl::StatusOr<v1::Status> before = control_->GetStatus();
@@ -178,6 +235,13 @@ Agent::OpsOutcome Agent::Start(const Value* params) {
   if (state == v1::STARTING || state == v1::RUNNING || state == v1::STOPPING) {
     outcome.reply = Reply(kError, "Operation \"record\" already in progress.",
                           EncodedSession(*before));
+    return outcome;
+  }
+  // OCS checks the caller's level after the in-progress check, before the
+  // params.
+  int level = 0;
+  if (std::optional<Value> refused = AccessRefusal(password, internal, &level)) {
+    outcome.reply = std::move(*refused);
     return outcome;
   }
   bool test_mode = false;
@@ -218,6 +282,10 @@ Agent::OpsOutcome Agent::Start(const Value* params) {
     }
   }
   absl::StatusOr<v1::RecordingStatus> started = control_->StartRecording(test_mode);
+  if (started.ok()) {
+    started_session_id_ = started->session_id();
+    started_cred_level_ = level;
+  }
   absl::StatusOr<v1::Status> after = control_->GetStatus();
   if (!started.ok() || !after.ok()) {
     absl::Status s = started.ok() ? after.status() : started.status();
@@ -349,11 +417,8 @@ Agent::OpsOutcome Agent::Management(const std::vector<Value>& args) {
         {"agent_class", Str(identity_.agent_class)},
         {"instance_hostname", Str(identity_.hostname)},
         {"instance_pid", Int(identity_.pid)},
-        {"access_control", Dict({{"version", Int(1)},
-                                 {"policy", Str("none")},
-                                 {"update_timestamp", Double(0)},
-                                 {"update_count", Int(0)},
-                                 {"step", Int(0)}})},
+        {"access_control", access_ != nullptr ? access_->ApiValue()
+                                              : AccessControl(AccessPolicy(), {}).ApiValue()},
     });
   } else if (q == "get_tasks") {
     outcome.reply = List();

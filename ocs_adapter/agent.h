@@ -14,10 +14,13 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "ocs_adapter/access_policy.h"
 #include "ocs_adapter/record_control.h"
 #include "ocs_adapter/value.h"
 
 namespace ocs_influx::ocs_adapter {
+
+class FeedFilter;
 
 // OCS response codes.
 inline constexpr int kOk = 0;
@@ -54,12 +57,16 @@ struct AdapterCounters {
   std::atomic<uint64_t> events_skipped{0};  // record false / exclude_influx
   std::atomic<uint64_t> points_not_recording{0};
   std::atomic<uint64_t> points_refused{0};  // spool full, invalid
+  // --feeds / --exclude-feeds, shown with what it skipped (null: none).
+  const FeedFilter* feed_filter = nullptr;
 };
 
 class Agent {
  public:
+  // `access`: the access policy and rules (OCS access control); null: the
+  // policy "none".
   Agent(AgentIdentity identity, RecordControl* control,
-        const AdapterCounters* counters);
+        const AdapterCounters* counters, AccessControl* access = nullptr);
 
   struct OpsOutcome {
     Value reply;  // [status, message, session]
@@ -73,7 +80,8 @@ class Agent {
   };
 
   // `<address>.ops(action, op_name, params=None, timeout=None, password=)`.
-  OpsOutcome Ops(const std::vector<Value>& args, const Value& kwargs);
+  // `internal`: the agent's own start-up op (OCS's super-user key).
+  OpsOutcome Ops(const std::vector<Value>& args, const Value& kwargs, bool internal = false);
   // The reply of a pending wait once the session is done (OK) or `deadline`
   // has passed (TIMEOUT); nullopt while neither.
   std::optional<Value> PollWait(absl::Time deadline);
@@ -91,15 +99,24 @@ class Agent {
   Value Reply(int code, std::string message, Value session) const;
   Value EncodedSession(const ocs::influx::v1::Status& status) const;
   Value ProcessesList(const std::optional<ocs::influx::v1::Status>& status) const;
-  OpsOutcome Start(const Value* params);
+  OpsOutcome Start(const Value* params, const Password& password, bool internal);
   OpsOutcome Stop();
   OpsOutcome Wait(const Value* timeout);
   OpsOutcome StatusReply();
+  // OCS's access check of start/stop/abort: the ERROR reply (no session)
+  // when the caller's level is under the op's minimum, else nullopt and the
+  // level in *level.
+  std::optional<Value> AccessRefusal(const Password& password, bool internal, int* level) const;
+  int SessionCredLevel(int64_t session_id) const;
 
   const AgentIdentity identity_;
   RecordControl* const control_;
   const AdapterCounters* const counters_;
   int last_op_code_ = 1;
+  AccessControl* const access_;
+  // The level of the OCS caller who started the session of that id.
+  int64_t started_session_id_ = -1;
+  int started_cred_level_ = kCredBasic;
 };
 
 }  // namespace ocs_influx::ocs_adapter

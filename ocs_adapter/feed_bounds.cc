@@ -110,16 +110,11 @@ absl::Status CheckFeedBounds(const v1::OcsFeed& feed, const FeedBounds& bounds,
       if (absl::Status s = NameCheck(c.name(), "a field name", reason); !s.ok()) return s;
     }
   }
-  // The publisher's own rules, run here so that a feed it would refuse is
-  // refused before it waits in the queue (a series key over the limit, a
-  // column shorter than its timestamps, ...).
-  thread_local core::FeedConverter converter;
-  absl::StatusOr<uint64_t> bound = converter.EncodedSizeBound(feed);
-  if (!bound.ok()) {
-    *reason = Refusal::kPublisherRefused;
-    return absl::InvalidArgumentError(bound.status().message());
-  }
-  const uint64_t encoded = *bound;
+  // A feed the publisher's own rules refuse (a series key over the limit,
+  // a column shorter than its timestamps) bounds to 0 here and goes on to
+  // be refused there, counted and dead-lettered as every refusal of the
+  // publisher is.
+  const uint64_t encoded = EncodedBytesBound(feed);
   if (encoded > bounds.max_encoded_bytes) {
     *reason = Refusal::kTooLarge;
     return absl::InvalidArgumentError(

@@ -9,11 +9,14 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/files/files.h"
 #include "common/flags/flags.h"
 #include "grpcpp/grpcpp.h"
 #include "ocs_adapter/adapter.h"
+#include "ocs_adapter/agent_class.h"
+#include "ocs_adapter/feed_filter.h"
 #include "ocs_adapter/merge_args.h"
 #include "ocs_adapter/publisher_client.h"
 #include "ocs_adapter/site_config.h"
@@ -38,7 +41,16 @@ constexpr char kDescription[] =
     "(configured by the InfluxDB flags below, from the instance's arguments\n"
     "in the site config; command-line flags win), or --publisher HOST:PORT\n"
     "uses a running one. InfluxDB credentials come from INFLUXDB_USERNAME /\n"
-    "INFLUXDB_PASSWORD (or the *_FILE variables), else root / root.";
+    "INFLUXDB_PASSWORD (or the *_FILE variables), else root / root.\n"
+    "\n"
+    "An instance whose agent-class is InfluxDBAgentv2 is that agent: its\n"
+    "arguments are --initial-state, --protocol and --gzip, and the embedded\n"
+    "publisher writes through the InfluxDB 2 API (--influxdb-api v2) to\n"
+    "INFLUXDB_V2_URL, INFLUXDB_V2_ORG, INFLUXDB_V2_BUCKET with INFLUXDB_V2_TOKEN\n"
+    "(each also as <NAME>_FILE).\n"
+    "\n"
+    "Several publishers can share a site: --feeds and --exclude-feeds choose\n"
+    "the feeds this one records, by globs over <agent_address>.<feed_name>.";
 
 struct AdapterFlags {
   ocs_adapter::SiteArgs site;
@@ -49,6 +61,9 @@ struct AdapterFlags {
   bool publisher_tls = false;
   std::string publisher_tls_ca;
   std::string dead_publications_file;
+  std::string feeds;
+  std::string exclude_feeds;
+  std::string access_policy;
 };
 
 void Register(flags::FlagSet* f, AdapterFlags* a) {
@@ -69,6 +84,17 @@ void Register(flags::FlagSet* f, AdapterFlags* a) {
                "JSON-lines file of the publications the adapter refuses (malformed, over "
                "a bound), each with its reason; at most 64 MiB, the rest is counted. "
                "Default: dead-publications.jsonl in --spool-dir.");
+  f->AddString("feeds", &a->feeds,
+               "PATTERN[,PATTERN]: record only the feeds whose <agent_address>.<feed_name> "
+               "matches one of these globs (* any run, ? one character), e.g. "
+               "observatory.lakeshore*.* (default: every feed).");
+  f->AddString("exclude-feeds", &a->exclude_feeds,
+               "PATTERN[,PATTERN]: do not record the feeds matching one of these globs, "
+               "e.g. *.detector_temps; applied after --feeds.");
+  f->AddString("access-policy", &a->access_policy,
+               "OCS access control: none, override:PW2,PW3 or director:ID (the Access "
+               "Director's instance id). Default: the site config hub's access_policy, "
+               "else none.");
 }
 
 int Fail(absl::string_view message, int code = 2) {
@@ -97,12 +123,19 @@ int main(int argc, char** argv) {
   absl::StatusOr<ocs_adapter::SiteConfig> site = ocs_adapter::LoadSiteConfig(first.site);
   if (!site.ok()) return Fail(site.status().message());
 
-  // Second pass: the instance's arguments, then the command line, which wins.
+  // Second pass: the instance's arguments (as its agent class reads them),
+  // then the command line, which wins.
   AdapterFlags a;
   flags::FlagSet flag_set("ocs_adapter", kDescription);
   Register(&flag_set, &a);
-  absl::Status merged = flag_set.Parse(
-      ocs_adapter::MergeArguments(site->arguments, command_line), &positional);
+  a.service.influxdb_api = ocs_adapter::DefaultInfluxdbApi(site->agent_class);
+  absl::StatusOr<std::vector<std::string>> site_arguments =
+      ocs_adapter::SiteArgumentsForClass(site->agent_class, site->arguments);
+  absl::Status merged =
+      site_arguments.ok()
+          ? flag_set.Parse(ocs_adapter::MergeArguments(*site_arguments, command_line),
+                           &positional)
+          : site_arguments.status();
   if (!merged.ok()) {
     return Fail(absl::StrCat("site config ", site->host_name, "/", site->instance_id,
                              " arguments: ", merged.message()));
@@ -113,6 +146,16 @@ int main(int argc, char** argv) {
   if (a.embedded == !a.publisher.empty()) {
     return Fail("choose one of --embedded-publisher and --publisher HOST:PORT");
   }
+  absl::StatusOr<std::vector<std::string>> feeds =
+      ocs_adapter::ParseFeedPatterns("feeds", a.feeds);
+  if (!feeds.ok()) return Fail(feeds.status().message());
+  absl::StatusOr<std::vector<std::string>> exclude_feeds =
+      ocs_adapter::ParseFeedPatterns("exclude-feeds", a.exclude_feeds);
+  if (!exclude_feeds.ok()) return Fail(exclude_feeds.status().message());
+  // As OCS: the flag (instance arguments or command line), else the hub's.
+  absl::StatusOr<ocs_adapter::AccessPolicy> access_policy = ocs_adapter::AccessPolicy::Parse(
+      flag_set.WasSet("access-policy") ? a.access_policy : site->access_policy);
+  if (!access_policy.ok()) return Fail(access_policy.status().message());
 
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
@@ -172,6 +215,10 @@ int main(int argc, char** argv) {
   core::AppendDouble(absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()),
                      &options.identity.agent_session_id);
   options.record_on_join = a.service.initial_state == "record";
+  options.feeds = *std::move(feeds);
+  options.exclude_feeds = *std::move(exclude_feeds);
+  options.access_policy = *access_policy;
+  options.instance_id = site->instance_id;
   if (site->crossbar_timeout.has_value()) {
     options.crossbar_timeout = absl::Seconds(*site->crossbar_timeout);
   }
@@ -183,9 +230,21 @@ int main(int argc, char** argv) {
   }
   LOG_INFO("ocs_adapter: %s (%s) joining %s realm %s; publisher %s; refused publications "
            "to %s", options.identity.address, options.identity.agent_class, options.wamp.url,
-           options.wamp.realm, a.embedded ? "embedded" : a.publisher,
+           options.wamp.realm,
+           a.embedded ? absl::StrCat("embedded (InfluxDB API ", a.service.influxdb_api, ")")
+                      : a.publisher,
            options.dead_letters.path.empty() ? "nowhere (counted only)"
                                              : options.dead_letters.path);
+  if (!options.feeds.empty() || !options.exclude_feeds.empty()) {
+    LOG_INFO("ocs_adapter: recording the feeds matching %s, except %s",
+             options.feeds.empty() ? "*" : absl::StrJoin(options.feeds, ","),
+             options.exclude_feeds.empty() ? "none" : absl::StrJoin(options.exclude_feeds, ","));
+  }
+  // The policy's kind only: an override policy holds passwords.
+  LOG_INFO("ocs_adapter: access policy %s%s", options.access_policy.name(),
+           options.access_policy.name() == "director"
+               ? absl::StrCat(" (Access Director ", options.access_policy.director_id(), ")")
+               : std::string());
   absl::Status result;
   {
     ocs_adapter::Adapter adapter(options, &client);

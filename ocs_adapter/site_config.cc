@@ -445,7 +445,8 @@ absl::StatusOr<SiteConfig> Parse(absl::string_view yaml_text,
        {std::pair{"wamp_server", &config.wamp_server},
         std::pair{"wamp_http", &config.wamp_http},
         std::pair{"wamp_realm", &config.wamp_realm},
-        std::pair{"address_root", &config.address_root}}) {
+        std::pair{"address_root", &config.address_root},
+        std::pair{"access_policy", &config.access_policy}}) {
     if (absl::Status s = Setting(hub, key, "hub", field); !s.ok()) return s;
   }
 

@@ -75,6 +75,8 @@ void RegisterSiteFlags(flags::FlagSet* flag_set, SiteArgs* args);
 
 struct SiteConfig {
   std::string wamp_server, wamp_http, wamp_realm, address_root;
+  // The hub's access_policy: the default of --access-policy ("" if none).
+  std::string access_policy;
   std::string host_name;     // the host entry used
   std::string agent_class;   // of the instance ("" if the entry has none)
   std::string instance_id;

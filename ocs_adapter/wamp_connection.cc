@@ -258,6 +258,17 @@ class AutobahnConnection final : public WampConnection {
     return absl::OkStatus();
   }
 
+  absl::Status CallIgnoringResult(const std::string& uri,
+                                  const std::map<std::string, std::string>& kwargs) override {
+    auto called = OnIo([this, uri, kwargs] {
+      return session_->call(uri, std::make_tuple(), kwargs);
+    });
+    if (!called.ok()) return called.status();
+    absl::StatusOr<autobahn::wamp_call_result> r =
+        Await(*called, options_.timeout, absl::StrCat("calling ", uri));
+    return r.status();
+  }
+
   void Publish(const std::string& topic, const Value& arg0) override {
     io_.post([this, topic, arg0] {
       try {

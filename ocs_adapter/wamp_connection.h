@@ -9,6 +9,7 @@
 #define OCS_INFLUX_OCS_ADAPTER_WAMP_CONNECTION_H_
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -57,6 +58,11 @@ class WampConnection {
   // match: "exact", "prefix" or "wildcard".
   virtual absl::Status Subscribe(const std::string& topic, const std::string& match,
                                  EventHandler handler) = 0;
+  // A call whose result does not matter (the Access Director's agent_poll):
+  // OK once the callee answered; an error for a WAMP error (no such
+  // procedure) or no answer within the timeout.
+  virtual absl::Status CallIgnoringResult(
+      const std::string& uri, const std::map<std::string, std::string>& kwargs) = 0;
   // Fire and forget, one positional argument.
   virtual void Publish(const std::string& topic, const Value& arg0) = 0;
   // False once the transport is gone (router stopped, network).

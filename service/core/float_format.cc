@@ -1,24 +1,115 @@
 #include "service/core/float_format.h"
 
+#include <cmath>
+#include <cstdint>
 #include <cstring>
 
-#include "fmt/compile.h"
+// Header-only {fmt} (see //third_party/system:fmt) brings Dragonbox's
+// to_decimal inline; only the shortest digits are taken from it, the layout
+// is Python's and written here.
 #include "fmt/format.h"
 
 namespace ocs_influx::core {
+namespace {
+
+constexpr char kDigitPairs[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536"
+    "37383940414243444546474849505152535455565758596061626364656667686970717273"
+    "7475767778798081828384858687888990919293949596979899";
+
+inline void WritePair(uint32_t v, char* at) {
+  std::memcpy(at, kDigitPairs + 2 * v, 2);
+}
+
+// Exactly 8 digits of `v` < 10^8 at `at`: four pairs, 32-bit arithmetic.
+inline void Write8(uint32_t v, char* at) {
+  const uint32_t high = v / 10000;
+  const uint32_t low = v - high * 10000;
+  WritePair(high / 100, at);
+  WritePair(high % 100, at + 2);
+  WritePair(low / 100, at + 4);
+  WritePair(low % 100, at + 6);
+}
+
+// The `n` digits of `v` (Dragonbox gives at most 17) at `at`, as blocks of
+// eight with no loop; a block may write leading zeros into the 8 bytes
+// before `at`, which the caller keeps free.
+inline void WriteDigits(uint64_t v, int n, char* at) {
+  if (n <= 8) {
+    Write8(static_cast<uint32_t>(v), at + n - 8);
+    return;
+  }
+  const uint64_t high = v / 100000000;
+  Write8(static_cast<uint32_t>(v - high * 100000000), at + n - 8);
+  if (high < 100000000) {
+    Write8(static_cast<uint32_t>(high), at + n - 16);
+  } else {  // 17 digits
+    at[0] = static_cast<char>('0' + high / 100000000);
+    Write8(static_cast<uint32_t>(high % 100000000), at + 1);
+  }
+}
+
+}  // namespace
 
 char* FormatDouble(double value, char* out) {
-  // {fmt}'s "{}" is the shortest round-trip text (Dragonbox), in fixed
-  // notation for decimal exponents in [-4, 16) and scientific otherwise,
-  // with two-digit exponents: Python's repr() but for the ".0" that Python
-  // adds to integral values in fixed notation.
-  char* end = fmt::format_to(out, FMT_COMPILE("{}"), value);
-  for (const char* p = out; p < end; ++p) {
-    if (*p == '.' || *p == 'e') return end;
+  if (std::signbit(value)) {
+    *out++ = '-';
+    value = -value;
   }
-  *end++ = '.';
-  *end++ = '0';
-  return end;
+  if (value == 0) {
+    std::memcpy(out, "0.0", 3);
+    return out + 3;
+  }
+  // value = significand * 10^exponent, with the fewest digits that read
+  // back to it (trailing zeros removed).
+  const auto decimal = fmt::detail::dragonbox::to_decimal(value);
+  const uint64_t significand = decimal.significand;
+  const int n = fmt::detail::count_digits(significand);
+  // Python's decpt: value = 0.d1d2...dn * 10^decpt.
+  const int decpt = n + decimal.exponent;
+  // The digits go to a scratch buffer first, then into place with copies of
+  // a fixed size (two moves each, no call): kMaxDoubleChars leaves room for
+  // the bytes they write past the end, which the caller ignores.
+  char scratch[48];
+  char* const digits = scratch + 8;  // 8 bytes of slack for WriteDigits
+  WriteDigits(significand, n, digits);
+  if (decpt > -4 && decpt <= 16) {
+    if (decpt <= 0) {  // 0.000ddd
+      std::memcpy(out, "0.000", 5);
+      out += 2 - decpt;
+      std::memcpy(out, digits, 17);
+      return out + n;
+    }
+    if (decpt >= n) {  // ddd000.0
+      std::memcpy(out, digits, 17);
+      out += n;
+      std::memset(out, '0', 16);
+      out += decpt - n;
+      std::memcpy(out, ".0", 2);
+      return out + 2;
+    }
+    // dd.ddd
+    std::memcpy(out, digits, 16);
+    out[decpt] = '.';
+    std::memcpy(out + decpt + 1, digits + decpt, 16);
+    return out + n + 1;
+  }
+  // d.ddde+XX, or de+XX for one digit; the exponent has two digits at least.
+  out[0] = digits[0];
+  out[1] = '.';
+  std::memcpy(out + 2, digits + 1, 16);
+  out += n > 1 ? n + 1 : 1;
+  int exponent = decpt - 1;
+  out[0] = 'e';
+  out[1] = exponent < 0 ? '-' : '+';
+  out += 2;
+  if (exponent < 0) exponent = -exponent;
+  if (exponent >= 100) {
+    *out++ = static_cast<char>('0' + exponent / 100);
+    exponent %= 100;
+  }
+  WritePair(static_cast<uint32_t>(exponent), out);
+  return out + 2;
 }
 
 void AppendDouble(double value, std::string* out) {

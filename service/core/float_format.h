@@ -11,11 +11,13 @@
 
 namespace ocs_influx::core {
 
-// Longest output: sign, 17 digits, point, "e-308" and slack.
-inline constexpr size_t kMaxDoubleChars = 32;
+// Room FormatDouble needs: the longest text is 24 bytes (sign, 17 digits,
+// point, "e-308"), but it writes with fixed-size copies up to 40 bytes in.
+inline constexpr size_t kMaxDoubleChars = 40;
 
-// Writes the repr of a finite `value` at `out` (kMaxDoubleChars of room) and
-// returns the end. Non-finite values must be filtered by the caller.
+// Writes the repr of a finite `value` at `out` (kMaxDoubleChars of room,
+// bytes past the returned end are scratch) and returns the end. Non-finite
+// values must be filtered by the caller.
 char* FormatDouble(double value, char* out);
 
 void AppendDouble(double value, std::string* out);

@@ -1,8 +1,11 @@
 #include "service/core/line_parser.h"
 
+#include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 
 #include "absl/strings/str_cat.h"
@@ -16,29 +19,62 @@ absl::Status ErrorAt(size_t pos, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat("column ", pos + 1, ": ", why));
 }
 
-// Scans a name up to an unescaped character in `stops`, unescaping
-// \, \= and \space, and keeping any other backslash pair as it is.
-// `equals_stops`: '=' ends the name too (keys), not only ',' and ' '.
+// Bytes that end a run of plain name bytes: a backslash, ',' and ' ', and
+// for keys '=' too. One table look-up per byte.
+struct NameStops {
+  std::array<bool, 256> value{};  // measurements and tag values
+  std::array<bool, 256> key{};    // tag and field keys
+};
+constexpr NameStops kNameStops = [] {
+  NameStops t;
+  for (unsigned char c : {'\\', ',', ' '}) t.value[c] = t.key[c] = true;
+  t.key['='] = true;
+  return t;
+}();
+
+// Eight bytes at a time (SWAR, little-endian loads): which bytes equal `c`,
+// as 0x80 in that byte. Exact for the lowest match, which is all we use.
+constexpr uint64_t kOnes = 0x0101010101010101ULL;
+constexpr uint64_t kHighs = 0x8080808080808080ULL;
+inline uint64_t BytesEqual(uint64_t v, unsigned char c) {
+  const uint64_t x = v ^ (kOnes * c);
+  return (x - kOnes) & ~x & kHighs;
+}
+
+// Scans a name up to an unescaped ',' or ' ' (and '=' for keys),
+// unescaping \, \= and \space, and keeping any other backslash pair as it
+// is.
 size_t ScanName(absl::string_view line, size_t pos, bool equals_stops,
                 std::string* out) {
+  const std::array<bool, 256>& stops =
+      equals_stops ? kNameStops.key : kNameStops.value;
+  const char* const data = line.data();
+  const size_t size = line.size();
   out->clear();
-  while (pos < line.size()) {
-    // Copy the run of ordinary bytes in one append.
+  while (pos < size) {
+    // Copy the run of ordinary bytes in one assign/append.
     size_t run = pos;
-    while (run < line.size()) {
-      char c = line[run];
-      if (c == '\\' || c == ',' || c == ' ' || (equals_stops && c == '=')) break;
-      ++run;
+    while (run + 8 <= size) {
+      uint64_t v;
+      std::memcpy(&v, data + run, 8);
+      uint64_t hits = BytesEqual(v, '\\') | BytesEqual(v, ',') | BytesEqual(v, ' ');
+      if (equals_stops) hits |= BytesEqual(v, '=');
+      if (hits != 0) {
+        run += static_cast<size_t>(__builtin_ctzll(hits)) / 8;
+        break;
+      }
+      run += 8;
     }
-    out->append(line.data() + pos, run - pos);
+    while (run < size && !stops[static_cast<unsigned char>(data[run])]) ++run;
+    out->append(data + pos, run - pos);
     pos = run;
-    if (pos >= line.size() || line[pos] != '\\') break;
-    if (pos + 1 >= line.size()) {
+    if (pos >= size || data[pos] != '\\') break;
+    if (pos + 1 >= size) {
       out->push_back('\\');
       ++pos;
       break;
     }
-    char next = line[pos + 1];
+    char next = data[pos + 1];
     if (next != ',' && next != '=' && next != ' ') out->push_back('\\');
     out->push_back(next);
     pos += 2;
@@ -79,6 +115,125 @@ bool IsFloatText(absl::string_view t) {
   return i == t.size();
 }
 
+// Eight ASCII digits at once (the well-known SWAR conversion).
+inline bool IsEightDigits(uint64_t v) {
+  return (((v + 0x4646464646464646ULL) | (v - 0x3030303030303030ULL)) & kHighs) == 0;
+}
+inline uint32_t ParseEightDigits(uint64_t v) {
+  v -= 0x3030303030303030ULL;
+  v = v * 10 + (v >> 8);
+  v = (((v & 0x000000FF000000FFULL) * 0x000F424000000064ULL) +
+       (((v >> 16) & 0x000000FF000000FFULL) * 0x0000271000000001ULL)) >> 32;
+  return static_cast<uint32_t>(v);
+}
+
+// 10^k, for k <= 20 (< 2^67).
+constexpr unsigned __int128 Pow10(int k) {
+  unsigned __int128 p = 1;
+  for (int i = 0; i < k; ++i) p *= 10;
+  return p;
+}
+constexpr auto kPowersOfTen = [] {
+  std::array<unsigned __int128, 21> t{};
+  for (int k = 0; k <= 20; ++k) t[k] = Pow10(k);
+  return t;
+}();
+
+// The common float value in one pass: [-]digits[.digits][(e|E)[+-]digits]
+// (IsFloatText's grammar) ending the value, with at most 18 significant
+// digits w (< 2^60) and a decimal exponent e in [-19, 20]; exact
+// arithmetic, so the result is the correctly rounded double, the one
+// std::from_chars gives. Up to 2^53 and 10^22: Clinger's fast path. Beyond,
+// for e >= 0, w * 10^e fits 128 bits and its conversion rounds once; for
+// e < 0, q = (w << s) / 10^-e has at least 62 bits; its lowest bit set when
+// the division leaves a remainder stands for everything below (the sticky
+// bit, far under the rounding position), so converting q rounds as the
+// exact quotient would, and the scaling by 2^-s is exact. Anything else
+// returns false for the general path.
+bool FastFloat(absl::string_view line, size_t* pos, ParsedField* field) {
+  const char* p = line.data() + *pos;
+  const char* const end = line.data() + line.size();
+  const bool negative = p < end && *p == '-';
+  if (negative) ++p;
+  uint64_t w = 0;
+  int significant = 0;  // digits in w, leading zeros not counted
+  bool any_digit = false;
+  int exponent = 0;
+  // Reads a run of digits into w, eight at a time while it can.
+  auto run = [&]() -> int {
+    const char* const first = p;
+    while (end - p >= 8) {
+      uint64_t v;
+      std::memcpy(&v, p, 8);
+      if (!IsEightDigits(v)) break;
+      w = w * 100000000 + ParseEightDigits(v);
+      p += 8;
+    }
+    for (; p < end && static_cast<unsigned>(*p - '0') <= 9; ++p) {
+      w = w * 10 + static_cast<unsigned>(*p - '0');
+    }
+    return static_cast<int>(p - first);
+  };
+  while (p < end && *p == '0') ++p, any_digit = true;
+  significant = run();
+  if (p < end && *p == '.') {
+    ++p;
+    if (significant == 0) {
+      const char* const zeros = p;
+      while (p < end && *p == '0') ++p;
+      exponent -= static_cast<int>(p - zeros);
+      any_digit = any_digit || p != zeros;
+    }
+    const int fraction = run();
+    significant += fraction;
+    exponent -= fraction;
+  }
+  any_digit = any_digit || significant > 0;
+  if (!any_digit || significant > 18) return false;
+  if (p < end && (*p == 'e' || *p == 'E')) {
+    ++p;
+    bool exp_negative = false;
+    if (p < end && (*p == '+' || *p == '-')) exp_negative = *p++ == '-';
+    int e = 0;
+    int exp_digits = 0;
+    for (; p < end && static_cast<unsigned>(*p - '0') <= 9; ++p, ++exp_digits) {
+      if (e < 10000) e = e * 10 + (*p - '0');
+    }
+    if (exp_digits == 0) return false;
+    exponent += exp_negative ? -e : e;
+  }
+  if (p < end && *p != ',' && *p != ' ') return false;
+  if (exponent < -19 || exponent > 20) return false;
+  double value = 0;
+  if (w <= (uint64_t{1} << 53) && exponent >= -22 && exponent <= 22) {
+    // Clinger's fast path: w and 10^|e| are exact doubles, and one IEEE
+    // multiplication or division rounds correctly; far cheaper than a
+    // 128-bit division.
+    static constexpr double kExact[] = {
+        1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    const double x = static_cast<double>(w);
+    value = exponent < 0 ? x / kExact[-exponent] : x * kExact[exponent];
+  } else if (w != 0 && exponent >= 0) {
+    value = static_cast<double>(w * kPowersOfTen[exponent]);
+  } else if (w != 0) {
+    const int shift = 127 - (64 - __builtin_clzll(w));  // top bit at 126
+    const unsigned __int128 n = static_cast<unsigned __int128>(w) << shift;
+    const unsigned __int128 d = kPowersOfTen[-exponent];
+    unsigned __int128 q = n / d;
+    if (q * d != n) q |= 1;
+    // 2^-shift, exact: shift <= 127 keeps it a normal double.
+    const uint64_t scale_bits = static_cast<uint64_t>(1023 - shift) << 52;
+    double scale;
+    std::memcpy(&scale, &scale_bits, sizeof(scale));
+    value = static_cast<double>(q) * scale;
+  }
+  field->type = FieldType::kFloat;
+  field->float_value = negative ? -value : value;
+  *pos = p - line.data();
+  return true;
+}
+
 absl::Status ParseFieldValue(absl::string_view line, size_t* pos,
                              ParsedField* field) {
   size_t start = *pos;
@@ -107,6 +262,7 @@ absl::Status ParseFieldValue(absl::string_view line, size_t* pos,
     *pos = i + 1;
     return absl::OkStatus();
   }
+  if (FastFloat(line, pos, field)) return absl::OkStatus();
   size_t end = start;
   while (end < line.size() && line[end] != ',' && line[end] != ' ') ++end;
   absl::string_view text = line.substr(start, end - start);
@@ -156,6 +312,114 @@ absl::Status ParseFieldValue(absl::string_view line, size_t* pos,
   return absl::OkStatus();
 }
 
+size_t SkipSpaces(absl::string_view line, size_t pos) {
+  while (pos < line.size() && line[pos] == ' ') ++pos;
+  return pos;
+}
+
+size_t SkipBlanks(absl::string_view line, size_t pos) {
+  while (pos < line.size() && (line[pos] == ' ' || line[pos] == '\t')) ++pos;
+  return pos;
+}
+
+// InfluxDB stores one value of one type per field key and tag key: it
+// refuses a line that names a tag twice ("duplicate tags") or a field twice
+// with different types. Near-linear whatever the line: up to kHashedNames
+// names go through a small open-addressed table on the stack (the first
+// occurrence of each key), more are sorted in the point's scratch vector.
+constexpr size_t kHashedNames = 64;
+constexpr size_t kSlots = 2 * kHashedNames;  // 128, KeyHash's 7 bits
+
+FieldType StoredType(FieldType type) {
+  // Unsigned values are written as integers (InfluxDB 1.x has no unsigned).
+  return type == FieldType::kUnsigned ? FieldType::kInteger : type;
+}
+
+// Cheap and good enough to spread keys: size, first and last 8 bytes. Keys
+// that share them only cost a full comparison. Returns a slot index.
+inline uint64_t KeyHash(const std::string& key) {
+  uint64_t head = 0;
+  uint64_t tail = 0;
+  const size_t n = key.size();
+  if (n >= 8) {
+    std::memcpy(&head, key.data(), 8);
+    std::memcpy(&tail, key.data() + n - 8, 8);
+  } else {
+    std::memcpy(&head, key.data(), n);
+  }
+  // The high bits of a product depend on every bit below them: keys that
+  // differ in one byte (Channel_01_T, Channel_02_T) land apart.
+  const uint64_t h = ((head * 0x9E3779B97F4A7C15ULL) ^ tail ^ n) * 0xC2B2AE3D27D4EB4FULL;
+  return h >> 57;  // 7 bits: kSlots
+}
+
+// Returns the index of an entry whose key an earlier entry has and
+// `conflicts(earlier, later)` holds for, or `n` if none.
+template <typename Key, typename Conflicts>
+size_t FindConflict(size_t n, Key key, Conflicts conflicts,
+                    std::vector<size_t>* scratch) {
+  if (n < 2) return n;
+  if (n <= kHashedNames) {
+    uint8_t slots[kSlots];  // index + 1 of the first entry with a key; 0 free
+    std::memset(slots, 0, sizeof(slots));
+    for (size_t i = 0; i < n; ++i) {
+      const std::string& k = key(i);
+      for (size_t s = KeyHash(k) & (kSlots - 1);; s = (s + 1) & (kSlots - 1)) {
+        if (slots[s] == 0) {
+          slots[s] = static_cast<uint8_t>(i + 1);
+          break;
+        }
+        const size_t j = slots[s] - 1;
+        if (key(j) == k) {
+          if (conflicts(j, i)) return i;
+          break;
+        }
+      }
+    }
+    return n;
+  }
+  scratch->clear();
+  for (size_t i = 0; i < n; ++i) scratch->push_back(i);
+  // By key, then by order of appearance: the first of each key leads.
+  std::sort(scratch->begin(), scratch->end(), [&key](size_t a, size_t b) {
+    const int c = key(a).compare(key(b));
+    return c != 0 ? c < 0 : a < b;
+  });
+  size_t first = (*scratch)[0];
+  for (size_t i = 1; i < n; ++i) {
+    const size_t j = (*scratch)[i];
+    if (key(j) != key(first)) {
+      first = j;
+    } else if (conflicts(first, j)) {
+      return j;
+    }
+  }
+  return n;
+}
+
+absl::Status CheckDuplicates(ParsedPoint* point) {
+  const auto& tags = point->tags;
+  if (FindConflict(
+          point->num_tags, [&tags](size_t i) -> const std::string& { return tags[i].key; },
+          [](size_t, size_t) { return true; }, &point->scratch) != point->num_tags) {
+    return absl::InvalidArgumentError("duplicate tags");
+  }
+  const auto& fields = point->fields;
+  const size_t conflict = FindConflict(
+      point->num_fields,
+      [&fields](size_t i) -> const std::string& { return fields[i].key; },
+      [&fields](size_t a, size_t b) {
+        return StoredType(fields[a].type) != StoredType(fields[b].type);
+      },
+      &point->scratch);
+  if (conflict != point->num_fields) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "field \"", fields[conflict].key.substr(0, 200),
+        "\" appears twice with different types"));
+  }
+  return absl::OkStatus();
+}
+
 bool ScaleTimestamp(int64_t value, Precision precision, int64_t* ns) {
   int64_t factor = 1;
   switch (precision) {
@@ -188,14 +452,18 @@ absl::Status ParseLine(absl::string_view line, ParsedPoint* point) {
     }
     ++pos;
     size_t value_start = pos;
-    pos = ScanName(line, pos, false, &tag.value);
+    pos = ScanName(line, pos, true, &tag.value);
     if (tag.value.empty()) return ErrorAt(value_start, "missing tag value");
+    if (pos < line.size() && line[pos] == '=') {
+      return ErrorAt(pos, "invalid tag format: unescaped '=' in a tag value");
+    }
     ++point->num_tags;
   }
   if (pos >= line.size() || line[pos] != ' ') {
     return ErrorAt(pos, "missing fields");
   }
-  ++pos;
+  // influxd 1.6 takes a run of spaces between the key and the fields.
+  pos = SkipSpaces(line, pos);
   while (true) {
     if (point->num_fields == point->fields.size()) point->fields.emplace_back();
     ParsedField& field = point->fields[point->num_fields];
@@ -214,21 +482,42 @@ absl::Status ParseLine(absl::string_view line, ParsedPoint* point) {
     }
     break;
   }
+  if (absl::Status s = CheckDuplicates(point); !s.ok()) return s;
   if (pos == line.size()) return absl::OkStatus();
   if (line[pos] != ' ') return ErrorAt(pos, "unexpected character after fields");
-  ++pos;
-  absl::string_view ts = line.substr(pos);
+  // As influxd 1.6: spaces and tabs before the timestamp, spaces after it,
+  // and only blanks after the fields mean no timestamp.
+  pos = SkipBlanks(line, pos);
+  if (pos == line.size()) return absl::OkStatus();
+  size_t end = line.find(' ', pos);
+  if (end == absl::string_view::npos) end = line.size();
+  absl::string_view ts = line.substr(pos, end - pos);
   auto r = std::from_chars(ts.data(), ts.data() + ts.size(), point->timestamp);
-  if (ts.empty() || r.ptr != ts.data() + ts.size() || r.ec != std::errc()) {
-    return ErrorAt(pos, absl::StrCat("invalid timestamp \"", ts.substr(0, 64),
-                                     "\""));
+  if (r.ptr != ts.data() + ts.size() || r.ec != std::errc() ||
+      SkipSpaces(line, end) != line.size()) {
+    return ErrorAt(pos, absl::StrCat("invalid timestamp \"",
+                                     line.substr(pos, 64), "\""));
   }
   point->has_timestamp = true;
   return absl::OkStatus();
 }
 
+namespace {
+absl::Status EncodeParsedPointMemo(const ParsedPoint& point, Precision precision,
+                                   int64_t default_ns, std::string* out,
+                                   PlainFieldKeys* memo);
+}  // namespace
+
 absl::Status EncodeParsedPoint(const ParsedPoint& point, Precision precision,
                                int64_t default_ns, std::string* out) {
+  return EncodeParsedPointMemo(point, precision, default_ns, out, nullptr);
+}
+
+namespace {
+
+absl::Status EncodeParsedPointMemo(const ParsedPoint& point, Precision precision,
+                                   int64_t default_ns, std::string* out,
+                                   PlainFieldKeys* memo) {
   const size_t start = out->size();
   auto fail = [&](absl::string_view what, const absl::Status& cause) {
     out->resize(start);
@@ -267,10 +556,28 @@ absl::Status EncodeParsedPoint(const ParsedPoint& point, Precision precision,
   }
   for (size_t i = 0; i < point.num_fields; ++i) {
     const ParsedField& field = point.fields[i];
-    absl::Status s = CheckKey(NameKind::kFieldKey, field.key);
+    const uint64_t bit = i < 64 ? uint64_t{1} << i : 0;
+    const bool known = memo != nullptr && (memo->plain & bit) != 0 &&
+                       memo->keys[i] == field.key;
+    absl::Status s =
+        known ? absl::OkStatus() : CheckKey(NameKind::kFieldKey, field.key);
     if (s.ok()) {
       out->push_back(i == 0 ? ' ' : ',');
-      s = AppendEscapedName(NameKind::kFieldKey, field.key, out);
+      if (known) {
+        out->append(field.key);
+      } else {
+        const size_t key_start = out->size();
+        s = AppendEscapedName(NameKind::kFieldKey, field.key, out);
+        if (s.ok() && memo != nullptr && bit != 0) {
+          if (out->size() - key_start == field.key.size()) {
+            if (memo->keys.size() <= i) memo->keys.resize(i + 1);
+            memo->keys[i] = field.key;
+            memo->plain |= bit;
+          } else {
+            memo->plain &= ~bit;
+          }
+        }
+      }
     }
     if (s.ok()) {
       out->push_back('=');
@@ -296,8 +603,6 @@ absl::Status EncodeParsedPoint(const ParsedPoint& point, Precision precision,
   AppendTimestampAndNewline(ns, out);
   return absl::OkStatus();
 }
-
-namespace {
 
 // Calls `line(line_number, text)` for every line that is not blank or a
 // comment; stops at the first error.
@@ -336,7 +641,7 @@ absl::Status LinesConverter::Convert(absl::string_view text, Precision precision
   uint32_t points = 0;
   absl::Status s = ForEachLine(text, [&](size_t n, absl::string_view line) {
     absl::Status s = ParseLine(line, &point_);
-    if (s.ok()) s = EncodeParsedPoint(point_, precision, now_ns, out);
+    if (s.ok()) s = EncodeParsedPointMemo(point_, precision, now_ns, out, &plain_keys_);
     if (!s.ok()) return LineError(n, s);
     ++points;
     return absl::OkStatus();
@@ -356,7 +661,9 @@ absl::Status LinesConverter::Convert(absl::string_view text, Precision precision
   uint32_t points = 0;
   absl::Status s = ForEachLine(text, [&](size_t n, absl::string_view line) {
     absl::Status s = ParseLine(line, &point_);
-    if (s.ok()) s = EncodeParsedPoint(point_, precision, now_ns, out->tail());
+    if (s.ok()) {
+      s = EncodeParsedPointMemo(point_, precision, now_ns, out->tail(), &plain_keys_);
+    }
     if (!s.ok()) return LineError(n, s);
     out->EndLine();
     if (out->over_limit()) {

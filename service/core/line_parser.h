@@ -47,9 +47,19 @@ struct ParsedPoint {
   size_t num_fields = 0;
   bool has_timestamp = false;
   int64_t timestamp = 0;  // in the line's precision
+  // The parser's own: an order of tags or fields for the duplicate check.
+  std::vector<size_t> scratch;
 };
 
 enum class Precision { kNanoseconds, kMicroseconds, kMilliseconds, kSeconds };
+
+// Field keys that earlier lines wrote as they are, by position: a key equal
+// to the one remembered at its position is copied without a second check
+// and escape scan. LinesConverter's own; the strings only grow.
+struct PlainFieldKeys {
+  std::vector<std::string> keys;
+  uint64_t plain = 0;  // bit j: keys[j] is valid and needs no escape
+};
 
 // Parses one line (no trailing newline). Errors say the 1-based column and
 // why.
@@ -75,6 +85,7 @@ class LinesConverter {
 
  private:
   ParsedPoint point_;
+  PlainFieldKeys plain_keys_;
 };
 
 }  // namespace ocs_influx::core

@@ -22,8 +22,10 @@ absl::Status PointError(size_t index, const Point& point, absl::string_view what
 
 // Appends "key=value" (without separator); returns false when the field is
 // dropped by rule.
-absl::Status AppendField(const ocs::influx::v1::Field& field, std::string* out,
-                         bool* dropped, DropCounts* drops) {
+// `*plain`: the key was written as it is (valid, nothing to escape).
+absl::Status AppendField(const ocs::influx::v1::Field& field, bool known_plain,
+                         std::string* out, bool* dropped, bool* plain,
+                         DropCounts* drops) {
   *dropped = false;
   const FieldValue& value = field.value();
   switch (value.value_case()) {
@@ -49,10 +51,15 @@ absl::Status AppendField(const ocs::influx::v1::Field& field, std::string* out,
     default:
       break;
   }
-  if (absl::Status s = AppendEscapedName(NameKind::kFieldKey, field.key(), out);
-      !s.ok()) {
+  const size_t key_start = out->size();
+  if (known_plain) {
+    out->append(field.key());
+  } else if (absl::Status s =
+                 AppendEscapedName(NameKind::kFieldKey, field.key(), out);
+             !s.ok()) {
     return s;
   }
+  *plain = out->size() - key_start == field.key().size();
   out->push_back('=');
   switch (value.value_case()) {
     case FieldValue::kDoubleValue:
@@ -75,10 +82,31 @@ absl::Status AppendField(const ocs::influx::v1::Field& field, std::string* out,
   return absl::OkStatus();
 }
 
+// The points of one request mostly repeat their field keys in the same
+// order. A key equal to the previous point's key at the same position,
+// which was valid and needed no escape there, is copied as it is: no
+// second check and scan of the same bytes.
+struct KeyMemo {
+  const Point* previous = nullptr;
+  uint64_t plain = 0;  // bit j: previous->fields(j).key() was written as is
+};
+
+absl::Status EncodePointMemo(const Point& point, int64_t now_ns, size_t index,
+                             std::string* out, EncodeResult* result,
+                             KeyMemo* memo);
+
 }  // namespace
 
 absl::Status EncodePoint(const Point& point, int64_t now_ns, size_t index,
                          std::string* out, EncodeResult* result) {
+  return EncodePointMemo(point, now_ns, index, out, result, nullptr);
+}
+
+namespace {
+
+absl::Status EncodePointMemo(const Point& point, int64_t now_ns, size_t index,
+                             std::string* out, EncodeResult* result,
+                             KeyMemo* memo) {
   const size_t start = out->size();
   auto fail = [&](absl::string_view what, const absl::Status& cause) {
     out->resize(start);
@@ -118,22 +146,39 @@ absl::Status EncodePoint(const Point& point, int64_t now_ns, size_t index,
   }
   DropCounts drops;
   int written = 0;
-  for (const auto& field : point.fields()) {
+  const Point* previous = memo != nullptr ? memo->previous : nullptr;
+  const int previous_fields = previous != nullptr ? previous->fields_size() : 0;
+  uint64_t plain = 0;
+  for (int j = 0; j < point.fields_size(); ++j) {
+    const auto& field = point.fields(j);
     absl::string_view key = field.key();
-    if (absl::Status s = CheckKey(NameKind::kFieldKey, key); !s.ok()) {
-      return fail(absl::StrCat("field \"", key.substr(0, 200), "\""), s);
+    const bool known_plain = j < 64 && j < previous_fields &&
+                             ((memo->plain >> j) & 1) != 0 &&
+                             previous->fields(j).key() == field.key();
+    if (!known_plain) {
+      if (absl::Status s = CheckKey(NameKind::kFieldKey, key); !s.ok()) {
+        return fail(absl::StrCat("field \"", key.substr(0, 200), "\""), s);
+      }
     }
     out->push_back(written == 0 ? ' ' : ',');
     const size_t field_start = out->size() - 1;
     bool dropped = false;
-    if (absl::Status s = AppendField(field, out, &dropped, &drops); !s.ok()) {
+    bool written_plain = false;
+    if (absl::Status s =
+            AppendField(field, known_plain, out, &dropped, &written_plain, &drops);
+        !s.ok()) {
       return fail(absl::StrCat("field \"", key.substr(0, 200), "\""), s);
     }
     if (dropped) {
       out->resize(field_start);
     } else {
       ++written;
+      if (written_plain && j < 64) plain |= uint64_t{1} << j;
     }
+  }
+  if (memo != nullptr) {
+    memo->previous = &point;
+    memo->plain = plain;
   }
   int64_t timestamp = now_ns;
   if (point.has_timestamp_ns()) {
@@ -157,13 +202,17 @@ absl::Status EncodePoint(const Point& point, int64_t now_ns, size_t index,
   return absl::OkStatus();
 }
 
+}  // namespace
+
 absl::Status EncodeWriteRequest(const ocs::influx::v1::WriteRequest& request,
                                 int64_t now_ns, std::string* out,
                                 EncodeResult* result) {
   const size_t start = out->size();
   EncodeResult local;
+  KeyMemo memo;
   for (int i = 0; i < request.points_size(); ++i) {
-    if (absl::Status s = EncodePoint(request.points(i), now_ns, i, out, &local);
+    if (absl::Status s =
+            EncodePointMemo(request.points(i), now_ns, i, out, &local, &memo);
         !s.ok()) {
       out->resize(start);
       return s;
@@ -179,9 +228,11 @@ absl::Status EncodeWriteRequest(const ocs::influx::v1::WriteRequest& request,
                                 EncodeResult* result) {
   const LineChunks::Mark start = out->mark();
   EncodeResult local;
+  KeyMemo memo;
   for (int i = 0; i < request.points_size(); ++i) {
     const uint32_t before = local.points;
-    absl::Status s = EncodePoint(request.points(i), now_ns, i, out->tail(), &local);
+    absl::Status s =
+        EncodePointMemo(request.points(i), now_ns, i, out->tail(), &local, &memo);
     if (s.ok() && local.points != before) {
       out->EndLine();
       if (out->over_limit()) {

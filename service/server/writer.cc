@@ -12,10 +12,10 @@
 namespace ocs_influx::server {
 namespace {
 
-// How long an idle Read waits before the loop looks at its requests again.
-// The spool cannot be woken by the writer's own requests (stop, check,
-// flush), only by new records, so this one wait stays bounded.
-constexpr absl::Duration kPollInterval = absl::Milliseconds(100);
+// The longest an idle Read waits. Requests (stop, check, flush) wake it
+// through Spool::WakeReader and the stats timer sets its own deadline, so
+// this only bounds the damage of a wake-up this code forgot.
+constexpr absl::Duration kMaxIdleWait = absl::Seconds(10);
 // Past this depth a refused batch is dead-lettered whole instead of being
 // bisected further (2^12 lines per piece is already a single-line search).
 constexpr int kMaxSplitDepth = 24;
@@ -83,8 +83,12 @@ void Writer::Stop(absl::Duration drain) {
     absl::MutexLock lock(&mu_);
     stop_ = true;
     cv_.SignalAll();
+  }
+  spool_->WakeReader();
+  {
     // The drain: the writer goes on delivering until the spool is empty;
     // waiting here (not polling a deadline there) keeps its loops simple.
+    absl::MutexLock lock(&mu_);
     if (running) mu_.AwaitWithTimeout(absl::Condition(&finished_), drain);
   }
   abort_.Stop();
@@ -92,9 +96,13 @@ void Writer::Stop(absl::Duration drain) {
 }
 
 bool Writer::CheckDatabase(absl::Duration timeout) {
+  uint64_t ticket;
+  {
+    absl::MutexLock lock(&mu_);
+    ticket = ++check_requested_;
+  }
+  spool_->WakeReader();
   absl::MutexLock lock(&mu_);
-  uint64_t ticket = ++check_requested_;
-  cv_.SignalAll();
   absl::Time deadline = absl::Now() + timeout;
   while (check_done_ < ticket && !stop_) {
     if (cv_.WaitWithDeadline(&mu_, deadline)) break;
@@ -103,9 +111,11 @@ bool Writer::CheckDatabase(absl::Duration timeout) {
 }
 
 void Writer::RequestFlush() {
-  absl::MutexLock lock(&mu_);
-  flush_requested_ = true;
-  cv_.SignalAll();
+  {
+    absl::MutexLock lock(&mu_);
+    flush_requested_ = true;
+  }
+  spool_->WakeReader();
 }
 
 void Writer::DoDatabaseCheck() {
@@ -172,9 +182,12 @@ void Writer::Run() {
       if (!AcknowledgeDelivered(records.back().seq)) break;
     }
     MaybeWriteStats();
-    if (!got) {
+    {
       absl::MutexLock lock(&mu_);
-      flush_requested_ = false;
+      if (!got) flush_requested_ = false;
+      // Read again: a stop that woke the idle Read above must end the loop
+      // now, not after the next idle wait.
+      stop = stop_;
     }
     if (stop) {
       if (!got || Aborting()) break;
@@ -212,7 +225,12 @@ bool Writer::CollectBatch(std::vector<spool::Record>* records, size_t* points) {
   std::vector<spool::Record> more;
   absl::Time send_at = absl::InfiniteFuture();
   while (*points < options_.batch_size) {
-    absl::Duration wait = kPollInterval;
+    absl::Duration wait = kMaxIdleWait;
+    if (records->empty() && options_.stats_interval > absl::ZeroDuration()) {
+      // Idle: wake for the next stats point (Run writes it). Gathering a
+      // batch, the batch's own deadline comes first (flush-interval).
+      wait = std::min(wait, std::max(absl::ZeroDuration(), next_stats_ - absl::Now()));
+    }
     if (!records->empty()) {
       wait = std::min(wait, std::max(absl::ZeroDuration(), send_at - absl::Now()));
     }
@@ -245,9 +263,8 @@ bool Writer::CollectBatch(std::vector<spool::Record>* records, size_t* points) {
     }
     absl::MutexLock lock(&mu_);
     if (records->empty()) {
-      // Idle: let the loop serve a check, a stop, or publisher_stats (a
-      // quiet publisher must still report its feeds going stale).
-      if (stop_ || check_done_ < check_requested_) break;
+      // Idle: let the loop serve a check, a stop or the stats timer.
+      if (stop_ || check_done_ < check_requested_ || flush_requested_) break;
       if (options_.stats_interval > absl::ZeroDuration() && absl::Now() >= next_stats_) break;
       continue;
     }

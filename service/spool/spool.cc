@@ -351,6 +351,10 @@ absl::Status Spool::Read(size_t max_points, absl::Duration wait, std::vector<Rec
         }
         seg = PositionReadCursor();
         if (seg != nullptr || !out->empty()) break;
+        if (wake_reader_) {
+          wake_reader_ = false;
+          break;
+        }
         if (data_cv_.WaitWithDeadline(&mu_, deadline)) {
           seg = closed_ ? nullptr : PositionReadCursor();
           break;
@@ -585,6 +589,12 @@ void Spool::ReleaseDeletedReadFile() {
   }
   if (gone) read_cursor_.Close();
   read_mu_.Unlock();
+}
+
+void Spool::WakeReader() {
+  absl::MutexLock lock(&mu_);
+  wake_reader_ = true;
+  data_cv_.SignalAll();
 }
 
 void Spool::Close() {

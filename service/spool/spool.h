@@ -100,6 +100,11 @@ class Spool {
   // once and Appends fail UNAVAILABLE.
   void Close();
 
+  // Makes the Read waiting now, or else the next one, return at once with
+  // what it has: the consumer has other work (a stop, a flush, a check) and
+  // so never has to wake up on a timer to look for it.
+  void WakeReader();
+
   SpoolStats Stats() const;
 
   // True once every record with seq <= `seq` is acknowledged; false at
@@ -156,6 +161,7 @@ class Spool {
   std::deque<PendingAppend*> queue_ ABSL_GUARDED_BY(mu_);
   bool leader_active_ ABSL_GUARDED_BY(mu_) = false;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  bool wake_reader_ ABSL_GUARDED_BY(mu_) = false;  // see WakeReader
   uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 1;
   uint64_t durable_seq_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t acked_seq_ ABSL_GUARDED_BY(mu_) = 0;

@@ -547,13 +547,21 @@ void BM_PublicationJsonToLines(benchmark::State& state) {
          static_cast<int64_t>(json.size()));
 }
 
-BENCHMARK_CAPTURE(BM_EncodeWriteRequest, float, Shape::kFloat);
+// CORE_BENCHMARK_ITERATIONS=N runs every benchmark for exactly N timed
+// iterations (after its one warm-up call), so that instruction counts under
+// `valgrind --tool=callgrind` are repeatable whatever the machine's load.
+void FixedIterations(benchmark::internal::Benchmark* b) {
+  const char* n = std::getenv("CORE_BENCHMARK_ITERATIONS");
+  if (n != nullptr && std::atoi(n) > 0) b->Iterations(std::atoi(n));
+}
+
+BENCHMARK_CAPTURE(BM_EncodeWriteRequest, float, Shape::kFloat)->Apply(FixedIterations);
 BENCHMARK_CAPTURE(BM_EncodeWriteRequest, float_short, Shape::kFloatShort);
 BENCHMARK_CAPTURE(BM_EncodeWriteRequest, int, Shape::kInt);
 BENCHMARK_CAPTURE(BM_EncodeWriteRequest, string, Shape::kString);
 BENCHMARK_CAPTURE(BM_EncodeWriteRequest, mixed, Shape::kMixed);
 
-BENCHMARK_CAPTURE(BM_FeedConvert, float, Shape::kFloat, false);
+BENCHMARK_CAPTURE(BM_FeedConvert, float, Shape::kFloat, false)->Apply(FixedIterations);
 BENCHMARK_CAPTURE(BM_FeedConvert, float_short, Shape::kFloatShort, false);
 BENCHMARK_CAPTURE(BM_FeedConvert, int, Shape::kInt, false);
 BENCHMARK_CAPTURE(BM_FeedConvert, string, Shape::kString, false);
@@ -566,7 +574,7 @@ BENCHMARK_CAPTURE(BM_FeedConvertChunks, int, Shape::kInt, false);
 BENCHMARK_CAPTURE(BM_FeedConvertChunks, string, Shape::kString, false);
 BENCHMARK_CAPTURE(BM_FeedConvertChunks, mixed_column, Shape::kMixed, true);
 
-BENCHMARK_CAPTURE(BM_LinesConvert, float, Shape::kFloat);
+BENCHMARK_CAPTURE(BM_LinesConvert, float, Shape::kFloat)->Apply(FixedIterations);
 
 BENCHMARK(BM_PublicationJsonToFeed);
 BENCHMARK(BM_PublicationJsonToLines);

@@ -1,9 +1,14 @@
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <random>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "proto/publisher.pb.h"
+#include "service/core/float_format.h"
 #include "service/core/line_builder.h"
 #include "service/core/line_parser.h"
 #include "service/core/point_encoder.h"
@@ -282,6 +287,18 @@ TEST(ParserTest, AcceptsAndCanonicalises) {
       {"m,=a v=1", nullptr, "missing tag key"},
       {"m =1", nullptr, "missing field key"},
       {"m v=1,", nullptr, "missing field key"},
+      // As influxd 1.6 reads them (tests/core/influxd_differential_test).
+      {"m  v=1 7", "m v=1.0 7\n", nullptr},
+      {"m,t=a   v=1 7", "m,t=a v=1.0 7\n", nullptr},
+      {"m v=1   7", "m v=1.0 7\n", nullptr},
+      {"m v=1 \t7  ", "m v=1.0 7\n", nullptr},
+      {"m v=1 ", "m v=1.0 5\n", nullptr},
+      {"m v=1,v=2 7", "m v=1.0,v=2.0 7\n", nullptr},
+      {"m v=1 7\t", nullptr, "invalid timestamp"},
+      {"m,t=1,t=2 v=1", nullptr, "duplicate tags"},
+      {"m,b=1,a=2,b=3 v=1", nullptr, "duplicate tags"},
+      {"m,t=a=b v=1", nullptr, "invalid tag format"},
+      {"m v=1,v=t", nullptr, "appears twice with different types"},
   };
   for (const ParseCase& c : cases) {
     LinesConverter converter;
@@ -299,6 +316,126 @@ TEST(ParserTest, AcceptsAndCanonicalises) {
       EXPECT_EQ(out, "");
     }
   }
+}
+
+// The duplicate checks stay near-linear on a line of many names (sorted
+// beyond a few): 10,000 distinct tags pass, one repeated at the end fails.
+TEST(ParserTest, DuplicateChecksOnManyNames) {
+  std::string tags;
+  for (int i = 0; i < 10000; ++i) tags += ",t" + std::to_string(i) + "=v";
+  std::string fields;
+  for (int i = 0; i < 10000; ++i) {
+    fields += (i == 0 ? " f" : ",f") + std::to_string(i) + "=1";
+  }
+  ParsedPoint point;
+  EXPECT_TRUE(ParseLine("m" + tags + fields, &point).ok());
+  EXPECT_THAT(ParseLine("m" + tags + ",t77=w" + fields, &point).message(),
+              HasSubstr("duplicate tags"));
+  EXPECT_THAT(ParseLine("m" + tags + fields + ",f9=1i", &point).message(),
+              HasSubstr("\"f9\" appears twice"));
+  EXPECT_TRUE(ParseLine("m" + tags + fields + ",f9=2", &point).ok());
+}
+
+// The parser's one-pass float reading must give the double std::from_chars
+// gives (correctly rounded) for every text: repr of random doubles (what
+// the publisher sees), random digit strings of 1 to 20 digits with a point
+// anywhere and exponents around the fast path's bounds, and zeros.
+TEST(ParserTest, FloatsReadAsFromCharsReadsThem) {
+  std::mt19937_64 rng(20261130);
+  ParsedPoint point;
+  int checked = 0;
+  auto check = [&](const std::string& text) {
+    double want;
+    auto r = std::from_chars(text.data(), text.data() + text.size(), want);
+    const bool valid = r.ec == std::errc() && r.ptr == text.data() + text.size();
+    absl::Status s = ParseLine("m v=" + text + " 1", &point);
+    if (!valid) return;  // out of range: refused by the general path, as before
+    ++checked;
+    ASSERT_TRUE(s.ok()) << text << ": " << s;
+    ASSERT_EQ(point.fields[0].type, FieldType::kFloat) << text;
+    ASSERT_EQ(std::memcmp(&point.fields[0].float_value, &want, sizeof(want)), 0)
+        << text << " read as " << point.fields[0].float_value << ", want " << want;
+  };
+  char buffer[64];
+  for (int i = 0; i < 1000000; ++i) {
+    uint64_t bits = rng();
+    double v;
+    std::memcpy(&v, &bits, sizeof(v));
+    if (i % 2) v = std::ldexp(static_cast<double>(rng() >> 11), -53) * 1000.0 - 500.0;
+    if (!std::isfinite(v)) continue;
+    std::string repr;
+    AppendDouble(v, &repr);
+    check(repr);
+    if (::testing::Test::HasFatalFailure()) return;
+  }
+  for (int i = 0; i < 1000000; ++i) {
+    int n = 1 + static_cast<int>(rng() % 20);
+    std::string text = (rng() % 2) ? "-" : "";
+    for (int d = 0; d < n; ++d) text += static_cast<char>('0' + rng() % 10);
+    if (rng() % 2) text.insert(text.size() - rng() % n, ".");
+    if (rng() % 2) {
+      std::snprintf(buffer, sizeof(buffer), "e%d", static_cast<int>(rng() % 80) - 40);
+      text += buffer;
+    }
+    check(text);
+    if (::testing::Test::HasFatalFailure()) return;
+  }
+  for (const char* text : {"0", "-0", "0.0", "-0.0", "0e5", ".5", "5.", "-.5",
+                           "1E5", "1e+5", "9007199254740993", "0.1", "1e-27",
+                           "1e27", "123456789012345678", "4.35", "-273.15"}) {
+    check(text);
+  }
+  EXPECT_GT(checked, 1900000);
+}
+
+// EncodeWriteRequest copies a key equal to the previous point's at the same
+// position when that one was written as is; escapes and checks still apply
+// to every key that differs, or that needed an escape.
+TEST(RulesTest, RepeatedKeysAcrossPointsKeepTheirEscapesAndChecks) {
+  WriteRequest request;
+  for (const char* third : {"x", "y=z", "y=z", "time"}) {
+    Point* p = request.add_points();
+    p->set_measurement("m");
+    p->set_timestamp_ns(1);
+    AddDouble(p, "v", 1);
+    AddDouble(p, "a b", 2);
+    AddDouble(p, third, 3);
+  }
+  std::string out;
+  EncodeResult result;
+  absl::Status s = EncodeWriteRequest(request, 0, &out, &result);
+  EXPECT_THAT(s.message(), HasSubstr("point 3"));
+  EXPECT_THAT(s.message(), HasSubstr("\"time\" is reserved"));
+  request.mutable_points()->RemoveLast();
+  out.clear();
+  ASSERT_TRUE(EncodeWriteRequest(request, 0, &out, &result).ok());
+  EXPECT_EQ(out,
+            "m v=1.0,a\\ b=2.0,x=3.0 1\n"
+            "m v=1.0,a\\ b=2.0,y\\=z=3.0 1\n"
+            "m v=1.0,a\\ b=2.0,y\\=z=3.0 1\n");
+}
+
+// LinesConverter copies a field key equal to one an earlier line (of this
+// or an earlier request) wrote as is; escapes and checks still apply to
+// every other key.
+TEST(ParserTest, RepeatedKeysAcrossLinesKeepTheirEscapesAndChecks) {
+  LinesConverter converter;
+  std::string out;
+  EncodeResult result;
+  ASSERT_TRUE(converter.Convert("m v=1,a\\ b=2,x=3 1\nm v=1,a\\ b=2,y\\=z=3 1\n"
+                                "m v=1,a\\ b=2,y\\=z=3 1\nm v=1,a\\ b=2,x=3 1",
+                                Precision::kNanoseconds, 0, &out, &result)
+                  .ok());
+  EXPECT_EQ(out,
+            "m v=1.0,a\\ b=2.0,x=3.0 1\n"
+            "m v=1.0,a\\ b=2.0,y\\=z=3.0 1\n"
+            "m v=1.0,a\\ b=2.0,y\\=z=3.0 1\n"
+            "m v=1.0,a\\ b=2.0,x=3.0 1\n");
+  out.clear();
+  absl::Status s = converter.Convert("m v=1,a\\ b=2,time=3 1",
+                                     Precision::kNanoseconds, 0, &out, &result);
+  EXPECT_THAT(s.message(), HasSubstr("\"time\" is reserved"));
+  EXPECT_EQ(out, "");
 }
 
 TEST(ParserTest, NamesLineAndColumnAndKeepsNothingOnError) {

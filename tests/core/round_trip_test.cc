@@ -4,6 +4,7 @@
 #include <cstring>
 #include <limits>
 #include <random>
+#include <set>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -98,16 +99,25 @@ TEST(RoundTripTest, ParsedPointEqualsEncodedPoint) {
   for (int iteration = 0; iteration < 3000; ++iteration) {
     Point p;
     p.set_measurement(gen.Name(true));
+    // Distinct keys: a line naming a tag twice, or a field twice with two
+    // types, is refused as influxd refuses it.
+    std::set<std::string> used;
+    auto distinct_name = [&gen, &used] {
+      for (;;) {
+        std::string name = gen.Name(false);
+        if (used.insert(name).second) return name;
+      }
+    };
     int ntags = gen.Below(4);
     for (int t = 0; t < ntags; ++t) {
       auto* tag = p.add_tags();
-      tag->set_key(gen.Name(false));
+      tag->set_key(distinct_name());
       tag->set_value(gen.Name(false));
     }
     int nfields = 1 + gen.Below(6);
     for (int f = 0; f < nfields; ++f) {
       auto* field = p.add_fields();
-      field->set_key(gen.Name(false));
+      field->set_key(distinct_name());
       auto* v = field->mutable_value();
       switch (gen.Below(5)) {
         case 0: v->set_double_value(gen.Double()); break;

@@ -180,14 +180,6 @@ TEST(CheckFeedBoundsTest, LongNamesAndHugeEncodingsAreRefused) {
   EXPECT_FALSE(CheckFeedBounds(field, FeedBounds(), &reason).ok());
   EXPECT_EQ(reason, Refusal::kNameTooLong);
 
-  // A series key (measurement and feed tag) over the limit: the
-  // publisher's own rule, applied before the queue.
-  v1::OcsFeed key = ok;
-  key.set_record(true);
-  key.set_agent_address(std::string(kMaxNameBytes, 'a'));
-  EXPECT_FALSE(CheckFeedBounds(key, FeedBounds(), &reason).ok());
-  EXPECT_EQ(reason, Refusal::kPublisherRefused);
-
   // Names under the limit, on 250,000 rows: 15 GB of line protocol.
   v1::OcsFeed wide;
   wide.set_record(true);

@@ -41,6 +41,7 @@ from wamp_session import join  # noqa: E402
 PYTHON = "/usr/bin/python3"
 ROUTER_PY = os.path.join(ROOT, "tests", "wamp_router", "router.py")
 FAKE_AGENT_PY = os.path.join(ROOT, "tests", "ocs_peers", "fake_agent.py")
+STANDIN_PY = os.path.join(ROOT, "tests", "support", "influx_v2v3_standin.py")
 REALM = "test_realm"
 DATABASE = "ocs_feeds"
 ADAPTER_ADDRESS = "observatory.influxagent"
@@ -219,17 +220,17 @@ bind-address = "127.0.0.1:%d"
                 out.append(dict(zip(series["columns"], values)))
         return out
 
-    def measurements(self):
+    def measurements(self, db=DATABASE):
         try:
-            return sorted(r["name"] for r in self.rows("SHOW MEASUREMENTS"))
+            return sorted(r["name"] for r in self.rows("SHOW MEASUREMENTS", db))
         except AssertionError as e:
             if "database not found" in str(e):
                 return []
             raise
 
-    def points(self, measurement):
+    def points(self, measurement, db=DATABASE):
         try:
-            return self.rows('SELECT * FROM "%s"' % measurement)
+            return self.rows('SELECT * FROM "%s"' % measurement, db)
         except AssertionError as e:
             if "database not found" in str(e):
                 return []
@@ -239,7 +240,8 @@ bind-address = "127.0.0.1:%d"
         return self.process.stop()
 
 
-def site_file(directory, router_port, instance_arguments, instance_id="influxagent"):
+def site_file(directory, router_port, instance_arguments, instance_id="influxagent",
+              agent_class="InfluxDBAgent"):
     """A site config as OCS writes them (YAML flow style in a block)."""
     path = os.path.join(directory, "site-%s.yaml" % instance_id)
     args = ",\n                     ".join(json.dumps(a) for a in instance_arguments)
@@ -252,12 +254,12 @@ def site_file(directory, router_port, instance_arguments, instance_id="influxage
 hosts:
   localhost: {
     'agent-instances': [
-      {'agent-class': 'InfluxDBAgent',
+      {'agent-class': '%s',
        'instance-id': '%s',
        'arguments': [%s]},
     ]
   }
-""" % (router_port, router_port, REALM, instance_id, args))
+""" % (router_port, router_port, REALM, agent_class, instance_id, args))
     return path
 
 
@@ -273,6 +275,7 @@ class Stack:
         self.router = None
         self.router_port = None
         self.adapter = None
+        self.adapters = []    # every adapter started, the last is self.adapter
         self.publisher = None
         self.client = None
         self.agents = []
@@ -304,6 +307,33 @@ class Stack:
     def http_url(self):
         return "http://127.0.0.1:%d/call" % self.router_port
 
+    def start_standin(self, flavor, token, org="ocs"):
+        """The InfluxDB 2 / 3 stand-in (tests/support) in front of this
+        influxd; returns its base URL."""
+        port_file = self.path("standin-%s.port" % flavor)
+        p = Process("standin-" + flavor,
+                    [PYTHON, STANDIN_PY, "--influxd", "http://127.0.0.1:%d" % self.influx.port,
+                     "--flavor", flavor, "--token", token, "--org", org,
+                     "--port-file", port_file], self.tmp)
+        self.processes.append(p)
+
+        def port():
+            if not p.alive():
+                raise AssertionError("the stand-in exited: %s" % p.stderr()[-2000:])
+            if not os.path.exists(port_file):
+                return None
+            with open(port_file) as f:
+                return int(f.read())
+        self.standin_url = "http://127.0.0.1:%d" % wait_until(port, 20, 0.05, "the stand-in")
+        return self.standin_url
+
+    def standin_log(self):
+        """The stand-in's requests: [(status, lines, path)]."""
+        with urllib.request.urlopen(self.standin_url + "/_standin/log", timeout=10) as r:
+            text = r.read().decode()
+        return [(int(w[1]), int(w[2]), w[3]) for w in
+                (line.split(" ", 3) for line in text.splitlines() if line)]
+
     def start_publisher(self):
         """bazel-bin/service/publisher, idle, on a free gRPC port."""
         argv = [binary("service/publisher"), "--host", "127.0.0.1",
@@ -317,24 +347,36 @@ class Stack:
         self.publisher_port = int(re.search(r"gRPC on \S+ \(port (\d+)\)", text).group(1))
         return p
 
-    def start_adapter(self, initial_state="record", embedded=True, extra=()):
-        site = site_file(self.tmp, self.router_port,
-                         [["--initial-state", initial_state], ["--host", "127.0.0.1"],
-                          ["--port", self.influx.port], ["--gzip", True],
-                          ["--database", DATABASE]])
+    def start_adapter(self, initial_state="record", embedded=True, extra=(),
+                      instance_id="influxagent", agent_class="InfluxDBAgent",
+                      site_arguments=None, env=None, wait_registered=True):
+        """The adapter for site instance `instance_id`; `site_arguments`
+        replaces the instance's arguments (default: the v1 agent's, for this
+        influxd); `env` is its whole environment (default: ours)."""
+        if site_arguments is None:
+            site_arguments = [["--initial-state", initial_state], ["--host", "127.0.0.1"],
+                              ["--port", self.influx.port], ["--gzip", True],
+                              ["--database", DATABASE]]
+        site = site_file(self.tmp, self.router_port, site_arguments, instance_id, agent_class)
         argv = [binary("ocs_adapter/ocs_adapter"), "--site-file", site,
-                "--site-host", "localhost", "--instance-id", "influxagent"]
+                "--site-host", "localhost", "--instance-id", instance_id]
         if embedded:
-            argv += ["--embedded-publisher", "--spool-dir", self.path("adapter-spool"),
+            spool = "adapter-spool" if instance_id == "influxagent" else instance_id + "-spool"
+            argv += ["--embedded-publisher", "--spool-dir", self.path(spool),
                      "--listen", "127.0.0.1:0", "--flush-interval", "200ms"]
         else:
             argv += ["--publisher", "127.0.0.1:%d" % self.publisher_port]
         argv += list(extra)
-        p = Process("adapter", argv, self.tmp)
+        name = "adapter" if instance_id == "influxagent" else "adapter-" + instance_id
+        p = Process(name, argv, self.tmp, env=env)
         self.processes.append(p)
+        self.adapters.append(p)
         self.adapter = p
-        p.wait_output(r"adapter: observatory\.influxagent registered", 30)
-        self.client = OCSClient(self.http_url, ADAPTER_ADDRESS, http_timeout=30)
+        if not wait_registered:
+            return p
+        address = "observatory." + instance_id
+        p.wait_output(r"adapter: %s registered" % re.escape(address), 30)
+        self.client = OCSClient(self.http_url, address, http_timeout=30)
         return p
 
     def start_agent(self, address, *args, name=None, wait_ready=True):
@@ -359,7 +401,7 @@ class Stack:
         # Agents first (they flush their count files), then the adapter (it
         # leaves the realm), then the rest.
         order = list(reversed(self.processes))
-        order.sort(key=lambda p: 0 if p in self.agents else 1 if p is self.adapter else 2)
+        order.sort(key=lambda p: 0 if p in self.agents else 1 if p in self.adapters else 2)
         codes = {}
         for p in order:
             try:

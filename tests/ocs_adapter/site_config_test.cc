@@ -62,6 +62,20 @@ TEST(SiteConfigTest, SpecExample) {
   EXPECT_FALSE(c->crossbar_timeout.has_value());
 }
 
+// The hub's access_policy: the default of every agent's --access-policy
+// (issue 13); absent or null gives "" (the policy none).
+TEST(SiteConfigTest, HubAccessPolicy) {
+  EXPECT_EQ(ParseSiteConfig(kSpecExample, Args(), "h")->access_policy, "");
+  std::string yaml = kSpecExample;
+  yaml.replace(yaml.find("  address_root"), 0, "  access_policy: director:access-dir\n");
+  absl::StatusOr<SiteConfig> c = ParseSiteConfig(yaml, Args(), "h");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->access_policy, "director:access-dir");
+  yaml = kSpecExample;
+  yaml.replace(yaml.find("  address_root"), 0, "  access_policy: ~\n");
+  EXPECT_EQ(ParseSiteConfig(yaml, Args(), "h")->access_policy, "");
+}
+
 TEST(SiteConfigTest, ArgumentsFlattenAsPythonStrPrintsYamlValues) {
   const std::string yaml = R"(
 hub: {wamp_server: ws://h/ws, wamp_realm: r, address_root: obs}

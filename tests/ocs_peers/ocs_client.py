@@ -3,12 +3,18 @@
 as ocs.ocs_client.OCSClient (over ocs.client_http.ControlClient) does.
 
 OCSClient's requests, as they travel:
-  start:  {"procedure": "<addr>.ops", "args": ["start", op, {params}], "kwargs": {"password": null}}
-  stop:   {"procedure": "<addr>.ops", "args": ["stop", op, {}], "kwargs": {"password": null}}
+  start:  {"procedure": "<addr>.ops", "args": ["start", op, {params}], "kwargs": {PW}}
+  stop:   {"procedure": "<addr>.ops", "args": ["stop", op, {}], "kwargs": {PW}}
   wait:   {"procedure": "<addr>.ops", "args": ["wait", op, {}],
-           "kwargs": {"timeout": t, "password": null}}      <- timeout is a KWARG
-  status: {"procedure": "<addr>.ops", "args": ["status", op, {}], "kwargs": {"password": null}}
+           "kwargs": {"timeout": t, PW}}      <- timeout is a KWARG
+  status: {"procedure": "<addr>.ops", "args": ["status", op, {}], "kwargs": {PW}}
   get_api:{"procedure": "<addr>", "args": ["get_api"], "kwargs": {}}
+PW (OCS access control, ocs_client.py of OCS 0.12's access control): the
+client's password in CLEAR TEXT, `"password": "a"`, sent with every ops
+request, but only when it is not None or '' AND the agent's get_api has a
+non-null `access_control` (else OCSClient warns and drops it); otherwise
+the kwarg is absent. `password_mode="null"` sends `"password": null` always
+(the form of earlier clients, still accepted by agents).
 The reply `{"args": [[status, message, session]], "kwargs": {}}` is read as
 args[0]; `{"error": uri, ...}` raises ControlClientError; so does a non-200.
 `positional_timeout=True` sends `[action, op, params, timeout]` instead (the
@@ -38,12 +44,24 @@ class ControlClientError(RuntimeError):
 
 class OCSClient:
     def __init__(self, http_url, agent_address, password=None, http_timeout=60.0,
-                 positional_timeout=False):
+                 positional_timeout=False, password_mode="ocs"):
         self.url = http_url
         self.address = agent_address
         self.password = password
         self.http_timeout = http_timeout
         self.positional_timeout = positional_timeout
+        self.password_mode = password_mode
+        self._use_password = None   # from get_api, on the first request
+
+    def feature_kw(self):
+        """OCSClient's feature_kw: the password kwarg, or nothing."""
+        if self.password_mode == "null":
+            return {"password": self.password}
+        if self.password in (None, ""):
+            return {}
+        if self._use_password is None:
+            self._use_password = self.get_api().get("access_control") is not None
+        return {"password": self.password} if self._use_password else {}
 
     def call(self, procedure, *args, **kwargs):
         """ocs.client_http.ControlClient.call: a JSON body (OCS sends no JSON
@@ -88,21 +106,21 @@ class OCSClient:
         return reply
 
     def start(self, op_name, **params):
-        return self.request("start", op_name, params=params, password=self.password)
+        return self.request("start", op_name, params=params, **self.feature_kw())
 
     def stop(self, op_name):
-        return self.request("stop", op_name, password=self.password)
+        return self.request("stop", op_name, **self.feature_kw())
 
     def abort(self, op_name):
-        return self.request("abort", op_name, password=self.password)
+        return self.request("abort", op_name, **self.feature_kw())
 
     def status(self, op_name):
-        return self.request("status", op_name, password=self.password)
+        return self.request("status", op_name, **self.feature_kw())
 
     def wait(self, op_name, timeout=None):
         if self.positional_timeout:
             return self.call(self.address + ".ops", "wait", op_name, {}, timeout)
-        return self.request("wait", op_name, timeout=timeout, password=self.password)
+        return self.request("wait", op_name, timeout=timeout, **self.feature_kw())
 
     # ----- the management procedure
 

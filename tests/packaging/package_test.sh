@@ -69,7 +69,10 @@ root=$work/root
 dpkg-deb -x "$deb" "$root"
 for binary in ocs-influx-publisher ocs_adapter publisherctl; do
   check "$binary --help" "$root/usr/bin/$binary" --help
-  "$root/usr/bin/$binary" --help 2>&1 | grep '^Usage: ' >/dev/null ||
+  # Captured first: `grep -q` stops reading at the first match, and under
+  # pipefail the binary's SIGPIPE on a long help text would fail the check.
+  help_text=$("$root/usr/bin/$binary" --help 2>&1 || true)
+  grep -q '^Usage: ' <<<"$help_text" ||
     { echo "FAIL: $binary --help prints no usage"; fail=1; }
 done
 [ -f "$root/usr/share/doc/ocs-influx-publisher/grafana/publisher-dashboard.json" ] ||

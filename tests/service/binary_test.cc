@@ -191,8 +191,12 @@ TEST(BinaryTest, TokenAndPasswordNeverReachTheLogOrStatus) {
       EXPECT_THAT(s.error_message(), Not(HasSubstr(token)));
     }
   }
+  // Nothing waits in the spool: the stop wakes the idle writer and the
+  // process ends at once, not after an idle wait or the drain timeout.
+  const absl::Time stop_sent = absl::Now();
   kill(child.pid, SIGTERM);
   EXPECT_EQ(WaitExit(child.pid, absl::Seconds(20)), 0);
+  EXPECT_LT(absl::Now() - stop_sent, absl::Seconds(4));
   std::string log = ReadAll(child.log);
   EXPECT_THAT(log, HasSubstr("bearer token required"));
   EXPECT_THAT(log, Not(HasSubstr(token)));

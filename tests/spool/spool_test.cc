@@ -223,6 +223,38 @@ TEST(SpoolTest, RewindReturnsToFirstUnacknowledged) {
   EXPECT_EQ(spool->Acknowledge(7).code(), absl::StatusCode::kInvalidArgument);
 }
 
+// The writer waits in Read with nothing to do; its stop, flush and check
+// requests reach it through WakeReader instead of a polling timer.
+TEST(SpoolTest, WakeReaderEndsAWaitingReadAndIsNotLostBeforeOne) {
+  auto spool = MustOpen(Options(FreshDir()));
+  ASSERT_NE(spool, nullptr);
+  std::vector<Record> batch;
+  absl::Time start = absl::Now();
+  std::thread waker([&] {
+    absl::SleepFor(absl::Milliseconds(100));
+    spool->WakeReader();
+  });
+  ASSERT_TRUE(spool->Read(10, absl::Seconds(60), &batch).ok());
+  waker.join();
+  EXPECT_TRUE(batch.empty());
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+
+  // A wake that comes before the Read is kept for it, once.
+  spool->WakeReader();
+  start = absl::Now();
+  ASSERT_TRUE(spool->Read(10, absl::Seconds(60), &batch).ok());
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+  start = absl::Now();
+  ASSERT_TRUE(spool->Read(10, absl::Milliseconds(200), &batch).ok());
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(150));
+
+  // Records waiting are returned as usual.
+  AppendOne(*spool, Lines("1", 1), 1);
+  spool->WakeReader();
+  ASSERT_TRUE(spool->Read(10, absl::Seconds(60), &batch).ok());
+  EXPECT_EQ(batch.size(), 1u);
+}
+
 TEST(SpoolTest, TornTailIsCutAndEarlierRecordsSurvive) {
   SpoolOptions options = Options(FreshDir());
   {
