@@ -153,6 +153,7 @@ Value Agent::EncodedSession(const v1::Status& status) const {
       {"points_not_recording", count(counters_->points_not_recording.load())},
       {"publications_refused", std::move(refused)},
       {"dead_letters_not_written", count(counters_->dead_letters_not_written.load())},
+      {"publisher_waiting", Bool(counters_->publisher_waiting.load())},
       {"feed_filter", FeedFilterData(counters_->feed_filter)},
       {"last_error", Str(status.influx().last_error())},
   });

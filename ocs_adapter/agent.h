@@ -57,6 +57,9 @@ struct AdapterCounters {
   std::atomic<uint64_t> events_skipped{0};  // record false / exclude_influx
   std::atomic<uint64_t> points_not_recording{0};
   std::atomic<uint64_t> points_refused{0};  // spool full, invalid
+  // The ingest sender is retrying a call the publisher does not take now
+  // (unavailable, or its spool full): points wait in the bounded queue.
+  std::atomic<bool> publisher_waiting{false};
   // --feeds / --exclude-feeds, shown with what it skipped (null: none).
   const FeedFilter* feed_filter = nullptr;
 };

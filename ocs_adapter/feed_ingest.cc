@@ -221,6 +221,10 @@ bool FeedIngest::Send(std::vector<v1::OcsFeed>* batch, uint64_t points) {
     const bool retry = !too_large && (code == absl::StatusCode::kUnavailable ||
                                       code == absl::StatusCode::kDeadlineExceeded ||
                                       code == absl::StatusCode::kResourceExhausted);
+    if (!retry && backoff.attempts() > 0) {
+      LOG_INFO("ingest: the publisher takes points again after %d retries", backoff.attempts());
+      counters_->publisher_waiting.store(false);
+    }
     if (!retry) {
       if ((code == absl::StatusCode::kInvalidArgument || too_large) && batch->size() > 1) {
         // One bad publication must not cost its neighbours: send them one
@@ -238,6 +242,13 @@ bool FeedIngest::Send(std::vector<v1::OcsFeed>* batch, uint64_t points) {
       }
       Account(r.status(), *batch, points);
       return true;
+    }
+    // A stall shows: one warning when it starts, the session data while it
+    // lasts, one line when it ends.
+    if (backoff.attempts() == 0) {
+      LOG_WARNING("ingest: the publisher does not take points (%s); they wait in the queue, "
+                  "retried with backoff", std::string(r.status().message()));
+      counters_->publisher_waiting.store(true);
     }
     const absl::Duration delay = backoff.Next();
     LOG_DEBUG("ingest: publisher not taking points (%s); retrying in %s",

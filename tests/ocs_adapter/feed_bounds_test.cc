@@ -318,8 +318,10 @@ TEST(FeedIngestBoundsTest, ZeroPointFeedsAreBoundedInBytesAndStopIsPrompt) {
   EXPECT_GT(accepted, 100);
   EXPECT_LT(accepted, 1100);  // 1 MiB of ~1.3 kB feeds
   EXPECT_LE(ingest->queued_bytes(), options.max_queued_bytes);
-  // Wait until the sender is in its backoff.
+  // Wait until the sender is in its backoff; the stall shows in the
+  // session data's counters.
   absl::SleepFor(absl::Milliseconds(1500));
+  EXPECT_TRUE(counters.publisher_waiting.load());
   const absl::Time start = absl::Now();
   ingest->Stop(absl::ZeroDuration());
   EXPECT_LT(absl::Now() - start, absl::Seconds(2));
