@@ -23,7 +23,7 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
-#include "reflection_client/reflection_protocol.pb.h"
+#include "grpc_protocols/reflection.pb.h"
 #include "tests/support/influxd.h"
 
 extern char** environ;
@@ -31,7 +31,7 @@ extern char** environ;
 namespace ocs_influx::testing {
 namespace {
 
-namespace rc = ocs_influx::test::reflection_client;
+namespace rc = ocs_influx::test::reflection;
 namespace pb = google::protobuf;
 
 constexpr char kBinary[] = "service/publisher";
