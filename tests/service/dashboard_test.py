@@ -14,6 +14,7 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -24,6 +25,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 DASHBOARD = os.path.join(ROOT, "docs", "grafana", "publisher-dashboard.json")
 DB = "ocs_feeds"
+
+sys.path.insert(0, os.path.join(ROOT, "tests", "ocs_adapter"))
+import ocs_e2e  # noqa: E402
 
 
 def binary(relative):
@@ -101,27 +105,10 @@ class DashboardQueriesTest(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR"))
         self.procs = []
-        self.influx_port = free_port()
-        conf = os.path.join(self.dir, "influxd.conf")
-        with open(conf, "w") as f:
-            f.write("""reporting-disabled = true
-bind-address = "127.0.0.1:%d"
-[meta]
-  dir = "%s/meta"
-[data]
-  dir = "%s/data"
-  wal-dir = "%s/wal"
-  query-log-enabled = false
-[http]
-  bind-address = "127.0.0.1:%d"
-  log-enabled = false
-[logging]
-  level = "warn"
-[monitor]
-  store-enabled = false
-""" % (free_port(), self.dir, self.dir, self.dir, self.influx_port))
-        self.start("influxd", ["influxd", "-config", conf])
-        wait_until(self.ping, 30, "influxd to answer /ping")
+        # influxd as every Python end-to-end test starts it (ocs_e2e.Influxd).
+        self.influx = ocs_e2e.Influxd(self.dir)
+        self.addCleanup(self.influx.stop)  # also when setUp fails later
+        self.influx_port = self.influx.port
         self.listen = "127.0.0.1:%d" % free_port()
         self.start("publisher", [
             binary("service/publisher"), "--host", "127.0.0.1",
@@ -147,13 +134,6 @@ bind-address = "127.0.0.1:%d"
                              stdin=subprocess.DEVNULL, start_new_session=True)
         self.procs.append((p, log))
         return p
-
-    def ping(self):
-        try:
-            urllib.request.urlopen("http://127.0.0.1:%d/ping" % self.influx_port, timeout=2)
-            return True
-        except OSError:
-            return False
 
     def query(self, q):
         url = "http://127.0.0.1:%d/query?%s" % (
