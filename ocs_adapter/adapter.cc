@@ -54,12 +54,14 @@ void Adapter::OnEvent(const msgpack::object& arg0, bool has_arg0) {
   // Linear in the feed's blocks and columns: refused here, before the
   // queue, what would cost the core far more than its size.
   Refusal reason = Refusal::kTooLarge;
-  if (absl::Status bounded = CheckFeedBounds(feed, options_.bounds, &reason); !bounded.ok()) {
+  uint64_t line_bytes = 0;
+  if (absl::Status bounded = CheckFeedBounds(feed, options_.bounds, &reason, &line_bytes);
+      !bounded.ok()) {
     counters_.points_refused.fetch_add(FeedIngest::PointsOf(feed), std::memory_order_relaxed);
     dead_letters_.Refuse(reason, bounded.message(), &arg0);
     return;
   }
-  if (!ingest_.Offer(std::move(feed))) {
+  if (!ingest_.Offer(std::move(feed), line_bytes)) {
     dead_letters_.Refuse(Refusal::kQueueFull,
                          "the adapter's ingest queue is full (the publisher is slow or away)",
                          &arg0);

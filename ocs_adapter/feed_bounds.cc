@@ -99,7 +99,7 @@ uint64_t EncodedBytesBound(const v1::OcsFeed& feed) {
 }
 
 absl::Status CheckFeedBounds(const v1::OcsFeed& feed, const FeedBounds& bounds,
-                             Refusal* reason) {
+                             Refusal* reason, uint64_t* line_bytes) {
   if (absl::Status s = NameCheck(feed.agent_address(), "agent_address", reason); !s.ok()) {
     return s;
   }
@@ -121,6 +121,7 @@ absl::Status CheckFeedBounds(const v1::OcsFeed& feed, const FeedBounds& bounds,
         absl::StrCat("the publication would be about ", encoded,
                      " bytes of line protocol (at most ", bounds.max_encoded_bytes, ")"));
   }
+  if (line_bytes != nullptr) *line_bytes = encoded;
   return absl::OkStatus();
 }
 

@@ -30,9 +30,11 @@ struct FeedBounds {
   uint64_t max_encoded_bytes = 512ull << 20;
 };
 
-// OK, or why not with `*reason` set (kNameTooLong or kTooLarge).
+// OK, or why not with `*reason` set (kNameTooLong or kTooLarge). When OK
+// and `line_bytes` is given, it holds EncodedBytesBound(feed), so that the
+// queue need not compute it again.
 absl::Status CheckFeedBounds(const ocs::influx::v1::OcsFeed& feed, const FeedBounds& bounds,
-                             Refusal* reason);
+                             Refusal* reason, uint64_t* line_bytes = nullptr);
 
 // At least the bytes of line protocol the publisher makes of `feed`: the
 // core's own bound (core::FeedConverter::EncodedSizeBound), so that the

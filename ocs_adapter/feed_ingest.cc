@@ -73,9 +73,13 @@ FeedIngest::FeedIngest(IngestOptions options, PublisherClient* client,
 FeedIngest::~FeedIngest() { Stop(absl::ZeroDuration()); }
 
 bool FeedIngest::Offer(v1::OcsFeed feed) {
+  const uint64_t line_bytes = EncodedBytesBound(feed);
+  return Offer(std::move(feed), line_bytes);
+}
+
+bool FeedIngest::Offer(v1::OcsFeed feed, uint64_t line_bytes) {
   const uint64_t points = PointsOf(feed);
   const uint64_t bytes = CostOf(feed);
-  const uint64_t line_bytes = EncodedBytesBound(feed);
   absl::MutexLock lock(&mu_);
   if (stop_ || queued_points_ + points > options_.max_queued_points ||
       queued_bytes_ + bytes > options_.max_queued_bytes) {

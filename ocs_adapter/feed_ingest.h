@@ -57,6 +57,9 @@ class FeedIngest {
   // Never blocks. False (and counted as refused) when the queue is full;
   // the caller dead-letters the publication.
   bool Offer(ocs::influx::v1::OcsFeed feed);
+  // The same, with `line_bytes` = EncodedBytesBound(feed) already known
+  // (CheckFeedBounds gives it): the WAMP thread walks the feed once.
+  bool Offer(ocs::influx::v1::OcsFeed feed, uint64_t line_bytes);
   // Sends what is queued for at most `drain`, then ends the thread; what is
   // left is counted as refused.
   void Stop(absl::Duration drain);
