@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
 #include "service/influx/client.h"
+#include "tests/support/influx_query.h"
 
 namespace ocs_influx::testing {
 
@@ -62,9 +63,7 @@ absl::StatusOr<std::vector<core::JsonValue>> QueryRows(Influxd& influxd,
   options.host = "127.0.0.1";
   options.port = influxd.port();
   options.database = db;
-  auto client = influx::InfluxClient::Create(options);
-  if (!client.ok()) return client.status();
-  auto body = (*client)->Query(q, "ns");
+  auto body = QueryInflux(options, q, "ns");
   if (!body.ok()) return body.status();
   auto json = core::ParseJson(*body);
   if (!json.ok()) return json.status();
