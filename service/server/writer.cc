@@ -57,20 +57,20 @@ size_t MiddleLineBoundary(absl::string_view lines, size_t line_count) {
 }  // namespace
 
 Writer::Writer(WriterOptions options, spool::Spool* spool,
-               std::unique_ptr<influx::InfluxClient> client,
+               std::unique_ptr<influx::InfluxEndpoint> influx,
                DeadLetterFile* dead_letter, Counters* counters,
                ConnectionState* connection, Recording* recording,
                FeedTracker* feeds)
     : options_(std::move(options)),
       spool_(spool),
-      client_(std::move(client)),
+      influx_(std::move(influx)),
       dead_letter_(dead_letter),
       counters_(counters),
       connection_(connection),
       recording_(recording),
       feeds_(feeds),
       read_backoff_(options_.initial_backoff, options_.max_backoff) {
-  client_->SetAbortCheck([this] { return Aborting(); });
+  influx_->SetAbortCheck([this] { return Aborting(); });
 }
 
 Writer::~Writer() { Stop(absl::ZeroDuration()); }
@@ -119,14 +119,14 @@ void Writer::RequestFlush() {
 }
 
 void Writer::DoDatabaseCheck() {
-  absl::Status s = client_->Ping();
-  if (s.ok()) s = client_->PrepareTarget();
+  absl::Status s = influx_->Ping();
+  if (s.ok()) s = influx_->PrepareTarget();
   if (s.ok()) {
     NoteSuccess();
   } else {
     connection_->RecordError(std::string(s.message()));
     recording_->SetDegraded(true);
-    LOG_WARNING("writer: InfluxDB at %s not ready: %s", client_->BaseUrl(),
+    LOG_WARNING("writer: InfluxDB at %s not ready: %s", influx_->BaseUrl(),
                 std::string(s.message()));
   }
   absl::MutexLock lock(&mu_);
@@ -139,7 +139,7 @@ void Writer::NoteSuccess() {
   connection_->RecordSuccess();
   recording_->SetDegraded(false);
   if (logged_outage_ && suspect_halvings_ == 0) {
-    LOG_INFO("writer: InfluxDB at %s reachable again", client_->BaseUrl());
+    LOG_INFO("writer: InfluxDB at %s reachable again", influx_->BaseUrl());
     logged_outage_ = false;
   }
 }
@@ -151,7 +151,7 @@ void Writer::NoteFailure(const influx::WriteResult& result) {
     // One line per outage, not per retry.
     LOG_WARNING("writer: InfluxDB at %s: %s (HTTP %d); retrying with backoff, "
                 "points wait in the spool",
-                client_->BaseUrl(), result.error, result.http_status);
+                influx_->BaseUrl(), result.error, result.http_status);
     logged_outage_ = true;
   }
 }
@@ -318,7 +318,7 @@ Writer::SendResult Writer::SendHalves(absl::string_view lines, size_t line_count
   }
   if (suspect && --suspect_halvings_ == 0 && result == SendResult::kDone && logged_outage_) {
     LOG_INFO("writer: the lines that failed at InfluxDB at %s went through",
-             client_->BaseUrl());
+             influx_->BaseUrl());
     logged_outage_ = false;
   }
   return result;
@@ -332,7 +332,7 @@ Writer::SendResult Writer::SendLines(absl::string_view lines, size_t line_count,
   bool alone = false;  // one line that keeps failing although InfluxDB answers
   while (true) {
     if (Aborting()) return SendResult::kAborted;
-    influx::WriteResult r = client_->Write(std::string_view(lines.data(), lines.size()));
+    influx::WriteResult r = influx_->Write(std::string_view(lines.data(), lines.size()));
     counters_->batches_sent.fetch_add(1, std::memory_order_relaxed);
     counters_->bytes_sent_raw.fetch_add(r.bytes_raw, std::memory_order_relaxed);
     counters_->bytes_sent_compressed.fetch_add(r.bytes_sent,
@@ -365,9 +365,9 @@ Writer::SendResult Writer::SendLines(absl::string_view lines, size_t line_count,
         // keeps saying so is not hammered and Stop() ends the loop.
         if (backoff.attempts() == 0) {
           LOG_WARNING("writer: InfluxDB at %s: %s; creating the database",
-                      client_->BaseUrl(), r.error);
+                      influx_->BaseUrl(), r.error);
         }
-        absl::Status s = client_->CreateDatabase();
+        absl::Status s = influx_->CreateDatabase();
         if (!s.ok()) r.error = absl::StrCat(r.error, "; creating it: ", s.message());
         break;
       }
@@ -406,7 +406,7 @@ Writer::SendResult Writer::SendLines(absl::string_view lines, size_t line_count,
         // acknowledged by prefix. A server that is down or hung fails its
         // ping too and is only waited for.
         if (++suspect_failures == kFailuresBeforeHalving && depth < kMaxSplitDepth &&
-            client_->Ping().ok()) {
+            influx_->Ping().ok()) {
           if (line_count > 1) {
             counters_->batches_split.fetch_add(1, std::memory_order_relaxed);
             LOG_DEBUG("writer: %d lines failed %d times in a row (%s); halving them",
@@ -416,7 +416,7 @@ Writer::SendResult Writer::SendLines(absl::string_view lines, size_t line_count,
           alone = true;
           LOG_WARNING("writer: one line (%d bytes) fails alone although InfluxDB at %s "
                       "answers (%s); retrying it with backoff, later points wait behind it",
-                      lines.size(), client_->BaseUrl(), r.error);
+                      lines.size(), influx_->BaseUrl(), r.error);
         }
         if (alone) {
           r.error = absl::StrCat("one line fails alone (", r.error,
@@ -435,7 +435,7 @@ Writer::SendResult Writer::SendLines(absl::string_view lines, size_t line_count,
     // client caps it); else the usual backoff.
     absl::Duration wait = backoff.Next();
     if (r.retry_after > absl::ZeroDuration()) {
-      LOG_DEBUG("writer: InfluxDB at %s asks to retry after %s (HTTP %d)", client_->BaseUrl(),
+      LOG_DEBUG("writer: InfluxDB at %s asks to retry after %s (HTTP %d)", influx_->BaseUrl(),
                 absl::FormatDuration(r.retry_after), r.http_status);
       wait = r.retry_after;
     }
@@ -537,7 +537,7 @@ void Writer::MaybeWriteStats() {
                     std::max(0.0, absl::ToDoubleSeconds(now - f.last_arrival)), " ", ts,
                     "\n");
   }
-  influx::WriteResult r = client_->Write(std::string_view(stats_));
+  influx::WriteResult r = influx_->Write(std::string_view(stats_));
   if (r.outcome != influx::WriteOutcome::kOk) {
     LOG_DEBUG("writer: publisher_stats not written: %s", r.error);
   }

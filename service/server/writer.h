@@ -1,5 +1,6 @@
 // The writer thread: the only reader of the spool and the only user of the
-// InfluxDB client. It batches accepted points in order, sends them, and
+// InfluxDB endpoint (influx::InfluxClient in the service; a scripted fake in
+// tests/server/writer_test.cc). It batches accepted points in order, sends them, and
 // acknowledges them in the spool once InfluxDB took them (or they went to
 // the dead-letter file). It never gives up on a point InfluxDB cannot take
 // right now: it retries with capped exponential backoff and jitter
@@ -18,7 +19,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/backoff/backoff.h"
-#include "service/influx/client.h"
+#include "service/influx/endpoint.h"
 #include "service/server/counters.h"
 #include "service/server/dead_letter.h"
 #include "service/server/feed_tracker.h"
@@ -39,7 +40,7 @@ struct WriterOptions {
 class Writer {
  public:
   Writer(WriterOptions options, spool::Spool* spool,
-         std::unique_ptr<influx::InfluxClient> client, DeadLetterFile* dead_letter,
+         std::unique_ptr<influx::InfluxEndpoint> influx, DeadLetterFile* dead_letter,
          Counters* counters, ConnectionState* connection, Recording* recording,
          FeedTracker* feeds);
   ~Writer();  // Stop(zero) if still running
@@ -54,9 +55,6 @@ class Writer {
   bool CheckDatabase(absl::Duration timeout);
   // Sends what is waiting now rather than at the end of flush-interval.
   void RequestFlush();
-  // Once the writer has taken its next batch it ends the (test-mode)
-  // recording.
-  void FinishRecordingAfterNextCycle();
 
   // Delivers what InfluxDB takes until the spool is empty or `drain` has
   // passed, then ends the thread: at the end of `drain` every wait and any
@@ -98,7 +96,7 @@ class Writer {
 
   const WriterOptions options_;
   spool::Spool* const spool_;
-  std::unique_ptr<influx::InfluxClient> client_;
+  std::unique_ptr<influx::InfluxEndpoint> influx_;
   DeadLetterFile* const dead_letter_;
   Counters* const counters_;
   ConnectionState* const connection_;
