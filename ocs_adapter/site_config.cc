@@ -7,17 +7,17 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
-#include <limits>
-#include <sstream>
+#include <optional>
 #include <system_error>
 
 #include <yaml-cpp/yaml.h>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "service/core/float_format.h"
 
 namespace ocs_influx::ocs_adapter {
@@ -74,269 +74,130 @@ YAML::Node Get(const YAML::Node& node, absl::string_view key) {
   return found.has_value() ? *found : YAML::Node(YAML::NodeType::Undefined);
 }
 
-// ---- Scalars as yaml.safe_load (YAML 1.1) resolves them, printed as
-// Python's str() prints the result.
+// ---- Scalars. OCS hands each argument to argparse as str() of what
+// yaml.safe_load (PyYAML, YAML 1.1) made of it. Site files hold words,
+// decimal numbers and booleans; those are printed as Python prints them.
+// Plain scalars PyYAML reads as numbers in another base (0x1F, 017, 0b101,
+// sexagesimal 1:30) are refused, not converted: no site file needs them,
+// and their text would be a different number to our flags (017 is 15 to
+// Python, 17 to SimpleAtoi).
 
-struct PyScalar {
-  enum class Kind { kNull, kBool, kInt, kFloat, kStr } kind = Kind::kStr;
-  std::string text;  // str(value); "" for null
-};
-
-bool IsBool(absl::string_view s, bool* value) {
-  static constexpr const char* kTrue[] = {"yes", "Yes", "YES", "true", "True",
-                                          "TRUE", "on", "On", "ON"};
-  static constexpr const char* kFalse[] = {"no", "No", "NO", "false", "False",
-                                           "FALSE", "off", "Off", "OFF"};
-  for (const char* t : kTrue) {
-    if (s == t) return *value = true, true;
-  }
-  for (const char* f : kFalse) {
-    if (s == f) return *value = false, true;
-  }
-  return false;
-}
-
-bool AllOf(absl::string_view s, const char* allowed) {
-  for (char c : s) {
-    if (std::strchr(allowed, c) == nullptr || c == '\0') return false;
-  }
-  return true;
-}
+constexpr absl::string_view kDigits = "0123456789";
+constexpr absl::string_view kDigitsOrUnderscore = "0123456789_";
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
-// `:[0-5]?[0-9]` groups after the first, as in the YAML 1.1 resolver.
-bool SexagesimalTail(absl::string_view s) {
-  if (s.empty()) return false;
-  while (!s.empty()) {
-    if (s[0] != ':') return false;
-    s.remove_prefix(1);
-    size_t n = 0;
-    while (n < s.size() && n < 2 && IsDigit(s[n])) ++n;
-    if (n == 0) return false;
-    if (n == 2 && s[0] > '5') return false;
-    s.remove_prefix(n);
-  }
-  return true;
+// Non-empty and made of `allowed` only.
+bool Only(absl::string_view s, absl::string_view allowed) {
+  return !s.empty() && s.find_first_not_of(allowed) == absl::string_view::npos;
 }
 
-std::string Uint128Text(unsigned __int128 v) {
-  if (v == 0) return "0";
-  std::string digits;
-  while (v != 0) {
-    digits.push_back(static_cast<char>('0' + static_cast<int>(v % 10)));
-    v /= 10;
+std::optional<bool> Yaml11Bool(absl::string_view s) {
+  for (absl::string_view t : {"yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"}) {
+    if (s == t) return true;
   }
-  return std::string(digits.rbegin(), digits.rend());
+  for (absl::string_view f : {"no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"}) {
+    if (s == f) return false;
+  }
+  return std::nullopt;
 }
 
-// Digits (underscores removed) in `base`; false beyond 2^127.
-bool Accumulate(absl::string_view digits, int base, unsigned __int128* value) {
-  const unsigned __int128 limit = static_cast<unsigned __int128>(1) << 127;
-  for (char c : digits) {
-    if (c == '_') continue;
-    int d = IsDigit(c) ? c - '0' : (absl::ascii_tolower(c) - 'a' + 10);
-    if (*value > (limit - d) / base) return false;
-    *value = *value * base + d;
+// PyYAML's decimal float, after the sign: [0-9][0-9_]*\.[0-9_]*([eE][-+][0-9]+)?,
+// or, unsigned only, \.[0-9][0-9_]*([eE][-+][0-9]+)?  (so 1e3 is a string).
+bool DecimalFloat(absl::string_view body, bool has_sign) {
+  const size_t dot = body.find('.');
+  if (dot == absl::string_view::npos) return false;
+  const absl::string_view whole = body.substr(0, dot);
+  absl::string_view frac = body.substr(dot + 1);
+  if (size_t e = frac.find_first_of("eE"); e != absl::string_view::npos) {
+    absl::string_view exponent = frac.substr(e + 1);
+    if (!absl::ConsumePrefix(&exponent, "-") && !absl::ConsumePrefix(&exponent, "+")) {
+      return false;
+    }
+    if (!Only(exponent, kDigits)) return false;
+    frac = frac.substr(0, e);
   }
-  return true;
+  if (!frac.empty() && !Only(frac, kDigitsOrUnderscore)) return false;
+  if (whole.empty()) return !has_sign && !frac.empty() && IsDigit(frac[0]);
+  return IsDigit(whole[0]) && Only(whole, kDigitsOrUnderscore);
 }
 
-std::string Without(absl::string_view s, char drop) {
-  std::string out;
-  for (char c : s) {
-    if (c != drop) out.push_back(c);
+// PyYAML's other numbers, after the sign: 0b[01_]+, 0x[0-9a-fA-F_]+,
+// 0[0-7_]+ (octal), [1-9][0-9_]*(:[0-5]?[0-9])+ and
+// [0-9][0-9_]*(:[0-5]?[0-9])+\.[0-9_]* (base 60).
+bool OtherBaseNumber(absl::string_view body) {
+  if (absl::ConsumePrefix(&body, "0b")) return Only(body, "01_");
+  if (absl::ConsumePrefix(&body, "0x")) return Only(body, "0123456789abcdefABCDEF_");
+  if (body.size() > 1 && body[0] == '0' && Only(body.substr(1), "01234567_")) return true;
+  const size_t dot = body.find('.');
+  const absl::string_view head = body.substr(0, dot);
+  const size_t colon = head.find(':');
+  if (colon == absl::string_view::npos || !IsDigit(head[0]) ||
+      !Only(head.substr(0, colon), kDigitsOrUnderscore)) {
+    return false;
   }
-  return out;
+  for (absl::string_view group : absl::StrSplit(head.substr(colon + 1), ':')) {
+    if (!Only(group, kDigits) || group.size() > 2 || (group.size() == 2 && group[0] > '5')) {
+      return false;
+    }
+  }
+  if (dot == absl::string_view::npos) return head[0] != '0';
+  const absl::string_view frac = body.substr(dot + 1);
+  return frac.empty() || Only(frac, kDigitsOrUnderscore);
 }
 
-std::string PythonFloat(double v) {
-  if (std::isnan(v)) return "nan";
-  if (std::isinf(v)) return v < 0 ? "-inf" : "inf";
-  std::string out;
-  core::AppendDouble(v, &out);
-  return out;
-}
-
-// Implicit resolution of a plain scalar: bool, float, int, null (in the
-// resolver's order), else a string.
-absl::StatusOr<PyScalar> ResolvePlain(const std::string& s) {
-  using Kind = PyScalar::Kind;
-  if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") {
-    return PyScalar{Kind::kNull, ""};
-  }
-  if (bool b; IsBool(s, &b)) return PyScalar{Kind::kBool, b ? "True" : "False"};
-  absl::string_view body(s);
-  bool negative = false;
-  if (!body.empty() && (body[0] == '-' || body[0] == '+')) {
-    negative = body[0] == '-';
-    body.remove_prefix(1);
-  }
-  const bool signed_text = body.size() != s.size();
-  // Floats.
+// str() of what yaml.safe_load makes of the plain (unquoted, untagged,
+// non-null) scalar `s`.
+absl::StatusOr<std::string> PlainWord(absl::string_view s) {
+  if (std::optional<bool> b = Yaml11Bool(s)) return std::string(*b ? "True" : "False");
+  const bool has_sign = absl::StartsWith(s, "-") || absl::StartsWith(s, "+");
+  const bool negative = absl::StartsWith(s, "-");
+  const absl::string_view body = s.substr(has_sign ? 1 : 0);
   if (body == ".inf" || body == ".Inf" || body == ".INF") {
-    return PyScalar{Kind::kFloat, negative ? "-inf" : "inf"};
+    return std::string(negative ? "-inf" : "inf");
   }
-  if (!signed_text && (body == ".nan" || body == ".NaN" || body == ".NAN")) {
-    return PyScalar{Kind::kFloat, "nan"};
+  if (!has_sign && (body == ".nan" || body == ".NaN" || body == ".NAN")) {
+    return std::string("nan");
   }
-  bool is_float = false;
-  {
-    // [0-9][0-9_]*\.[0-9_]*([eE][-+][0-9]+)?  |  \.[0-9_]+([eE][-+][0-9]+)?
-    // (the second without a sign)
-    size_t i = 0;
-    size_t int_digits = 0;
-    if (i < body.size() && IsDigit(body[i])) {
-      ++i;
-      ++int_digits;
-      while (i < body.size() && (IsDigit(body[i]) || body[i] == '_')) ++i;
-    }
-    if (i < body.size() && body[i] == '.' && (int_digits > 0 || !signed_text)) {
-      ++i;
-      size_t frac = i;
-      while (i < body.size() && (IsDigit(body[i]) || body[i] == '_')) ++i;
-      bool ok = int_digits > 0 || i > frac;
-      if (ok && i < body.size() && (body[i] == 'e' || body[i] == 'E')) {
-        ++i;
-        if (i < body.size() && (body[i] == '-' || body[i] == '+')) {
-          ++i;
-          size_t exp = i;
-          while (i < body.size() && IsDigit(body[i])) ++i;
-          if (i == exp) ok = false;
-        } else {
-          ok = false;
-        }
-      }
-      is_float = ok && i == body.size();
-    }
+  // Decimal integers: any length, as Python's.
+  if (body == "0" || (!body.empty() && body[0] != '0' && IsDigit(body[0]) &&
+                       Only(body, kDigitsOrUnderscore))) {
+    std::string digits = absl::StrReplaceAll(body, {{"_", ""}});
+    return negative && body != "0" ? "-" + digits : digits;
   }
-  if (is_float) {
-    std::string text = Without(body, '_');
-    if (text == "." ) {
-      return absl::InvalidArgumentError(absl::StrCat(Quote(s), " is not a number"));
-    }
+  if (DecimalFloat(body, has_sign)) {
+    const std::string text = absl::StrReplaceAll(body, {{"_", ""}});
     double v = 0;
-    auto r = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (r.ec == std::errc::result_out_of_range) {
-      // Python: float('1e999') is inf, float('1e-999') is 0.0.
-      size_t e = text.find_first_of("eE");
-      v = (e != std::string::npos && text[e + 1] == '-')
-              ? 0.0
-              : std::numeric_limits<double>::infinity();
-    } else if (r.ec != std::errc() || r.ptr != text.data() + text.size()) {
-      return absl::InvalidArgumentError(absl::StrCat(Quote(s), " is not a number"));
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc() || end != text.data() + text.size()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(Quote(s), " is beyond the range of a double"));
     }
-    return PyScalar{Kind::kFloat, PythonFloat(negative ? -v : v)};
+    std::string word;
+    core::AppendDouble(negative ? -v : v, &word);
+    return word;
   }
-  // Sexagesimal floats: [0-9][0-9_]*(:[0-5]?[0-9])+\.[0-9_]*
-  if (!body.empty() && IsDigit(body[0])) {
-    size_t colon = body.find(':');
-    size_t dot = body.find('.');
-    if (colon != absl::string_view::npos && dot != absl::string_view::npos &&
-        dot > colon && AllOf(body.substr(0, colon), "0123456789_") &&
-        SexagesimalTail(body.substr(colon, dot - colon)) &&
-        AllOf(body.substr(dot + 1), "0123456789_")) {
-      double v = 0;
-      unsigned __int128 head = 0;
-      if (!Accumulate(body.substr(0, colon), 10, &head)) head = 0;
-      v = static_cast<double>(head);
-      absl::string_view rest = body.substr(colon, dot - colon);
-      while (!rest.empty()) {
-        rest.remove_prefix(1);
-        size_t n = rest.find(':');
-        if (n == absl::string_view::npos) n = rest.size();
-        int part = 0;
-        (void)absl::SimpleAtoi(rest.substr(0, n), &part);
-        v = v * 60 + part;
-        rest.remove_prefix(n);
-      }
-      std::string frac = Without(body.substr(dot + 1), '_');
-      if (!frac.empty()) {
-        double f = 0;
-        std::string text = "0." + frac;
-        std::from_chars(text.data(), text.data() + text.size(), f);
-        v += f;
-      }
-      return PyScalar{Kind::kFloat, PythonFloat(negative ? -v : v)};
-    }
+  if (OtherBaseNumber(body)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        Quote(s), " is a YAML 1.1 number in base 2, 8, 16 or 60, which is not converted: "
+        "write it in decimal, or quote it to pass the text"));
   }
-  // Integers.
-  auto integer = [&](unsigned __int128 value) {
-    std::string text = Uint128Text(value);
-    if (negative && value != 0) text.insert(0, "-");
-    return PyScalar{Kind::kInt, text};
-  };
-  auto too_big = [&]() {
-    return absl::InvalidArgumentError(
-        absl::StrCat(Quote(s), " is an integer too large to read"));
-  };
-  if (body.size() > 2 && body.substr(0, 2) == "0b" &&
-      AllOf(body.substr(2), "01_")) {
-    unsigned __int128 v = 0;
-    if (Without(body.substr(2), '_').empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(Quote(s), " is not a number"));
-    }
-    if (!Accumulate(body.substr(2), 2, &v)) return too_big();
-    return integer(v);
-  }
-  if (body.size() > 2 && body.substr(0, 2) == "0x" &&
-      AllOf(body.substr(2), "0123456789abcdefABCDEF_")) {
-    unsigned __int128 v = 0;
-    if (Without(body.substr(2), '_').empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(Quote(s), " is not a number"));
-    }
-    if (!Accumulate(body.substr(2), 16, &v)) return too_big();
-    return integer(v);
-  }
-  if (body.size() > 1 && body[0] == '0' && AllOf(body.substr(1), "01234567_")) {
-    unsigned __int128 v = 0;
-    if (!Accumulate(body.substr(1), 8, &v)) return too_big();
-    return integer(v);
-  }
-  if (body == "0") return integer(0);
-  if (!body.empty() && body[0] >= '1' && body[0] <= '9') {
-    size_t colon = body.find(':');
-    absl::string_view head = body.substr(0, colon);
-    if (AllOf(head, "0123456789_")) {
-      if (colon == absl::string_view::npos) {
-        // Any length: Python ints have no bound.
-        std::string digits = Without(head, '_');
-        return PyScalar{Kind::kInt, negative ? "-" + digits : digits};
-      }
-      if (SexagesimalTail(body.substr(colon))) {
-        unsigned __int128 v = 0;
-        if (!Accumulate(head, 10, &v)) return too_big();
-        absl::string_view rest = body.substr(colon);
-        while (!rest.empty()) {
-          rest.remove_prefix(1);
-          size_t n = rest.find(':');
-          if (n == absl::string_view::npos) n = rest.size();
-          int part = 0;
-          (void)absl::SimpleAtoi(rest.substr(0, n), &part);
-          if (v > ((static_cast<unsigned __int128>(1) << 120) / 60)) return too_big();
-          v = v * 60 + part;
-          rest.remove_prefix(n);
-        }
-        return integer(v);
-      }
-    }
-  }
-  return PyScalar{Kind::kStr, s};
+  return std::string(s);
 }
 
-absl::StatusOr<PyScalar> Resolve(const YAML::Node& node) {
+// The argument word of a scalar (or null) node.
+absl::StatusOr<std::string> Word(const YAML::Node& node) {
+  if (node.IsNull()) return std::string("None");
   const std::string& tag = node.Tag();
-  const std::string& text = node.Scalar();
-  // "!" marks a quoted (or block) scalar: always a string.
-  if (tag == "!" || tag == "tag:yaml.org,2002:str") {
-    return PyScalar{PyScalar::Kind::kStr, text};
+  // "!" marks a quoted or block scalar: text, as !!str.
+  if (tag == "!" || tag == "tag:yaml.org,2002:str") return node.Scalar();
+  if (tag != "?" && !tag.empty()) {
+    return ErrorAt(node, absl::StrCat("unsupported tag ", Quote(tag),
+                                      " (only !!str is read)"));
   }
-  if (tag == "?" || tag.empty() || absl::StartsWith(tag, "tag:yaml.org,2002:")) {
-    absl::StatusOr<PyScalar> v = ResolvePlain(text);
-    if (!v.ok()) return ErrorAt(node, v.status().message());
-    return v;
-  }
-  return ErrorAt(node, absl::StrCat("unsupported tag ", Quote(tag)));
+  absl::StatusOr<std::string> word = PlainWord(node.Scalar());
+  if (!word.ok()) return ErrorAt(node, word.status().message());
+  return word;
 }
 
 // A hub or host setting: absent and null give nothing.
@@ -347,9 +208,9 @@ absl::Status Setting(const YAML::Node& map, absl::string_view key,
   if (!v.IsScalar()) {
     return ErrorAt(v, absl::StrCat(section, " ", key, " is not a single value"));
   }
-  absl::StatusOr<PyScalar> s = Resolve(v);
-  if (!s.ok()) return s.status();
-  if (s->kind != PyScalar::Kind::kNull) *out = s->text;
+  absl::StatusOr<std::string> word = Word(v);
+  if (!word.ok()) return word.status();
+  *out = *std::move(word);
   return absl::OkStatus();
 }
 
@@ -361,13 +222,9 @@ struct Flattener {
         return ErrorAt(node, absl::StrCat("more than ", kMaxArgumentWords,
                                           " argument words"));
       }
-      if (node.IsNull()) {
-        words->push_back("None");
-        return absl::OkStatus();
-      }
-      absl::StatusOr<PyScalar> s = Resolve(node);
-      if (!s.ok()) return s.status();
-      words->push_back(s->kind == PyScalar::Kind::kNull ? "None" : s->text);
+      absl::StatusOr<std::string> word = Word(node);
+      if (!word.ok()) return word.status();
+      words->push_back(*std::move(word));
       return absl::OkStatus();
     }
     if (node.IsSequence()) {
@@ -509,13 +366,13 @@ absl::StatusOr<SiteConfig> Parse(absl::string_view yaml_text,
     if (!id.IsDefined() || !id.IsScalar()) {
       return ErrorAt(entry, absl::StrCat(label, " has no 'instance-id'"));
     }
-    absl::StatusOr<PyScalar> id_text = Resolve(id);
+    absl::StatusOr<std::string> id_text = Word(id);
     if (!id_text.ok()) return id_text.status();
-    if (id_text->text == args.instance_id) {
+    if (*id_text == args.instance_id) {
       instance_entry.emplace(entry);
       break;
     }
-    ids.push_back(id_text->text);
+    ids.push_back(*std::move(id_text));
   }
   if (!instance_entry.has_value()) {
     return absl::NotFoundError(absl::StrCat(

@@ -20,10 +20,14 @@
 //    address_root must end up non-empty.
 //  - arguments: each item of the instance's `arguments` list, nested lists
 //    flattened in order, each value as Python's str() prints what
-//    yaml.safe_load made of it (8086 -> "8086", True/yes/on -> "True",
-//    1.50 -> "1.5", 0x1F -> "31", ~ -> "None"; quoted scalars and !!str
-//    stay text; dates stay as written; other !!tags are resolved as plain
-//    scalars; any other tag is an error). A dict is an error.
+//    yaml.safe_load made of it, for what site files hold: words, decimal
+//    numbers, booleans and nulls (8086 -> "8086", 1_000 -> "1000",
+//    True/yes/on -> "True", 1.50 -> "1.5", 1e3 -> "1e3" (a string to YAML
+//    1.1), .inf -> "inf", ~ -> "None"); quoted and block scalars and !!str
+//    stay text; dates stay as written. Refused with an error naming the
+//    scalar: YAML 1.1 numbers in base 2, 8, 16 or 60 (0b101, 017, 0x1F,
+//    1:30, 1:30.5), floats beyond a double, any other tag, a dict. The
+//    hub and host settings and the instance ids are read by the same rules.
 //
 // Bounds: at most kMaxSiteFileBytes; at most kMaxSiteFileNesting unclosed
 // '[' or '{' (counted before parsing, quotes not excepted); block nesting

@@ -76,6 +76,7 @@ TEST(SiteConfigTest, HubAccessPolicy) {
   EXPECT_EQ(ParseSiteConfig(yaml, Args(), "h")->access_policy, "");
 }
 
+// Each expectation is str() of what PyYAML 6.0's yaml.safe_load reads.
 TEST(SiteConfigTest, ArgumentsFlattenAsPythonStrPrintsYamlValues) {
   const std::string yaml = R"(
 hub: {wamp_server: ws://h/ws, wamp_realm: r, address_root: obs}
@@ -85,10 +86,11 @@ hosts:
       - instance-id: a
         arguments:
           - [--bools, true, True, yes, on, false, no, Off]
-          - [--ints, 0, -7, +7, 1_000, 0x1F, 0b101, 017, 1:30, 123456789012345678901234567890]
-          - [--floats, 1.50, -2., .5, 1.0e+3, 1e3, 1.0e5, .inf, -.Inf, .NaN, 1:30.5, 1e+16, 1.0e+16, 0.0001, 0.00001]
+          - [--ints, 0, -0, +0, -7, +7, 1_000, 123456789012345678901234567890]
+          - [--floats, 1.50, -2., .5, 1.0e+3, 1.e+5, .inf, -.Inf, .NaN, 1.0e+16, 0.0001, 0.00001, 1_0.2_5, -0.0]
+          - [--not-numbers, 1e3, 1.0e5, 1e+16, +.5, -.nan, 08, 0x, 0b, 1:60, 0:30, _9, ._5, 10.10.10.4, 1.2.3, y]
           - [--nulls, ~, null, '']
-          - [--quoted, 'True', "8086", '1.50', !!str 7]
+          - [--quoted, 'True', "8086", '1.50', !!str 7, '0x1F', "1:30"]
           - [--nested, [a, [b, [c]]], []]
           - --single
           - 2024-01-02
@@ -99,15 +101,37 @@ hosts:
   EXPECT_THAT(c->arguments,
               ElementsAre("--bools", "True", "True", "True", "True", "False", "False",
                           "False",
-                          "--ints", "0", "-7", "7", "1000", "31", "5", "15", "90",
+                          "--ints", "0", "0", "0", "-7", "7", "1000",
                           "123456789012345678901234567890",
-                          "--floats", "1.5", "-2.0", "0.5", "1000.0", "1e3", "1.0e5",
-                          "inf", "-inf", "nan", "90.5", "1e+16", "1e+16", "0.0001",
-                          "1e-05",
+                          "--floats", "1.5", "-2.0", "0.5", "1000.0", "100000.0", "inf",
+                          "-inf", "nan", "1e+16", "0.0001", "1e-05", "10.25", "-0.0",
+                          "--not-numbers", "1e3", "1.0e5", "1e+16", "+.5", "-.nan", "08",
+                          "0x", "0b", "1:60", "0:30", "_9", "._5", "10.10.10.4", "1.2.3", "y",
                           "--nulls", "None", "None", "",
-                          "--quoted", "True", "8086", "1.50", "7",
+                          "--quoted", "True", "8086", "1.50", "7", "0x1F", "1:30",
                           "--nested", "a", "b", "c",
                           "--single", "2024-01-02", "08"));
+}
+
+// PyYAML reads these as numbers in base 2, 8, 16 or 60 (0x1F is 31, 017 is
+// 15, 1:30 is 90); they are refused with the scalar and its place, not
+// passed on as a different number.
+TEST(SiteConfigTest, NumbersInOtherBasesAreRefused) {
+  const std::string head =
+      "hub: {wamp_server: s, wamp_realm: r, address_root: o}\n"
+      "hosts: {localhost: {agent-instances: [{instance-id: x, arguments: [--a, ";
+  for (const char* scalar : {"0x1F", "-0x1f", "017", "00", "0_", "0b101", "1:30", "+1:30",
+                             "1_:30", "1:30.5", "0:30.5", "190:20:30.15",
+                             "0x1_0000_0000_0000_0000_0000_0000_0000_0000"}) {
+    absl::StatusOr<SiteConfig> c =
+        ParseSiteConfig(head + scalar + "]}]}}\n", Args("x"), "");
+    ASSERT_FALSE(c.ok()) << scalar;
+    EXPECT_THAT(c.status().message(),
+                HasSubstr(absl::StrCat("line 2, column 73: \"", scalar,
+                                       "\" is a YAML 1.1 number in base 2, 8, 16 or 60")))
+        << scalar;
+    EXPECT_THAT(c.status().message(), HasSubstr("quote it")) << scalar;
+  }
 }
 
 TEST(SiteConfigTest, HostEntryOverridesHubAndCommandLineOverridesBoth) {
@@ -265,8 +289,11 @@ TEST(SiteConfigTest, StructuralErrorsSayWhat) {
                           "arguments: [!custom 3]}]}}\n"),
               HasSubstr("unsupported tag \"!custom\""));
   EXPECT_THAT(error(hub + "hosts: {localhost: {agent-instances: [{instance-id: x, "
-                          "arguments: [0x1_0000_0000_0000_0000_0000_0000_0000_0000]}]}}\n"),
-              HasSubstr("integer too large"));
+                          "arguments: [!!int 3]}]}}\n"),
+              HasSubstr("unsupported tag \"tag:yaml.org,2002:int\" (only !!str is read)"));
+  EXPECT_THAT(error(hub + "hosts: {localhost: {agent-instances: [{instance-id: x, "
+                          "arguments: [1.0e+999]}]}}\n"),
+              HasSubstr("\"1.0e+999\" is beyond the range of a double"));
   EXPECT_THAT(error(hub + "hosts: {localhost: {wamp_server: [a], agent-instances: []}}\n"),
               HasSubstr("wamp_server is not a single value"));
 }
