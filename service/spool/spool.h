@@ -78,7 +78,9 @@ class Spool {
   // Returns the seq of the last record. RESOURCE_EXHAUSTED (nothing appended)
   // if the bytes would pass max_bytes; a disk error names the file and errno
   // text, reports nothing durable, and leaves the spool usable. A failed
-  // append's seqs are never reused, so seqs may have gaps.
+  // append's seqs are never reused, so seqs may have gaps. The payloads are
+  // written from the chunks where they are, not copied: their bytes must
+  // not change until Append returns.
   absl::StatusOr<uint64_t> Append(absl::Span<const Chunk> chunks);
 
   // Single consumer. Records in seq order after the last one returned (or
