@@ -1,23 +1,17 @@
 #include "service/spool/record_format.h"
 
-#include <zlib.h>
+#include <libdeflate.h>
 
 namespace ocs_influx::spool {
 namespace {
 
 constexpr size_t kCrcOffset = 28;
 
-// zlib takes a uInt length; payloads are capped well below 4 GiB, but the
-// loop keeps this correct for any size_t.
+// libdeflate's CRC-32 is the standard one (zlib's crc32, the one segments
+// were written with before), computed with carry-less multiplication: the
+// same values at 2-3 times the speed, so the format is unchanged.
 uint32_t CrcUpdate(uint32_t crc, const char* data, size_t size) {
-  uLong c = crc;
-  while (size > 0) {
-    uInt n = size > (1u << 30) ? (1u << 30) : static_cast<uInt>(size);
-    c = crc32(c, reinterpret_cast<const Bytef*>(data), n);
-    data += n;
-    size -= n;
-  }
-  return static_cast<uint32_t>(c);
+  return libdeflate_crc32(crc, data, size);
 }
 
 void Put32(char* p, uint32_t v) {
@@ -40,7 +34,7 @@ uint64_t Get64(const char* p) {
 }  // namespace
 
 uint32_t PayloadCrc(absl::string_view payload) {
-  return CrcUpdate(static_cast<uint32_t>(crc32(0L, Z_NULL, 0)), payload.data(), payload.size());
+  return CrcUpdate(0, payload.data(), payload.size());
 }
 
 void EncodeRecordHeader(const RecordHeader& header, uint32_t payload_crc, char* out) {

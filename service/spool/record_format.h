@@ -7,7 +7,14 @@
 //        8     4  points (lines) in the payload
 //       12     8  seq
 //       20     8  accepted_unix_ns
-//       28     4  CRC-32 (zlib) of the payload, continued over bytes 0..27
+//       28     4  CRC-32 of the payload, continued over bytes 0..27
+//
+// The CRC-32 is the standard one (ISO-HDLC: polynomial 0x04C11DB7,
+// reflected, initial and final XOR 0xFFFFFFFF; check value 0xCBF43926),
+// the one zlib's crc32 computes. Segments were written with zlib's up to
+// issue 10 and with libdeflate_crc32 since: the values are bit-identical,
+// so there is no format version, and every segment ever written reads back
+// (tests/spool/testdata holds one written by the zlib code).
 //
 // The CRC runs over the payload first so an appender can checksum its
 // (large) payload before taking the spool lock, and finish with the few

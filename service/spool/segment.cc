@@ -21,9 +21,8 @@ namespace {
 constexpr absl::string_view kPrefix = "segment-";
 constexpr absl::string_view kSuffix = ".log";
 constexpr size_t kSeqDigits = 20;
-// Large enough to amortise syscalls over many ~10 KB records, small enough
-// to be irrelevant next to the process's other buffers.
-constexpr size_t kReadAhead = 1 << 20;
+// Resync's scan window, whatever the reader's read-ahead.
+constexpr size_t kResyncWindow = SegmentReader::kDefaultReadAhead;
 
 }  // namespace
 
@@ -51,7 +50,7 @@ absl::StatusOr<bool> SegmentReader::Fetch(uint64_t offset, size_t size, uint64_t
     *data = buf_.data() + (offset - buf_offset_);
     return true;
   }
-  size_t want = static_cast<size_t>(std::min<uint64_t>(std::max(size, kReadAhead), limit - offset));
+  size_t want = static_cast<size_t>(std::min<uint64_t>(std::max(size, read_ahead_), limit - offset));
   if (buf_.size() < want) buf_.resize(want);
   buf_offset_ = offset;
   buf_len_ = 0;
@@ -86,10 +85,20 @@ absl::Status SegmentReader::Next(uint64_t offset, uint64_t limit, bool verify_cr
     return absl::OkStatus();
   }
   result->header_decoded = true;
+  size_t record_size = kRecordHeaderSize + result->header.payload_len;
+  if (!verify_crc) {
+    // Only the framing is wanted: what the header claims must fit.
+    if (limit - offset < record_size) {
+      result->outcome = Outcome::kTorn;
+      result->reason = "payload cut short";
+    } else {
+      result->outcome = Outcome::kRecord;
+    }
+    return absl::OkStatus();
+  }
   // Fetch the header and payload together: the header bytes are needed
   // again for the CRC, and a refill could otherwise move them.
   const char* record = nullptr;
-  size_t record_size = kRecordHeaderSize + result->header.payload_len;
   have = Fetch(offset, record_size, limit, &record);
   if (!have.ok()) return have.status();
   if (!*have) {
@@ -98,7 +107,7 @@ absl::Status SegmentReader::Next(uint64_t offset, uint64_t limit, bool verify_cr
     return absl::OkStatus();
   }
   result->payload = absl::string_view(record + kRecordHeaderSize, result->header.payload_len);
-  if (verify_crc && !RecordCrcMatches(record, result->payload)) {
+  if (!RecordCrcMatches(record, result->payload)) {
     result->outcome = Outcome::kCorrupt;
     result->reason = "CRC mismatch";
     return absl::OkStatus();
@@ -116,7 +125,7 @@ absl::StatusOr<uint64_t> SegmentReader::Resync(uint64_t from, uint64_t limit, ui
   uint64_t pos = from;
   Result r;
   while (limit > pos && limit - pos >= kRecordHeaderSize) {
-    const size_t window = static_cast<size_t>(std::min<uint64_t>(kReadAhead, limit - pos));
+    const size_t window = static_cast<size_t>(std::min<uint64_t>(kResyncWindow, limit - pos));
     const char* data = nullptr;
     absl::StatusOr<bool> have = Fetch(pos, window, limit, &data);
     if (!have.ok()) return have.status();

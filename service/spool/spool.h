@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -24,6 +25,7 @@
 #include "absl/types/span.h"
 #include "service/spool/file_util.h"
 #include "service/spool/read_cursor.h"
+#include "service/spool/record_format.h"
 #include "service/spool/segment.h"
 #include "service/spool/segment_index.h"
 #include "service/spool/segment_writer.h"
@@ -76,7 +78,9 @@ class Spool {
   // Returns the seq of the last record. RESOURCE_EXHAUSTED (nothing appended)
   // if the bytes would pass max_bytes; a disk error names the file and errno
   // text, reports nothing durable, and leaves the spool usable. A failed
-  // append's seqs are never reused, so seqs may have gaps.
+  // append's seqs are never reused, so seqs may have gaps. The payloads are
+  // written from the chunks where they are, not copied: their bytes must
+  // not change until Append returns.
   absl::StatusOr<uint64_t> Append(absl::Span<const Chunk> chunks);
 
   // Single consumer. Records in seq order after the last one returned (or
@@ -116,8 +120,12 @@ class Spool {
 
  private:
   // One Append waiting for a group commit; lives on the appender's stack.
+  // The payloads are written from the caller's chunks where they are (the
+  // caller waits until `done`), never copied: only the headers are built.
   struct PendingAppend {
-    std::string buf;  // encoded records, ready to write
+    absl::Span<const Chunk> chunks;
+    absl::InlinedVector<char, 2 * kRecordHeaderSize> headers;  // one per chunk
+    uint64_t bytes = 0;  // headers and payloads
     uint64_t first_seq = 0, last_seq = 0;
     uint64_t records = 0, points = 0;
     int64_t accepted_unix_ns = 0;

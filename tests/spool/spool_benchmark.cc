@@ -4,11 +4,21 @@
 // disk does not fill) happens outside the timed part. BM_ReadAcknowledge
 // times the writer thread's side: Read batches of 5,000 points and
 // Acknowledge each, over a backlog appended outside the timed part.
+// BM_AppendLarge appends one 4 MiB record (a full request chunk, see
+// LineChunks) at a time, and BM_Open recovers (verifies every record of) a
+// 64 MiB backlog: the two where the per-byte costs (checksum, copies) show.
 //
-//   bazel run -c opt //tests/spool:spool_benchmark
+// cpu_ns/point (cpu_ns/MB for the last two) is the CPU time of the whole
+// process (getrusage: every thread, user and system) over the timed part
+// divided by the points: unlike the wall-clock figures it holds on a busy
+// machine shared with other work.
+//
+//   bazel run --config=opt //tests/spool:spool_benchmark
 //
 // The spool lives under $SPOOL_BENCH_DIR, else $TMPDIR, else /tmp: put it on
 // the disk you care about, since fdatasync cost is what fsync=1 measures.
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -41,6 +51,14 @@ std::string ChunkText() {
   return out;
 }
 
+// CPU time of the whole process (all threads, user and system), in ns.
+double ProcessCpuNs() {
+  struct rusage ru;
+  ::getrusage(RUSAGE_SELF, &ru);
+  auto ns = [](const struct timeval& tv) { return tv.tv_sec * 1e9 + tv.tv_usec * 1e3; };
+  return ns(ru.ru_utime) + ns(ru.ru_stime);
+}
+
 std::string BenchDir() {
   const char* base = std::getenv("SPOOL_BENCH_DIR");
   if (base == nullptr) base = std::getenv("TMPDIR");
@@ -69,11 +87,12 @@ void BM_DurableAppend(benchmark::State& state) {
   const Chunk chunk{text, kLinesPerChunk};
 
   std::vector<double> latencies_us;
-  double total_seconds = 0;
+  double total_seconds = 0, cpu_ns = 0;
   uint64_t total_appends = 0;
   for (auto _ : state) {
     std::vector<std::vector<double>> per_thread(threads);
     std::vector<std::thread> workers;
+    const double cpu0 = ProcessCpuNs();
     auto start = std::chrono::steady_clock::now();
     for (int t = 0; t < threads; ++t) {
       workers.emplace_back([&, t] {
@@ -90,6 +109,7 @@ void BM_DurableAppend(benchmark::State& state) {
     for (std::thread& w : workers) w.join();
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    cpu_ns += ProcessCpuNs() - cpu0;
     state.SetIterationTime(seconds);
     total_seconds += seconds;
     total_appends += static_cast<uint64_t>(threads) * appends_per_thread;
@@ -105,6 +125,7 @@ void BM_DurableAppend(benchmark::State& state) {
   state.counters["appends/s"] = total_appends / total_seconds;
   state.counters["points/s"] = total_appends * kLinesPerChunk / total_seconds;
   state.counters["MB/s"] = total_appends * (text.size() + 32) / total_seconds / 1e6;
+  state.counters["cpu_ns/point"] = cpu_ns / (total_appends * kLinesPerChunk);
   state.counters["p50_us"] = percentile(0.50);
   state.counters["p99_us"] = percentile(0.99);
   state.counters["appends/fsync"] =
@@ -130,13 +151,14 @@ void BM_ReadAcknowledge(benchmark::State& state) {
   Spool& spool = **opened;
   const std::string text = ChunkText();
   const std::vector<Chunk> chunks(100, Chunk{text, kLinesPerChunk});
-  double total_seconds = 0;
+  double total_seconds = 0, cpu_ns = 0;
   uint64_t total_points = 0;
   std::vector<Record> batch;
   for (auto _ : state) {
     for (int i = 0; i < kBacklog; i += static_cast<int>(chunks.size())) {
       if (!spool.Append(chunks).ok()) std::abort();
     }
+    const double cpu0 = ProcessCpuNs();
     auto start = std::chrono::steady_clock::now();
     for (;;) {
       if (!spool.Read(5000, absl::ZeroDuration(), &batch).ok()) std::abort();
@@ -146,12 +168,100 @@ void BM_ReadAcknowledge(benchmark::State& state) {
     }
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    cpu_ns += ProcessCpuNs() - cpu0;
     state.SetIterationTime(seconds);
     total_seconds += seconds;
   }
   state.counters["points/s"] = total_points / total_seconds;
   state.counters["MB/s"] = total_points / kLinesPerChunk * (text.size() + 32) / total_seconds / 1e6;
+  state.counters["cpu_ns/point"] = cpu_ns / total_points;
   opened->reset();
+  fs::remove_all(dir);
+}
+
+// A 4 MiB record of the benchmark's lines (about 40,000 points).
+std::string LargeText() {
+  const std::string text = ChunkText();
+  std::string out;
+  while (out.size() + text.size() <= (4u << 20)) out += text;
+  return out;
+}
+
+void BM_AppendLarge(benchmark::State& state) {
+  const bool fsync = state.range(0) != 0;
+  const std::string dir = BenchDir();
+  SpoolOptions options;
+  options.dir = dir;
+  options.fsync = fsync;
+  options.max_bytes = 16ull << 30;
+  absl::StatusOr<std::unique_ptr<Spool>> opened = Spool::Open(options);
+  if (!opened.ok()) {
+    state.SkipWithError(opened.status().ToString().c_str());
+    return;
+  }
+  Spool& spool = **opened;
+  const std::string text = LargeText();
+  const Chunk chunk{text, static_cast<uint32_t>(text.size() / 100)};
+  double total_seconds = 0, cpu_ns = 0;
+  uint64_t bytes = 0;
+  for (auto _ : state) {
+    const double cpu0 = ProcessCpuNs();
+    auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < 8; ++i) {
+      if (!spool.Append({&chunk, 1}).ok()) std::abort();
+    }
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    cpu_ns += ProcessCpuNs() - cpu0;
+    state.SetIterationTime(seconds);
+    total_seconds += seconds;
+    bytes += 8 * (text.size() + 32);
+    if (!spool.Acknowledge(spool.last_appended_seq()).ok()) std::abort();
+  }
+  state.counters["MB/s"] = bytes / total_seconds / 1e6;
+  state.counters["cpu_ns/MB"] = cpu_ns / (bytes / 1e6);
+  opened->reset();
+  fs::remove_all(dir);
+}
+
+// Open over 64 MiB of unacknowledged ~10 KB records (in the page cache):
+// recovery reads and checks every record's CRC.
+void BM_Open(benchmark::State& state) {
+  const std::string dir = BenchDir();
+  SpoolOptions options;
+  options.dir = dir;
+  options.fsync = false;
+  options.max_bytes = 16ull << 30;
+  const std::string text = ChunkText();
+  uint64_t backlog = 0;
+  {
+    absl::StatusOr<std::unique_ptr<Spool>> opened = Spool::Open(options);
+    if (!opened.ok()) {
+      state.SkipWithError(opened.status().ToString().c_str());
+      return;
+    }
+    const std::vector<Chunk> chunks(100, Chunk{text, kLinesPerChunk});
+    while (backlog < (64u << 20)) {
+      if (!(*opened)->Append(chunks).ok()) std::abort();
+      backlog += chunks.size() * (text.size() + 32);
+    }
+  }
+  double total_seconds = 0, cpu_ns = 0;
+  uint64_t bytes = 0;
+  for (auto _ : state) {
+    const double cpu0 = ProcessCpuNs();
+    auto start = std::chrono::steady_clock::now();
+    absl::StatusOr<std::unique_ptr<Spool>> opened = Spool::Open(options);
+    if (!opened.ok() || (*opened)->Stats().bytes != backlog) std::abort();
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    cpu_ns += ProcessCpuNs() - cpu0;
+    state.SetIterationTime(seconds);
+    total_seconds += seconds;
+    bytes += backlog;
+  }
+  state.counters["MB/s"] = bytes / total_seconds / 1e6;
+  state.counters["cpu_ns/MB"] = cpu_ns / (bytes / 1e6);
   fs::remove_all(dir);
 }
 
@@ -162,6 +272,16 @@ BENCHMARK(BM_ReadAcknowledge)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond)
     ->MinTime(1.0);
+
+BENCHMARK(BM_AppendLarge)
+    ->Arg(1)
+    ->Arg(0)
+    ->ArgName("fsync")
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond)
+    ->MinTime(1.0);
+
+BENCHMARK(BM_Open)->UseManualTime()->Unit(benchmark::kMillisecond)->MinTime(1.0);
 
 BENCHMARK(BM_DurableAppend)
     ->ArgsProduct({{1, 4, 16}, {1, 0}})
