@@ -1,8 +1,10 @@
 #include "common/utf8/utf8.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <random>
 #include <string>
+#include <string_view>
 
 #include "gtest/gtest.h"
 
@@ -39,6 +41,63 @@ bool ReferenceIsValid(const std::string& text) {
     i += len;
   }
   return true;
+}
+
+// service/influx/client.cc's SanitizeText as it was before Sanitize
+// replaced it, kept to show the two agree.
+std::string InfluxSanitizeText(std::string_view in, size_t max_len) {
+  std::string out;
+  out.reserve(std::min(in.size(), max_len + 3));
+  bool truncated = false;
+  size_t i = 0;
+  while (i < in.size()) {
+    const unsigned char c = static_cast<unsigned char>(in[i]);
+    size_t len = 1;
+    bool valid = true;
+    if (c < 0x80) {
+      len = 1;
+    } else if ((c & 0xE0) == 0xC0 && c >= 0xC2) {
+      len = 2;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3;
+    } else if ((c & 0xF8) == 0xF0 && c <= 0xF4) {
+      len = 4;
+    } else {
+      valid = false;
+    }
+    if (valid) {
+      if (i + len > in.size()) {
+        valid = false;
+      } else {
+        for (size_t k = 1; k < len; ++k) {
+          if ((static_cast<unsigned char>(in[i + k]) & 0xC0) != 0x80) valid = false;
+        }
+        if (valid && len == 3) {
+          const unsigned char c1 = static_cast<unsigned char>(in[i + 1]);
+          if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 >= 0xA0)) valid = false;
+        }
+        if (valid && len == 4) {
+          const unsigned char c1 = static_cast<unsigned char>(in[i + 1]);
+          if ((c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 >= 0x90)) valid = false;
+        }
+      }
+    }
+    if (!valid) len = 1;
+    if (out.size() + (valid ? len : 1) > max_len) {
+      truncated = true;
+      break;
+    }
+    if (!valid) {
+      out += '?';
+    } else if (len == 1 && (c < 0x20 || c == 0x7F)) {
+      out += ' ';
+    } else {
+      out.append(in.data() + i, len);
+    }
+    i += len;
+  }
+  if (truncated) out += "...";
+  return out;
 }
 
 TEST(Utf8Test, KnownCases) {
@@ -137,6 +196,20 @@ TEST(Utf8Test, SanitizeCleansAndCutsOnABoundary) {
     ASSERT_TRUE(IsValid(out));
     ASSERT_LE(out.size(), max + 3);
     for (char c : out) ASSERT_FALSE(static_cast<unsigned char>(c) < 0x20 || c == 0x7f);
+  }
+}
+
+TEST(Utf8Test, SanitizeAgreesWithTheInfluxClientsSanitizeText) {
+  std::mt19937 rng(99);
+  const std::string pieces[] = {"a", "\n", "\x7f", "\xc2\xb5", "\xe2\x82\xac",
+                                "\xf0\x9f\x98\x80", "\xed\xa0\x80", "\x80", "\xff",
+                                "\xe2", "\xf4\x90\x80\x80", "\xe0\x9f\xbf"};
+  for (int round = 0; round < 100000; ++round) {
+    std::string s;
+    const int n = static_cast<int>(rng() % 16);
+    for (int k = 0; k < n; ++k) s += pieces[rng() % (sizeof(pieces) / sizeof(pieces[0]))];
+    const size_t max = rng() % 40;
+    ASSERT_EQ(Sanitize(s, max), InfluxSanitizeText(s, max)) << round;
   }
 }
 
