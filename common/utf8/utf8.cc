@@ -51,12 +51,13 @@ bool IsValid(absl::string_view text) {
       p += 8;
       n -= 8;
     }
-    if (n == 0) break;
-    if (*p < 0x80) {
+    // The ASCII bytes before the first that is not (fewer than eight after
+    // a failed word test), then one multi-byte character.
+    while (n > 0 && *p < 0x80) {
       ++p;
       --n;
-      continue;
     }
+    if (n == 0) break;
     const size_t len = CharLengthAt(p, n);
     if (len == 0) return false;
     p += len;
