@@ -4,9 +4,13 @@
 #define OCS_INFLUX_CLIENT_COMMAND_IO_H_
 
 #include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "common/flags/flags.h"
 
 namespace ocs_influx::client {
 
@@ -19,10 +23,10 @@ struct CommandIo {
   bool err_is_terminal = false;
 };
 
-// Exit statuses shared by every command.
-inline constexpr int kExitOk = 0;
+// Exit statuses shared by every command (and, but for 1, every program).
+inline constexpr int kExitOk = flags::kExitOk;
 inline constexpr int kExitFailure = 1;
-inline constexpr int kExitUsage = 2;
+inline constexpr int kExitUsage = flags::kExitUsage;
 
 // Prints "publisherctl: <command>: <CODE_NAME>: <message>" and returns
 // kExitFailure.
@@ -32,6 +36,15 @@ int ReportFailure(const CommandIo& io, absl::string_view command,
 // Prints "publisherctl: <command>: <message>" and returns kExitUsage.
 int ReportUsageError(const CommandIo& io, absl::string_view command,
                      absl::string_view message);
+
+// flags::ParseCommandLine for `command`: usage to io.out, errors as
+// "publisherctl: <command>: <message>" to io.err. nullopt: go on.
+std::optional<int> ParseCommandFlags(flags::FlagSet& flag_set,
+                                     const std::vector<std::string>& args,
+                                     absl::string_view command,
+                                     const flags::Arguments& arguments,
+                                     std::vector<std::string>* positional,
+                                     const CommandIo& io);
 
 }  // namespace ocs_influx::client
 

@@ -1,18 +1,11 @@
 #include "client/connection.h"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
-
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "client/paths.h"
 #include "common/files/files.h"
+#include "common/grpc_channel/grpc_channel.h"
 
 namespace ocs_influx::client {
-
-using files::ReadWholeFile;
 
 void AddConnectionFlags(flags::FlagSet* flag_set, ConnectionOptions* options,
                         std::string timeout_help) {
@@ -40,20 +33,13 @@ absl::StatusOr<Connection> Connection::Open(const ConnectionOptions& options) {
     if (!token.ok()) return token.status();
     connection.authorization_ = absl::StrCat("Bearer ", *token);
   }
-  std::shared_ptr<grpc::ChannelCredentials> credentials;
-  if (options.tls || !options.tls_ca.empty()) {
-    grpc::SslCredentialsOptions ssl;
-    if (!options.tls_ca.empty()) {
-      absl::StatusOr<std::string> pem =
-          ReadWholeFile(ResolveUserPath(options.tls_ca), "CA file");
-      if (!pem.ok()) return pem.status();
-      ssl.pem_root_certs = *std::move(pem);
-    }
-    credentials = grpc::SslCredentials(ssl);
-  } else {
-    credentials = grpc::InsecureChannelCredentials();
-  }
-  connection.channel_ = grpc::CreateChannel(options.target, credentials);
+  ChannelSecurity security;
+  security.tls = options.tls;
+  if (!options.tls_ca.empty()) security.ca_file = ResolveUserPath(options.tls_ca);
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+      CreateChannel(options.target, security);
+  if (!channel.ok()) return channel.status();
+  connection.channel_ = *std::move(channel);
   connection.stub_ = ocs::influx::v1::Publisher::NewStub(connection.channel_);
   return connection;
 }
@@ -73,12 +59,6 @@ void Connection::PrepareCall(grpc::ClientContext* context,
   if (deadline_after > absl::ZeroDuration()) {
     context->set_deadline(absl::ToChronoTime(absl::Now() + deadline_after));
   }
-}
-
-absl::Status ToAbslStatus(const grpc::Status& status) {
-  // gRPC's and Abseil's codes are the same numbers.
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                      status.error_message());
 }
 
 }  // namespace ocs_influx::client

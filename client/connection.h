@@ -56,8 +56,6 @@ class Connection {
   absl::Duration timeout_;
 };
 
-absl::Status ToAbslStatus(const grpc::Status& status);
-
 }  // namespace ocs_influx::client
 
 #endif  // OCS_INFLUX_CLIENT_CONNECTION_H_

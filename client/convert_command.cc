@@ -30,15 +30,9 @@ int RunConvert(const std::vector<std::string>& args, const CommandIo& io) {
       "is summed up on standard error. A malformed line is reported with its\n"
       "line number and the rest are still converted; the exit status is then 1.");
   std::vector<std::string> positional;
-  if (absl::Status s = flag_set.Parse(args, &positional); !s.ok()) {
-    return ReportUsageError(io, "convert", s.message());
-  }
-  if (flag_set.help_requested()) {
-    *io.out << flag_set.Usage();
-    return kExitOk;
-  }
-  if (positional.size() > 1) {
-    return ReportUsageError(io, "convert", "at most one FILE (see --help)");
+  if (std::optional<int> exit =
+          ParseCommandFlags(flag_set, args, "convert", {1, "FILE"}, &positional, io)) {
+    return *exit;
   }
   std::ifstream file;
   std::istream* in = io.in;

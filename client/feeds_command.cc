@@ -8,6 +8,7 @@
 #include "client/connection.h"
 #include "common/backoff/backoff.h"
 #include "common/flags/flags.h"
+#include "common/grpc_status/grpc_status.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace ocs_influx::client {
@@ -146,16 +147,9 @@ int RunFeeds(const std::vector<std::string>& args, const CommandIo& io) {
   flag_set.AddInt("count", &count, 0, 1000000000,
                   "With --watch: stop after this many refreshes; 0: until Ctrl-C.");
   std::vector<std::string> positional;
-  if (absl::Status s = flag_set.Parse(args, &positional); !s.ok()) {
-    return ReportUsageError(io, "feeds", s.message());
-  }
-  if (flag_set.help_requested()) {
-    *io.out << flag_set.Usage();
-    return kExitOk;
-  }
-  if (!positional.empty()) {
-    return ReportUsageError(
-        io, "feeds", absl::StrCat("unexpected argument \"", positional[0], "\" (see --help)"));
+  if (std::optional<int> exit =
+          ParseCommandFlags(flag_set, args, "feeds", {}, &positional, io)) {
+    return *exit;
   }
   if (watch && interval <= absl::ZeroDuration()) {
     return ReportUsageError(io, "feeds", "--interval must be positive");
@@ -169,7 +163,7 @@ int RunFeeds(const std::vector<std::string>& args, const CommandIo& io) {
     connection->PrepareCall(&context);
     v1::Status status;
     grpc::Status rpc = connection->stub().GetStatus(&context, v1::GetStatusRequest(), &status);
-    if (!rpc.ok()) return ReportFailure(io, "feeds", ToAbslStatus(rpc));
+    if (!rpc.ok()) return ReportFailure(io, "feeds", FromGrpcStatus(rpc));
     if (watch && !json) *io.out << kClearToHome;
     if (json) {
       absl::StatusOr<std::string> text = FeedsToJson(status);

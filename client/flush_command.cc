@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/connection.h"
 #include "common/flags/flags.h"
+#include "common/grpc_status/grpc_status.h"
 
 namespace ocs_influx::client {
 namespace {
@@ -29,17 +30,9 @@ int RunFlush(const std::vector<std::string>& args, const CommandIo& io) {
                      "deadline is a few seconds longer); 0 lets the "
                      "publisher choose (30s).");
   std::vector<std::string> positional;
-  if (absl::Status s = flag_set.Parse(args, &positional); !s.ok()) {
-    return ReportUsageError(io, "flush", s.message());
-  }
-  if (flag_set.help_requested()) {
-    *io.out << flag_set.Usage();
-    return kExitOk;
-  }
-  if (!positional.empty()) {
-    return ReportUsageError(io, "flush",
-                            absl::StrCat("unexpected argument \"",
-                                         positional[0], "\" (see --help)"));
+  if (std::optional<int> exit =
+          ParseCommandFlags(flag_set, args, "flush", {}, &positional, io)) {
+    return *exit;
   }
   absl::StatusOr<Connection> connection = Connection::Open(connection_options);
   if (!connection.ok()) return ReportFailure(io, "flush", connection.status());
@@ -57,7 +50,7 @@ int RunFlush(const std::vector<std::string>& args, const CommandIo& io) {
   connection->PrepareCall(&context, deadline);
   v1::FlushResponse response;
   grpc::Status rpc = connection->stub().Flush(&context, request, &response);
-  if (!rpc.ok()) return ReportFailure(io, "flush", ToAbslStatus(rpc));
+  if (!rpc.ok()) return ReportFailure(io, "flush", FromGrpcStatus(rpc));
   *io.out << (response.complete() ? "complete" : "not complete") << ", "
           << response.points_pending() << " points pending\n";
   io.out->flush();

@@ -4,6 +4,7 @@
 #include "client/connection.h"
 #include "client/status_command.h"
 #include "common/flags/flags.h"
+#include "common/grpc_status/grpc_status.h"
 
 namespace ocs_influx::client {
 namespace {
@@ -53,17 +54,9 @@ int RunRecord(const std::vector<std::string>& args, const CommandIo& io) {
   }
   std::vector<std::string> positional;
   std::vector<std::string> flag_args(args.begin() + 1, args.end());
-  if (absl::Status s = flag_set.Parse(flag_args, &positional); !s.ok()) {
-    return ReportUsageError(io, command, s.message());
-  }
-  if (flag_set.help_requested()) {
-    *io.out << flag_set.Usage();
-    return kExitOk;
-  }
-  if (!positional.empty()) {
-    return ReportUsageError(io, command,
-                            absl::StrCat("unexpected argument \"",
-                                         positional[0], "\" (see --help)"));
+  if (std::optional<int> exit =
+          ParseCommandFlags(flag_set, flag_args, command, {}, &positional, io)) {
+    return *exit;
   }
   absl::StatusOr<Connection> connection = Connection::Open(connection_options);
   if (!connection.ok()) return ReportFailure(io, command, connection.status());
@@ -80,7 +73,7 @@ int RunRecord(const std::vector<std::string>& args, const CommandIo& io) {
     rpc = connection->stub().StopRecording(
         &context, v1::StopRecordingRequest(), &recording);
   }
-  if (!rpc.ok()) return ReportFailure(io, command, ToAbslStatus(rpc));
+  if (!rpc.ok()) return ReportFailure(io, command, FromGrpcStatus(rpc));
   *io.out << FormatRecordingLine(recording) << "\n";
   io.out->flush();
   return kExitOk;

@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "client/connection.h"
 #include "common/flags/flags.h"
+#include "common/grpc_status/grpc_status.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace ocs_influx::client {
@@ -269,17 +270,9 @@ int RunStatus(const std::vector<std::string>& args, const CommandIo& io) {
   flag_set.AddBool("json", &json,
                    "Print the Status message as JSON, every field included.");
   std::vector<std::string> positional;
-  if (absl::Status s = flag_set.Parse(args, &positional); !s.ok()) {
-    return ReportUsageError(io, "status", s.message());
-  }
-  if (flag_set.help_requested()) {
-    *io.out << flag_set.Usage();
-    return kExitOk;
-  }
-  if (!positional.empty()) {
-    return ReportUsageError(io, "status",
-                            absl::StrCat("unexpected argument \"",
-                                         positional[0], "\" (see --help)"));
+  if (std::optional<int> exit =
+          ParseCommandFlags(flag_set, args, "status", {}, &positional, io)) {
+    return *exit;
   }
   absl::StatusOr<Connection> connection = Connection::Open(connection_options);
   if (!connection.ok()) return ReportFailure(io, "status", connection.status());
@@ -289,7 +282,7 @@ int RunStatus(const std::vector<std::string>& args, const CommandIo& io) {
   v1::Status status;
   grpc::Status rpc = connection->stub().GetStatus(
       &context, v1::GetStatusRequest(), &status);
-  if (!rpc.ok()) return ReportFailure(io, "status", ToAbslStatus(rpc));
+  if (!rpc.ok()) return ReportFailure(io, "status", FromGrpcStatus(rpc));
 
   if (json) {
     absl::StatusOr<std::string> text = StatusToJson(status);

@@ -10,6 +10,7 @@
 #include "client/line_batcher.h"
 #include "client/paths.h"
 #include "common/flags/flags.h"
+#include "common/grpc_status/grpc_status.h"
 
 namespace ocs_influx::client {
 namespace {
@@ -81,15 +82,9 @@ int RunWrite(const std::vector<std::string>& args, const CommandIo& io) {
   flag_set.AddChoice("precision", &precision, {"ns", "us", "ms", "s"},
                      "Unit of the timestamps in the input: ns, us, ms or s.");
   std::vector<std::string> positional;
-  if (absl::Status s = flag_set.Parse(args, &positional); !s.ok()) {
-    return ReportUsageError(io, "write", s.message());
-  }
-  if (flag_set.help_requested()) {
-    *io.out << flag_set.Usage();
-    return kExitOk;
-  }
-  if (positional.size() > 1) {
-    return ReportUsageError(io, "write", "at most one FILE (see --help)");
+  if (std::optional<int> exit =
+          ParseCommandFlags(flag_set, args, "write", {1, "FILE"}, &positional, io)) {
+    return *exit;
   }
 
   std::ifstream file;
@@ -157,7 +152,7 @@ int RunWrite(const std::vector<std::string>& args, const CommandIo& io) {
           : absl::StrCat("lines 1-", last_line_sent, " were sent in ",
                          messages_sent, " messages");
   if (!rpc.ok()) {
-    int exit_status = ReportFailure(io, "write", ToAbslStatus(rpc));
+    int exit_status = ReportFailure(io, "write", FromGrpcStatus(rpc));
     *io.err << "publisherctl: write: " << input_name << ": " << sent
             << " before the stream ended\n";
     return exit_status;

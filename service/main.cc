@@ -1,12 +1,12 @@
 // The OCS InfluxDB publisher service: records OCS feeds and any service's
 // points into InfluxDB without losing one. See --help.
-#include <signal.h>
-
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/flags/flags.h"
+#include "common/signals/stop_signals.h"
 #include "service/log/log.h"
 #include "service/server/config.h"
 #include "service/server/publisher.h"
@@ -41,20 +41,10 @@ int main(int argc, char** argv) {
   flags::FlagSet flag_set("publisher [FLAGS]", kDescription);
   server::RegisterServiceFlags(&flag_set, &config);
   std::vector<std::string> positional;
-  absl::Status parsed =
-      flag_set.Parse(std::vector<std::string>(argv + 1, argv + argc), &positional);
-  if (flag_set.help_requested()) {
-    std::cout << flag_set.Usage();
-    return 0;
-  }
-  if (!parsed.ok()) {
-    std::cerr << "publisher: " << parsed.message() << "\n";
-    return 2;
-  }
-  if (!positional.empty()) {
-    std::cerr << "publisher: unexpected argument \"" << positional[0]
-              << "\" (see --help)\n";
-    return 2;
+  if (std::optional<int> exit = flags::ParseCommandLine(
+          flag_set, std::vector<std::string>(argv + 1, argv + argc), "publisher",
+          flags::Arguments(), &positional, std::cout, std::cerr)) {
+    return *exit;
   }
   log::Level level;
   log::ParseLevel(config.log_level, &level);
@@ -72,13 +62,9 @@ int main(int argc, char** argv) {
     LOG_INFO("publisher: --protocol json: points are written as line protocol, "
              "the same points the JSON API would store");
   }
-  // Block the stop signals before any thread starts, so that only the
-  // sigwait below receives them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Before any thread starts, so that only WaitForStopSignal below
+  // receives them.
+  signals::BlockStopSignals();
 
   LOG_INFO("publisher %s starting; spool %s", server::kVersion,
            publisher_options.spool.dir);
@@ -93,9 +79,7 @@ int main(int argc, char** argv) {
     LOG_ERROR("publisher: %s", std::string(grpc_server.status().message()));
     return 1;
   }
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
-  LOG_INFO("publisher: %s received", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+  LOG_INFO("publisher: %s received", signals::SignalName(signals::WaitForStopSignal()));
   (*grpc_server)->Shutdown(config.shutdown_timeout);
   LOG_INFO("publisher: stopped");
   return 0;

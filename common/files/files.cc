@@ -1,31 +1,44 @@
 #include "common/files/files.h"
 
+#include <fcntl.h>
+
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/fd/fd.h"
 
 namespace ocs_influx::files {
 
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path,
-                                          absl::string_view what) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
-    int error = errno;
+                                          absl::string_view what,
+                                          size_t max_bytes) {
+  auto cannot_read = [&](int error) {
     return absl::Status(absl::ErrnoToStatusCode(error),
                         absl::StrCat("cannot read ", what, " ", path, ": ",
                                      std::strerror(error)));
+  };
+  int raw;
+  do {
+    raw = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  } while (raw < 0 && errno == EINTR);
+  if (raw < 0) return cannot_read(errno);
+  fd::UniqueFd file(raw);
+  std::string content;
+  absl::Status read = fd::ReadAll(file.get(), path, max_bytes, &content);
+  // ReadAll's only RESOURCE_EXHAUSTED is the bound (a read never fills a
+  // disk).
+  if (absl::IsResourceExhausted(read)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        what, " ", path, " is larger than ", max_bytes, " bytes"));
   }
-  std::ostringstream content;
-  content << file.rdbuf();
-  if (file.bad()) {
-    return absl::DataLossError(
-        absl::StrCat("error while reading ", what, " ", path));
+  if (!read.ok()) {
+    // The message already names the file: "read(<path>): Is a directory".
+    return absl::Status(read.code(),
+                        absl::StrCat("cannot read ", what, ": ", read.message()));
   }
-  return content.str();
+  return content;
 }
 
 absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {

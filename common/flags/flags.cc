@@ -222,4 +222,37 @@ std::string FlagSet::Usage() const {
   return out;
 }
 
+std::optional<int> ParseCommandLine(FlagSet& flag_set,
+                                    const std::vector<std::string>& args,
+                                    absl::string_view program,
+                                    const Arguments& arguments,
+                                    std::vector<std::string>* positional,
+                                    std::ostream& out, std::ostream& err) {
+  positional->clear();
+  const absl::Status parsed = flag_set.Parse(args, positional);
+  // Parse stops at the first error, so help_requested() means --help came
+  // before it: the reader asked for help first.
+  if (flag_set.help_requested()) {
+    out << flag_set.Usage();
+    return kExitOk;
+  }
+  std::string error;
+  if (!parsed.ok()) {
+    error = std::string(parsed.message());
+  } else if (positional->size() > arguments.max_positional) {
+    error = arguments.max_positional == 0
+                ? absl::StrCat("unexpected argument \"", (*positional)[0],
+                               "\" (see --help)")
+                : absl::StrCat("at most ",
+                               arguments.max_positional == 1
+                                   ? std::string("one")
+                                   : absl::StrCat(arguments.max_positional),
+                               " ", arguments.positional_name, " (see --help)");
+  } else {
+    return std::nullopt;
+  }
+  err << program << ": " << error << "\n";
+  return kExitUsage;
+}
+
 }  // namespace ocs_influx::flags

@@ -6,8 +6,11 @@
 #ifndef OCS_INFLUX_COMMON_FLAGS_FLAGS_H_
 #define OCS_INFLUX_COMMON_FLAGS_FLAGS_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -66,6 +69,33 @@ class FlagSet {
   std::vector<Flag> flags_;
   bool help_requested_ = false;
 };
+
+// Exit statuses every program and command shares.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitUsage = 2;
+
+// What a command line may hold besides flags.
+struct Arguments {
+  // The most words that are not flags: 0, or 1 for "[FILE]".
+  size_t max_positional = 0;
+  // What such a word is, for the error: "FILE".
+  std::string positional_name;
+};
+
+// The start of every main and command: parses `args` into `flag_set`.
+//  - --help or -h seen before any error: prints Usage() to `out`; kExitOk.
+//  - a bad flag, or more words than `arguments` allows: prints
+//    "<program>: <error>" to `err` ("unexpected argument \"X\" (see --help)"
+//    when none are allowed, "at most one FILE (see --help)" otherwise);
+//    kExitUsage.
+//  - else nullopt: go on, with the words in *positional.
+// `program` prefixes errors: "publisher", "publisherctl: status".
+std::optional<int> ParseCommandLine(FlagSet& flag_set,
+                                    const std::vector<std::string>& args,
+                                    absl::string_view program,
+                                    const Arguments& arguments,
+                                    std::vector<std::string>* positional,
+                                    std::ostream& out, std::ostream& err);
 
 }  // namespace ocs_influx::flags
 

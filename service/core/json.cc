@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "common/utf8/utf8.h"
 
 namespace ocs_influx::core {
 namespace {
@@ -138,24 +139,6 @@ class Reader {
     return absl::OkStatus();
   }
 
-  static void AppendUtf8(uint32_t cp, std::string* out) {
-    if (cp < 0x80) {
-      out->push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-      out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-      out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
-  }
-
   absl::Status ReadHex4(uint32_t* value) {
     if (pos_ + 4 > text_.size()) return Error("truncated \\u escape");
     *value = 0;
@@ -210,7 +193,7 @@ class Reader {
           } else if (cp >= 0xD800 && cp <= 0xDFFF) {
             return Error("lone surrogate");
           }
-          AppendUtf8(cp, out);
+          utf8::AppendCodePoint(cp, out);
           break;
         }
         default: return Error("invalid escape");

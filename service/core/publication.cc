@@ -5,6 +5,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "common/utf8/utf8.h"
 
 namespace ocs_influx::core {
 namespace {
@@ -47,7 +48,7 @@ absl::Status GetString(const JsonValue& object, absl::string_view key,
   }
   switch (v->type) {
     case Type::kString:
-      if (!IsValidUtf8(v->string_value)) {
+      if (!utf8::IsValid(v->string_value)) {
         return absl::InvalidArgumentError(
             absl::StrCat("feed.", key, " is not valid UTF-8"));
       }
@@ -104,7 +105,7 @@ absl::Status FillColumn(const std::string& block_name, const std::string& name,
           "block ", Quote(block_name), ": data ", Quote(name),
           " holds a list or dict, not a value"));
     }
-    if (item.type == Type::kString && !IsValidUtf8(item.string_value)) {
+    if (item.type == Type::kString && !utf8::IsValid(item.string_value)) {
       return absl::InvalidArgumentError(absl::StrCat(
           "block ", Quote(block_name), ": data ", Quote(name),
           " holds a string that is not valid UTF-8"));
@@ -153,7 +154,7 @@ absl::Status FillBlock(const std::string& key, const JsonValue& value,
   }
   const JsonValue* name = value.Find("block_name");
   block->set_block_name(name != nullptr && name->type == Type::kString &&
-                                IsValidUtf8(name->string_value)
+                                utf8::IsValid(name->string_value)
                             ? name->string_value
                             : key);
   const JsonValue* timestamps = value.Find("timestamps");
@@ -181,7 +182,7 @@ absl::Status FillBlock(const std::string& key, const JsonValue& value,
         absl::StrCat("block ", Quote(key), ": data missing or not a dict"));
   }
   for (const auto* member : DictItems(*data)) {
-    if (!IsValidUtf8(member->first)) {
+    if (!utf8::IsValid(member->first)) {
       return absl::InvalidArgumentError(absl::StrCat(
           "block ", Quote(key), ": a field name is not valid UTF-8"));
     }
@@ -195,37 +196,6 @@ absl::Status FillBlock(const std::string& key, const JsonValue& value,
 }
 
 }  // namespace
-
-bool IsValidUtf8(absl::string_view text) {
-  size_t i = 0;
-  const size_t n = text.size();
-  while (i < n) {
-    unsigned char c = static_cast<unsigned char>(text[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    int len;
-    uint32_t cp;
-    if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1F; }
-    else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0F; }
-    else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07; }
-    else return false;
-    if (i + len > n) return false;
-    for (int k = 1; k < len; ++k) {
-      unsigned char cc = static_cast<unsigned char>(text[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
-        (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return false;
-    }
-    i += len;
-  }
-  return true;
-}
 
 absl::Status PublicationToFeed(const JsonValue& publication, OcsFeed* feed) {
   feed->Clear();

@@ -5,10 +5,9 @@
 #ifndef OCS_INFLUX_SERVICE_CORE_PUBLICATION_H_
 #define OCS_INFLUX_SERVICE_CORE_PUBLICATION_H_
 
-
-
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "common/utf8/utf8.h"
 #include "proto/publisher.pb.h"
 #include "service/core/json.h"
 
@@ -24,8 +23,9 @@ absl::Status PublicationToFeed(const JsonValue& publication,
 absl::Status PublicationJsonToFeed(absl::string_view json,
                                    ocs::influx::v1::OcsFeed* feed);
 
-// True if `text` is well-formed UTF-8 (protobuf strings must be).
-bool IsValidUtf8(absl::string_view text);
+// Kept only for ocs_adapter's callers (msgpack_value.cc, dead_letters.cc)
+// until they call utf8::IsValid, the one home of UTF-8 validation.
+inline bool IsValidUtf8(absl::string_view text) { return utf8::IsValid(text); }
 
 }  // namespace ocs_influx::core
 

@@ -1,30 +1,23 @@
 #include "service/server/dead_letter.h"
 
-#include <errno.h>
 #include <fcntl.h>
-#include <string.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/fd/fd.h"
 
 namespace ocs_influx::server {
 namespace {
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
+// "dead-letter file: write(<path>): No space left on device": the role,
+// then what failed, with errno's code (RESOURCE_EXHAUSTED for a full disk).
+absl::Status InDeadLetterFile(const absl::Status& s) {
+  return absl::Status(s.code(), absl::StrCat("dead-letter file: ", s.message()));
+}
 
 }  // namespace
 
@@ -39,26 +32,13 @@ absl::Status DeadLetterFile::Append(long http_status, absl::string_view error,
   if (!entry.empty() && entry.back() != '\n') entry.push_back('\n');
 
   absl::MutexLock lock(&mu_);
-  Fd fd(::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
-  if (fd.get() < 0) {
-    return absl::InternalError(
-        absl::StrCat("dead-letter file ", path_, ": ", strerror(errno)));
+  absl::StatusOr<fd::UniqueFd> file = fd::Open(path_, O_WRONLY | O_CREAT | O_APPEND, 0640);
+  if (!file.ok()) return InDeadLetterFile(file.status());
+  if (absl::Status s = fd::WriteAll(file->get(), path_, entry); !s.ok()) {
+    return InDeadLetterFile(s);
   }
-  const char* p = entry.data();
-  size_t left = entry.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd.get(), p, left);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      return absl::InternalError(
-          absl::StrCat("dead-letter file ", path_, ": ", strerror(errno)));
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
-  if (::fsync(fd.get()) != 0) {
-    return absl::InternalError(
-        absl::StrCat("dead-letter file ", path_, ": fsync: ", strerror(errno)));
+  if (::fsync(file->get()) != 0) {
+    return InDeadLetterFile(fd::ErrnoStatus("fsync", path_, errno));
   }
   return absl::OkStatus();
 }

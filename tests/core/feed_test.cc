@@ -203,13 +203,7 @@ TEST(JsonTest, ReadsWhatPythonWrites) {
   EXPECT_EQ(list.items[9].type, JsonValue::Type::kNull);
 }
 
-TEST(Utf8Test, RejectsMalformedSequences) {
-  EXPECT_TRUE(IsValidUtf8("plain \xc2\xb5 \xf0\x9f\x98\x80"));
-  EXPECT_FALSE(IsValidUtf8("\xc0\x80"));      // overlong
-  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));  // surrogate
-  EXPECT_FALSE(IsValidUtf8("\xe2\x82"));      // truncated
-  EXPECT_FALSE(IsValidUtf8("\xff"));
-}
+// UTF-8 validation is tested in tests/common/utf8_test.cc (common/utf8).
 
 }  // namespace
 }  // namespace ocs_influx::core
