@@ -314,7 +314,8 @@ bool MsgpackReadable(const msgpack::object& o, int depth) {
 
 absl::Status PublicationToFeedMsgpack(const msgpack::object& arg0,
                                       ocs::influx::v1::OcsFeed* feed) {
-  if (MsgpackReadable(arg0, 0) && FastPublicationToFeed(arg0, feed)) {
+  // The fast path checks readability itself, as it reads.
+  if (FastPublicationToFeed(arg0, feed)) {
     return absl::OkStatus();
   }
   return PublicationToFeedMsgpackGeneral(arg0, feed);
