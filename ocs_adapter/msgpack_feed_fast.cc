@@ -106,27 +106,32 @@ bool FillColumn(const object& list, Column* column) {
     return true;
   }
   // One type for the whole column, as the general path; mixed columns go
-  // there.
-  const bool floats = items[0].type == type::FLOAT32 || items[0].type == type::FLOAT64;
-  const bool ints = IsInt64(items[0]);
+  // there. Numbers are checked as they are copied: one loop over a column.
   const type::object_type first = items[0].type;
-  for (uint32_t i = 1; i < n; ++i) {
-    const object& item = items[i];
-    bool same = floats ? (item.type == type::FLOAT32 || item.type == type::FLOAT64)
-                       : ints ? IsInt64(item) : item.type == first;
-    if (!same) return false;
-  }
-  if (floats) {
+  if (first == type::FLOAT32 || first == type::FLOAT64) {
     auto* values = column->mutable_doubles()->mutable_values();
     values->Resize(static_cast<int>(n), 0.0);
     double* out = values->mutable_data();
-    for (uint32_t i = 0; i < n; ++i) out[i] = items[i].via.f64;
-  } else if (ints) {
+    for (uint32_t i = 0; i < n; ++i) {
+      if (items[i].type != type::FLOAT64 && items[i].type != type::FLOAT32) return false;
+      out[i] = items[i].via.f64;
+    }
+    return true;
+  }
+  if (IsInt64(items[0])) {
     auto* values = column->mutable_ints()->mutable_values();
     values->Resize(static_cast<int>(n), 0);
     int64_t* out = values->mutable_data();
-    for (uint32_t i = 0; i < n; ++i) out[i] = items[i].via.i64;
-  } else if (first == type::BOOLEAN) {
+    for (uint32_t i = 0; i < n; ++i) {
+      if (!IsInt64(items[i])) return false;
+      out[i] = items[i].via.i64;
+    }
+    return true;
+  }
+  for (uint32_t i = 1; i < n; ++i) {
+    if (items[i].type != first) return false;
+  }
+  if (first == type::BOOLEAN) {
     auto* values = column->mutable_bools()->mutable_values();
     values->Reserve(static_cast<int>(n));
     for (uint32_t i = 0; i < n; ++i) values->Add(items[i].via.boolean);
