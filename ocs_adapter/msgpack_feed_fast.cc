@@ -47,8 +47,9 @@ bool PlainKeys(const object& map) {
     }
     return true;
   }
-  // Kept by the thread: its table is reused from one publication to the
-  // next instead of allocated for each.
+  // Kept by the thread: a table of up to 127 slots (what absl's clear()
+  // keeps) is reused from one publication to the next, not allocated for
+  // each.
   thread_local absl::flat_hash_set<absl::string_view> seen;
   seen.clear();
   seen.reserve(n);
