@@ -6,8 +6,10 @@
 // It takes only what it can read with certainty and answers false for
 // anything else (a mixed-type column, duplicate keys, a number where a
 // string belongs, any error): the general path then decides, so results and
-// error messages stay those of the general path. The caller must first
-// check the whole object with MsgpackReadable(), the general path's rules.
+// error messages stay those of the general path. It checks the general
+// path's rules of reading (MsgpackReadable: string keys, UTF-8, no bin or
+// ext, depth) as it goes, on what it converts and on what it skips: one
+// walk over the object, not a check and then a read.
 #ifndef OCS_INFLUX_OCS_ADAPTER_MSGPACK_FEED_FAST_H_
 #define OCS_INFLUX_OCS_ADAPTER_MSGPACK_FEED_FAST_H_
 
@@ -17,7 +19,8 @@
 
 namespace ocs_influx::ocs_adapter {
 
-// True when `arg0` was read into `feed` exactly as the general path would.
+// True when `arg0` is readable (MsgpackReadable) and was read into `feed`
+// exactly as the general path would.
 bool FastPublicationToFeed(const msgpack::object& arg0, ocs::influx::v1::OcsFeed* feed);
 
 }  // namespace ocs_influx::ocs_adapter

@@ -314,7 +314,8 @@ bool MsgpackReadable(const msgpack::object& o, int depth) {
 
 absl::Status PublicationToFeedMsgpack(const msgpack::object& arg0,
                                       ocs::influx::v1::OcsFeed* feed) {
-  if (MsgpackReadable(arg0, 0) && FastPublicationToFeed(arg0, feed)) {
+  // The fast path checks readability itself, as it reads.
+  if (FastPublicationToFeed(arg0, feed)) {
     return absl::OkStatus();
   }
   return PublicationToFeedMsgpackGeneral(arg0, feed);
@@ -347,6 +348,13 @@ bool WellFormedMsgpack(absl::string_view bytes) {
       if (pos >= n) return false;
       const uint8_t b = static_cast<uint8_t>(bytes[pos++]);
       --pending;
+      if (b == 0xcb) {
+        // float64, the bulk of a publication's bytes: first, and alone.
+        if (n - pos < 8) return false;
+        pos += 8;
+        if (pending > n - pos) return false;
+        continue;
+      }
       uint64_t items = 0, skip = 0, len = 0;
       if (b <= 0x7f || b >= 0xe0) {
         // positive / negative fixint

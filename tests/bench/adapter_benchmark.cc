@@ -4,12 +4,20 @@
 // (the conversion the core then does). Goal: at most 1.5 us per point of 16
 // float fields (the Python agent spends about 31 us).
 //
+// BM_WampThreadEvent is the WAMP I/O thread's share alone, as the adapter
+// runs it for one EVENT message: the transport's WellFormedMsgpack over the
+// whole message, autobahn-cpp's unpacking (a long-lived msgpack::unpacker
+// the message is copied into), the publication read into the OcsFeed, and
+// CheckFeedBounds (names, and the line-protocol bound the queue takes).
+//
 //   bazel run --config=opt //tests/bench:adapter_benchmark
+#include <cstring>
 #include <random>
 #include <string>
 
 #include "benchmark/benchmark.h"
 #include "msgpack.hpp"
+#include "ocs_adapter/feed_bounds.h"
 #include "ocs_adapter/msgpack_value.h"
 #include "proto/publisher.pb.h"
 #include "service/core/feed_convert.h"
@@ -85,6 +93,58 @@ void BM_AdapterEventToLines(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * timestamps);
 }
 BENCHMARK(BM_AdapterEventToLines)->Arg(1)->Arg(10)->Arg(100)->Arg(1000);
+
+// [EVENT, subscription, publication, details, [arg0]]: the WebSocket
+// message the router sends for one publication.
+std::string PackEvent(const std::string& publication) {
+  msgpack::sbuffer buffer;
+  msgpack::packer<msgpack::sbuffer> pk(buffer);
+  pk.pack_array(5);
+  pk.pack(36);
+  pk.pack(uint64_t{5012345678901234});
+  pk.pack(uint64_t{8765432109876543});
+  pk.pack_map(0);
+  pk.pack_array(1);
+  buffer.write(publication.data(), publication.size());
+  return std::string(buffer.data(), buffer.size());
+}
+
+// One event's work on the WAMP thread; not inlined so that callgrind can
+// count its instructions per call (see docs/benchmarks.md).
+__attribute__((noinline)) bool OneWampThreadEvent(const std::string& message,
+                                                  msgpack::unpacker* unpacker,
+                                                  ocs::influx::v1::OcsFeed* feed,
+                                                  uint64_t* line_bytes) {
+  namespace oa = ocs_influx::ocs_adapter;
+  if (!oa::WellFormedMsgpack(message)) return false;
+  // As wamp_websocket_transport::receive_message.
+  unpacker->reserve_buffer(message.size());
+  std::memcpy(unpacker->buffer(), message.data(), message.size());
+  unpacker->buffer_consumed(message.size());
+  msgpack::object_handle handle;
+  if (!unpacker->next(handle)) return false;
+  const msgpack::object& arg0 = handle.get().via.array.ptr[4].via.array.ptr[0];
+  if (!oa::PublicationToFeedMsgpack(arg0, feed).ok()) return false;
+  oa::Refusal reason;
+  return oa::CheckFeedBounds(*feed, oa::FeedBounds(), &reason, line_bytes).ok();
+}
+
+void BM_WampThreadEvent(benchmark::State& state) {
+  const int timestamps = static_cast<int>(state.range(0));
+  const std::string message = PackEvent(PackPublication(timestamps, 16));
+  msgpack::unpacker unpacker;
+  ocs::influx::v1::OcsFeed feed;
+  for (auto _ : state) {
+    uint64_t line_bytes = 0;
+    if (!OneWampThreadEvent(message, &unpacker, &feed, &line_bytes)) {
+      state.SkipWithError("event failed");
+      break;
+    }
+    benchmark::DoNotOptimize(line_bytes);
+  }
+  state.SetItemsProcessed(state.iterations() * timestamps);
+}
+BENCHMARK(BM_WampThreadEvent)->Arg(1)->Arg(10)->Arg(100)->Arg(1000);
 
 }  // namespace
 

@@ -7,13 +7,16 @@
 // one per point; a failed conversion leaves nothing behind. And what
 // FromMsgpack reads packs back (PackValue) to bytes that read to the same
 // value and pack to the same bytes. And the fast path of
-// PublicationToFeedMsgpack reads exactly what the general path reads.
+// PublicationToFeedMsgpack reads exactly what the general path reads, and
+// takes nothing FromMsgpack would refuse (it checks that as it reads: no
+// MsgpackReadable walk runs before it).
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 
 #include <msgpack.hpp>
 
+#include "ocs_adapter/msgpack_feed_fast.h"
 #include "ocs_adapter/msgpack_value.h"
 #include "proto/publisher.pb.h"
 #include "service/core/json.h"
@@ -60,6 +63,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   CheckRepack(handle.get());
+
+  ocs::influx::v1::OcsFeed fast;
+  if (ocs_influx::ocs_adapter::FastPublicationToFeed(handle.get(), &fast) &&
+      !ocs_influx::ocs_adapter::MsgpackReadable(handle.get())) {
+    abort();
+  }
 
   ocs::influx::v1::OcsFeed feed;
   absl::Status read = ocs_influx::ocs_adapter::PublicationToFeedMsgpack(handle.get(), &feed);

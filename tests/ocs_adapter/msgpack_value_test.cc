@@ -13,6 +13,7 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "ocs_adapter/msgpack_feed_fast.h"
 #include "proto/publisher.pb.h"
 #include "service/core/feed_convert.h"
 #include "service/core/json.h"
@@ -461,6 +462,120 @@ TEST(MsgpackValueTest, RootNameIsTheCallersAndPublicationShapeIsChecked) {
   EXPECT_THAT(s.message(), HasSubstr("[message, feed]"));
 }
 
+
+// A publication of the shape the fast path takes, with at most one flaw
+// FromMsgpack refuses, placed where the fast path converts or skips.
+enum class Flaw {
+  kNone,
+  kStringColumnNotUtf8,   // every value a string, one not UTF-8
+  kFieldNameNotUtf8,      // a key of data
+  kBlockKeyNotString,     // a key of the message
+  kBinInOtherBlockMember, // a block member the fast path does not read
+  kFeedMemberNotUtf8,     // "address", which the fast path does not read
+  kAggKeyNotString,       // a key of agg_params
+};
+
+msgpack::sbuffer PublicationWithFlaw(Flaw flaw) {
+  msgpack::sbuffer buffer;
+  msgpack::packer<msgpack::sbuffer> pk(buffer);
+  pk.pack_array(2);
+  pk.pack_map(1);
+  if (flaw == Flaw::kBlockKeyNotString) {
+    pk.pack_int(7);
+  } else {
+    PackStr(pk, "temps");
+  }
+  pk.pack_map(flaw == Flaw::kBinInOtherBlockMember ? 4 : 3);
+  PackStr(pk, "block_name");
+  PackStr(pk, "temps");
+  PackStr(pk, "timestamps");
+  pk.pack_array(2);
+  pk.pack_double(1.0);
+  pk.pack_double(2.0);
+  if (flaw == Flaw::kBinInOtherBlockMember) {
+    PackStr(pk, "extra");
+    pk.pack_bin(1);
+    pk.pack_bin_body("x", 1);
+  }
+  PackStr(pk, "data");
+  pk.pack_map(2);
+  PackStr(pk, flaw == Flaw::kFieldNameNotUtf8 ? "x\xff" : "x");
+  pk.pack_array(2);
+  pk.pack_double(1.5);
+  pk.pack_double(2.5);
+  PackStr(pk, "s");
+  pk.pack_array(2);
+  PackStr(pk, "ok");
+  PackStr(pk, flaw == Flaw::kStringColumnNotUtf8 ? "bad \xc3" : "fine");
+  pk.pack_map(5);
+  PackStr(pk, "agent_address");
+  PackStr(pk, "a");
+  PackStr(pk, "feed_name");
+  PackStr(pk, "f");
+  PackStr(pk, "address");
+  PackStr(pk, flaw == Flaw::kFeedMemberNotUtf8 ? "a.feeds.\xfe" : "a.feeds.f");
+  PackStr(pk, "agg_params");
+  pk.pack_map(1);
+  if (flaw == Flaw::kAggKeyNotString) {
+    pk.pack_nil();
+  } else {
+    PackStr(pk, "frame_length");
+  }
+  pk.pack_int(60);
+  PackStr(pk, "record");
+  pk.pack_true();
+  return buffer;
+}
+
+// The fast path checks FromMsgpack's rules itself as it reads (there is no
+// separate walk before it): what the general path refuses, it must decline,
+// wherever the flaw sits.
+TEST(MsgpackValueTest, FastPathDeclinesWhatTheGeneralPathRefuses) {
+  {
+    msgpack::sbuffer buffer = PublicationWithFlaw(Flaw::kNone);
+    msgpack::object_handle handle = Unpack(buffer);
+    OcsFeed fast, general;
+    ASSERT_TRUE(FastPublicationToFeed(handle.get(), &fast));
+    ASSERT_TRUE(PublicationToFeedMsgpackGeneral(handle.get(), &general).ok());
+    EXPECT_EQ(fast.SerializeAsString(), general.SerializeAsString());
+  }
+  for (Flaw flaw : {Flaw::kStringColumnNotUtf8, Flaw::kFieldNameNotUtf8,
+                    Flaw::kBlockKeyNotString, Flaw::kBinInOtherBlockMember,
+                    Flaw::kFeedMemberNotUtf8, Flaw::kAggKeyNotString}) {
+    SCOPED_TRACE(static_cast<int>(flaw));
+    msgpack::sbuffer buffer = PublicationWithFlaw(flaw);
+    msgpack::object_handle handle = Unpack(buffer);
+    OcsFeed feed;
+    EXPECT_FALSE(FastPublicationToFeed(handle.get(), &feed));
+    absl::Status s = PublicationToFeedMsgpack(handle.get(), &feed);
+    EXPECT_FALSE(s.ok());
+    EXPECT_EQ(s, PublicationToFeedMsgpackGeneral(handle.get(), &feed));
+    EXPECT_EQ(feed.ByteSizeLong(), 0u);
+  }
+}
+
+// Not recorded: the message is not converted, but read all the same.
+TEST(MsgpackValueTest, FastPathChecksTheMessageOfAFeedNotRecorded) {
+  msgpack::sbuffer buffer;
+  msgpack::packer<msgpack::sbuffer> pk(buffer);
+  pk.pack_array(2);
+  pk.pack_map(1);
+  PackStr(pk, "b");
+  pk.pack_bin(1);
+  pk.pack_bin_body("x", 1);
+  pk.pack_map(3);
+  PackStr(pk, "agent_address");
+  PackStr(pk, "a");
+  PackStr(pk, "feed_name");
+  PackStr(pk, "f");
+  PackStr(pk, "record");
+  pk.pack_false();
+  msgpack::object_handle handle = Unpack(buffer);
+  OcsFeed feed;
+  EXPECT_FALSE(FastPublicationToFeed(handle.get(), &feed));
+  absl::Status s = PublicationToFeedMsgpack(handle.get(), &feed);
+  EXPECT_THAT(s.message(), HasSubstr("binary data"));
+}
 
 double ThreadCpuSeconds() {
   timespec ts;
