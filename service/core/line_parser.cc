@@ -48,7 +48,7 @@ inline uint64_t BytesEqual(uint64_t v, unsigned char c) {
 // The first byte at or after `pos` that ends a run of plain name bytes (a
 // backslash, ',', ' ', and '=' for keys), or `size`.
 template <bool kKey>
-inline size_t FindNameStop(const char* data, size_t pos, size_t size) {
+__attribute__((always_inline)) inline size_t FindNameStop(const char* data, size_t pos, size_t size) {
 #ifdef __SSE2__
   // Sixteen bytes at a time: most names end in the first block.
   const __m128i backslash = _mm_set1_epi8('\\');
@@ -85,18 +85,35 @@ inline size_t FindNameStop(const char* data, size_t pos, size_t size) {
 // is. `*name` views the line when the name holds no backslash, else
 // `*storage`, which holds it unescaped.
 template <bool kKey>
-size_t ScanName(absl::string_view line, size_t pos, std::string* storage,
-                absl::string_view* name) {
+size_t ScanEscapedName(absl::string_view line, size_t start, size_t run,
+                       std::string* storage, absl::string_view* name);
+
+// Inline in ParseLine: the plain name, which is the usual one, costs no
+// call.
+template <bool kKey>
+__attribute__((always_inline)) inline size_t ScanName(
+    absl::string_view line, size_t pos, std::string* storage,
+    absl::string_view* name) {
   const char* const data = line.data();
   const size_t size = line.size();
-  const size_t start = pos;
-  size_t run = FindNameStop<kKey>(data, pos, size);
+  const size_t run = FindNameStop<kKey>(data, pos, size);
   if (run >= size || data[run] != '\\') {
-    *name = absl::string_view(data + start, run - start);
+    *name = absl::string_view(data + pos, run - pos);
     return run;
   }
+  return ScanEscapedName<kKey>(line, pos, run, storage, name);
+}
+
+// The name from `start` on, whose first backslash is at `run`.
+template <bool kKey>
+__attribute__((noinline)) size_t ScanEscapedName(absl::string_view line,
+                                                  size_t start, size_t run,
+                                                  std::string* storage,
+                                                  absl::string_view* name) {
+  const char* const data = line.data();
+  const size_t size = line.size();
   storage->assign(data + start, run - start);
-  pos = run;
+  size_t pos = run;
   while (pos < size && data[pos] == '\\') {
     if (pos + 1 >= size) {
       storage->push_back('\\');
@@ -250,11 +267,29 @@ bool FastFloat(absl::string_view line, size_t* pos, ParsedField* field) {
   } else if (w != 0 && exponent >= 0) {
     value = static_cast<double>(w * kPowersOfTen[exponent]);
   } else if (w != 0) {
+#if defined(__x86_64__)
+    // One 128-by-64-bit division (x86's divq) when the quotient fits 64
+    // bits: w is shifted so that w << shift has one bit less than
+    // d * 2^64, so q < 2^64 and q > 2^62 (63 bits and more, with the sticky
+    // bit as above). Converting a 64-bit q rounds once, correctly.
+    const uint64_t d = static_cast<uint64_t>(kPowersOfTen[-exponent]);
+    const int d_bits = 64 - __builtin_clzll(d);
+    const int shift = d_bits + 63 - (64 - __builtin_clzll(w));
+    const unsigned __int128 n = static_cast<unsigned __int128>(w) << shift;
+    uint64_t q;
+    uint64_t r;
+    __asm__("divq %4"
+            : "=a"(q), "=d"(r)
+            : "a"(static_cast<uint64_t>(n)), "d"(static_cast<uint64_t>(n >> 64)),
+              "rm"(d));
+    q |= r != 0;
+#else
     const int shift = 127 - (64 - __builtin_clzll(w));  // top bit at 126
     const unsigned __int128 n = static_cast<unsigned __int128>(w) << shift;
     const unsigned __int128 d = kPowersOfTen[-exponent];
     unsigned __int128 q = n / d;
     if (q * d != n) q |= 1;
+#endif
     // 2^-shift, exact: shift <= 127 keeps it a normal double.
     const uint64_t scale_bits = static_cast<uint64_t>(1023 - shift) << 52;
     double scale;
