@@ -166,11 +166,15 @@ bool IsFloatText(absl::string_view t) {
 }
 
 // Eight ASCII digits at once (the well-known SWAR conversion).
-inline bool IsEightDigits(uint64_t v) {
-  return (((v + 0x4646464646464646ULL) | (v - 0x3030303030303030ULL)) & kHighs) == 0;
+// 0x80 in each byte that is not a digit; exact up to the first such byte
+// (the bytes below it are digits, which neither carry nor borrow), which
+// is all we use.
+inline uint64_t NonDigits(uint64_t v) {
+  return ((v + 0x4646464646464646ULL) | (v - 0x3030303030303030ULL)) & kHighs;
 }
-inline uint32_t ParseEightDigits(uint64_t v) {
-  v -= 0x3030303030303030ULL;
+// The number eight digit values make (bytes 0-9, the first byte the most
+// significant digit).
+inline uint32_t DigitValues(uint64_t v) {
   v = v * 10 + (v >> 8);
   v = (((v & 0x000000FF000000FFULL) * 0x000F424000000064ULL) +
        (((v >> 16) & 0x000000FF000000FFULL) * 0x0000271000000001ULL)) >> 32;
@@ -200,7 +204,11 @@ constexpr auto kPowersOfTen = [] {
 // bit, far under the rounding position), so converting q rounds as the
 // exact quotient would, and the scaling by 2^-s is exact. Anything else
 // returns false for the general path.
-bool FastFloat(absl::string_view line, size_t* pos, ParsedField* field) {
+// Inline in ParseLine, with its digit reader: a call for each would cost
+// more than the work of a short run.
+__attribute__((always_inline)) inline bool FastFloat(absl::string_view line,
+                                                     size_t* pos,
+                                                     ParsedField* field) {
   const char* p = line.data() + *pos;
   const char* const end = line.data() + line.size();
   const bool negative = p < end && *p == '-';
@@ -209,15 +217,29 @@ bool FastFloat(absl::string_view line, size_t* pos, ParsedField* field) {
   int significant = 0;  // digits in w, leading zeros not counted
   bool any_digit = false;
   int exponent = 0;
-  // Reads a run of digits into w, eight at a time while it can.
-  auto run = [&]() -> int {
+  static constexpr uint64_t kPow10[] = {1,      10,      100,      1000,     10000,
+                                        100000, 1000000, 10000000, 100000000};
+  // Reads a run of digits into w, eight bytes at a time while eight remain
+  // in the line: a block of eight digits, or the digits before the first
+  // other byte (moved to the top of the block, under leading zeros).
+  auto run = [&]() __attribute__((always_inline)) -> int {
     const char* const first = p;
     while (end - p >= 8) {
       uint64_t v;
       std::memcpy(&v, p, 8);
-      if (!IsEightDigits(v)) break;
-      w = w * 100000000 + ParseEightDigits(v);
-      p += 8;
+      const uint64_t non_digits = NonDigits(v);
+      if (non_digits == 0) {
+        w = w * 100000000 + DigitValues(v - 0x3030303030303030ULL);
+        p += 8;
+        continue;
+      }
+      const int count = __builtin_ctzll(non_digits) / 8;  // 0 to 7
+      if (count > 0) {
+        const uint64_t digits = (v - 0x3030303030303030ULL) << (8 * (8 - count));
+        w = w * kPow10[count] + DigitValues(digits);
+        p += count;
+      }
+      return static_cast<int>(p - first);
     }
     for (; p < end && static_cast<unsigned>(*p - '0') <= 9; ++p) {
       w = w * 10 + static_cast<unsigned>(*p - '0');
