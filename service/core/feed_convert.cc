@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "absl/strings/str_cat.h"
@@ -29,18 +30,18 @@ int ColumnLength(const Column& column) {
 
 // Appends the value (after the already-written "key="); false when the
 // field is dropped by rule.
-bool AppendMixedValue(const FieldValue& value, std::string* out,
-                      DropCounts* drops) {
+bool WriteMixedValue(const FieldValue& value, LineWriter* out,
+                     DropCounts* drops) {
   switch (value.value_case()) {
     case FieldValue::kDoubleValue:
       if (!std::isfinite(value.double_value())) {
         drops->Add(DropReason::kNonFiniteFloat);
         return false;
       }
-      AppendDouble(value.double_value(), out);
+      WriteDouble(value.double_value(), out);
       return true;
     case FieldValue::kIntValue:
-      AppendInt(value.int_value(), out);
+      WriteInt(value.int_value(), out);
       return true;
     case FieldValue::kUintValue:
       if (value.uint_value() >
@@ -48,14 +49,14 @@ bool AppendMixedValue(const FieldValue& value, std::string* out,
         drops->Add(DropReason::kIntegerOverflow);
         return false;
       }
-      AppendInt(static_cast<int64_t>(value.uint_value()), out);
+      WriteInt(static_cast<int64_t>(value.uint_value()), out);
       return true;
     case FieldValue::kBoolValue:
-      AppendBool(value.bool_value(), out);
+      WriteBool(value.bool_value(), out);
       return true;
     case FieldValue::kStringValue:
       // Over-long strings were refused before any point was written.
-      AppendStringValue(value.string_value(), out).IgnoreError();
+      WriteStringValue(value.string_value(), out).IgnoreError();
       return true;
     case FieldValue::VALUE_NOT_SET:
       drops->Add(DropReason::kNullValue);
@@ -64,8 +65,8 @@ bool AppendMixedValue(const FieldValue& value, std::string* out,
   return false;
 }
 
-bool AppendValue(const Column& column, int row, std::string* out,
-                 DropCounts* drops) {
+bool WriteValue(const Column& column, int row, LineWriter* out,
+                DropCounts* drops) {
   switch (column.values_case()) {
     case Column::kDoubles: {
       double v = column.doubles().values(row);
@@ -73,20 +74,20 @@ bool AppendValue(const Column& column, int row, std::string* out,
         drops->Add(DropReason::kNonFiniteFloat);
         return false;
       }
-      AppendDouble(v, out);
+      WriteDouble(v, out);
       return true;
     }
     case Column::kInts:
-      AppendInt(column.ints().values(row), out);
+      WriteInt(column.ints().values(row), out);
       return true;
     case Column::kBools:
-      AppendBool(column.bools().values(row), out);
+      WriteBool(column.bools().values(row), out);
       return true;
     case Column::kStrings:
-      AppendStringValue(column.strings().values(row), out).IgnoreError();
+      WriteStringValue(column.strings().values(row), out).IgnoreError();
       return true;
     case Column::kMixed:
-      return AppendMixedValue(column.mixed().values(row), out, drops);
+      return WriteMixedValue(column.mixed().values(row), out, drops);
     case Column::VALUES_NOT_SET:
       return false;
   }
@@ -180,20 +181,39 @@ absl::Status ColumnText(const Block& block, const Column& column, bool exact,
 }
 
 // Where Convert writes: one string, or bounded chunks.
-struct StringSink {
-  std::string* out;
-  size_t start;
-  std::string* tail() { return out; }
+class StringSink {
+ public:
+  explicit StringSink(std::string* out) : writer_(out), start_(writer_.size()) {}
+  LineWriter* line() { return &writer_; }
   void EndLine() {}
-  void Rollback() { out->resize(start); }
+  void Rollback() { writer_.Truncate(start_); }
+
+ private:
+  LineWriter writer_;  // one for all lines: the string grows a step at a time
+  size_t start_;
 };
 
-struct ChunkSink {
-  LineChunks* out;
-  LineChunks::Mark start;
-  std::string* tail() { return out->tail(); }
-  void EndLine() { out->EndLine(); }
-  void Rollback() { out->Rollback(start); }
+class ChunkSink {
+ public:
+  explicit ChunkSink(LineChunks* out)
+      : out_(out), start_(out->mark()), writer_(out->tail()) {}
+  LineWriter* line() { return &writer_; }
+  // The chunk needs its size to count the line and cut.
+  void EndLine() {
+    writer_.Close();
+    out_->EndLine();
+    writer_.Attach(out_->tail());
+  }
+  void Rollback() {
+    writer_.Close();
+    out_->Rollback(start_);
+    writer_.Attach(out_->tail());
+  }
+
+ private:
+  LineChunks* out_;
+  LineChunks::Mark start_;
+  LineWriter writer_;
 };
 
 }  // namespace
@@ -270,7 +290,7 @@ absl::StatusOr<uint64_t> FeedConverter::EncodedSizeBound(
 
 template <typename Sink>
 absl::Status FeedConverter::ConvertTo(const ocs::influx::v1::OcsFeed& feed,
-                                      uint64_t used, uint64_t limit, Sink sink,
+                                      uint64_t used, uint64_t limit, Sink* sink,
                                       EncodeResult* result) {
   if (!feed.record() || feed.agg_params().exclude_influx()) {
     return absl::OkStatus();
@@ -324,29 +344,33 @@ absl::Status FeedConverter::ConvertTo(const ocs::influx::v1::OcsFeed& feed,
         local.dropped.Add(DropReason::kTimestampOverflow);
         continue;
       }
-      std::string* out = sink.tail();
+      LineWriter* out = sink->line();
       const size_t line_start = out->size();
-      out->append(prefix_);
+      out->Put(prefix_);
       int written = 0;
       for (int c = 0; c < ncols; ++c) {
         if (!column_usable_[c]) continue;
         const size_t field_start = out->size();
-        if (written > 0) out->push_back(',');
-        out->append(field_keys_[c]);
-        if (AppendValue(block.columns(c), row, out, &local.dropped)) {
+        // The prefix ends in a space; a point's fields follow it directly.
+        const std::string& key = field_keys_[c];
+        char* p = out->Room(key.size() + 1);
+        *p = ',';
+        p += written > 0;
+        std::memcpy(p, key.data(), key.size());
+        out->Advance(p + key.size());
+        if (WriteValue(block.columns(c), row, out, &local.dropped)) {
           ++written;
         } else {
-          out->resize(field_start);
+          out->Truncate(field_start);
         }
       }
       if (written == 0) {
-        out->resize(line_start);
+        out->Truncate(line_start);
         local.dropped.Add(DropReason::kNoFieldsLeft);
         continue;
       }
-      // The prefix ends in a space; a point's fields follow it directly.
-      AppendTimestampAndNewline(ns, out);
-      sink.EndLine();
+      WriteTimestampAndNewline(ns, out);
+      sink->EndLine();
       ++local.points;
     }
   }
@@ -357,17 +381,17 @@ absl::Status FeedConverter::ConvertTo(const ocs::influx::v1::OcsFeed& feed,
 
 absl::Status FeedConverter::Convert(const ocs::influx::v1::OcsFeed& feed,
                                     std::string* out, EncodeResult* result) {
-  StringSink sink{out, out->size()};
-  absl::Status s =
-      ConvertTo(feed, out->size(), kMaxRequestLineBytes, sink, result);
+  const uint64_t used = out->size();
+  StringSink sink(out);
+  absl::Status s = ConvertTo(feed, used, kMaxRequestLineBytes, &sink, result);
   if (!s.ok()) sink.Rollback();
   return s;
 }
 
 absl::Status FeedConverter::Convert(const ocs::influx::v1::OcsFeed& feed,
                                     LineChunks* out, EncodeResult* result) {
-  ChunkSink sink{out, out->mark()};
-  absl::Status s = ConvertTo(feed, out->bytes(), out->limit(), sink, result);
+  ChunkSink sink(out);
+  absl::Status s = ConvertTo(feed, out->bytes(), out->limit(), &sink, result);
   if (!s.ok()) sink.Rollback();
   return s;
 }

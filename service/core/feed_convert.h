@@ -51,7 +51,7 @@ class FeedConverter {
                      uint64_t* bound);
   template <typename Sink>
   absl::Status ConvertTo(const ocs::influx::v1::OcsFeed& feed, uint64_t used,
-                         uint64_t limit, Sink sink, EncodeResult* result);
+                         uint64_t limit, Sink* sink, EncodeResult* result);
 
   std::string prefix_;                    // "measurement,feed=name "
   std::string key_scratch_;

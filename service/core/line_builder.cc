@@ -3,6 +3,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 
@@ -34,8 +35,26 @@ absl::string_view KindName(NameKind kind) {
 
 }  // namespace
 
+void LineWriter::Grow(size_t n) {
+  const size_t used = size();
+  out_->resize(used + (n > min_grow_ ? n : min_grow_));
+  p_ = out_->data() + used;
+  end_ = out_->data() + out_->size();
+}
+
 absl::Status AppendEscapedName(NameKind kind, absl::string_view name,
                                std::string* out) {
+  LineWriter writer(out, 0);
+  return WriteEscapedName(kind, name, &writer);
+}
+
+absl::Status AppendStringValue(absl::string_view value, std::string* out) {
+  LineWriter writer(out, 0);
+  return WriteStringValue(value, &writer);
+}
+
+absl::Status WriteEscapedName(NameKind kind, absl::string_view name,
+                              LineWriter* out) {
   if (name.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(KindName(kind), " is empty"));
   }
@@ -49,7 +68,6 @@ absl::Status AppendEscapedName(NameKind kind, absl::string_view name,
     return absl::InvalidArgumentError(
         "measurement starts with '#', which InfluxDB reads as a comment");
   }
-  const size_t start = out->size();
   // Most names need no escape: find the first byte that might, with one
   // table look-up per byte, and copy the run before it in one go.
   static constexpr auto kSpecial = [] {
@@ -65,68 +83,74 @@ absl::Status AppendEscapedName(NameKind kind, absl::string_view name,
            kSpecial[bytes[plain + 2]] | kSpecial[bytes[plain + 3]])) {
     plain += 4;
   }
-  while (plain < name.size() &&
-         !kSpecial[static_cast<unsigned char>(name[plain])]) {
-    ++plain;
+  while (plain < name.size() && !kSpecial[bytes[plain]]) ++plain;
+  if (plain == name.size()) {
+    out->Put(name);
+    return absl::OkStatus();
   }
-  out->append(name.data(), plain);
+  // Every byte escaped at most once.
+  char* p = out->Room(2 * name.size());
+  std::memcpy(p, name.data(), plain);
+  p += plain;
   for (size_t i = plain; i < name.size(); ++i) {
     char c = name[i];
     if (c == '\n' || c == '\r') {
-      out->resize(start);
       return absl::InvalidArgumentError(absl::StrCat(
           KindName(kind), " contains a newline, which line protocol cannot carry"));
     }
     if (c == '\\' && AmbiguousBackslash(name, i)) {
-      out->resize(start);
       return absl::InvalidArgumentError(absl::StrCat(
           KindName(kind),
           " has a backslash at its end or before ',', '=' or ' ', which "
           "InfluxDB cannot read back"));
     }
-    if (IsEscaped(kind, c)) out->push_back('\\');
-    out->push_back(c);
+    if (IsEscaped(kind, c)) *p++ = '\\';
+    *p++ = c;
   }
+  out->Advance(p);
   return absl::OkStatus();
 }
 
-absl::Status AppendStringValue(absl::string_view value, std::string* out) {
+absl::Status WriteStringValue(absl::string_view value, LineWriter* out) {
   if (value.size() > kMaxStringValueBytes) {
     return absl::InvalidArgumentError(absl::StrCat(
         "string value of ", value.size(), " bytes is over the limit of ",
         kMaxStringValueBytes));
   }
-  out->push_back('"');
+  // Quotes, and every byte escaped at most once.
+  char* p = out->Room(2 + 2 * value.size());
+  *p++ = '"';
   size_t plain = 0;
   while (plain < value.size()) {
     char c = value[plain];
     if (c == '"' || c == '\\' || c == '\n' || c == '\r') break;
     ++plain;
   }
-  out->append(value.data(), plain);
+  std::memcpy(p, value.data(), plain);
+  p += plain;
   for (size_t i = plain; i < value.size(); ++i) {
     char c = value[i];
     switch (c) {
-      case '"': out->append("\\\""); break;
+      case '"': *p++ = '\\'; *p++ = '"'; break;
       case '\\':
         // InfluxDB unescapes only \" and \\ in strings: a backslash before
         // anything else is read literally, so doubling it is needed only
         // there. Keeps the Python agent's bytes for such strings and makes
         // parse-then-encode idempotent.
+        *p++ = '\\';
         if (i + 1 == value.size() || value[i + 1] == '"' ||
             value[i + 1] == '\\' || value[i + 1] == '\n' ||
             value[i + 1] == '\r') {
-          out->append("\\\\");
-        } else {
-          out->push_back('\\');
+          *p++ = '\\';
         }
         break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      default: out->push_back(c);
+      case '\n': *p++ = '\\'; *p++ = 'n'; break;
+      case '\r': *p++ = '\\'; *p++ = 'r'; break;
+      default: *p++ = c;
     }
   }
-  out->push_back('"');
+  *p++ = '"';
+  out->Advance(p);
   return absl::OkStatus();
 }
 

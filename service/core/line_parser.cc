@@ -8,6 +8,10 @@
 #include <cstring>
 #include <limits>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "absl/strings/str_cat.h"
 #include "service/core/float_format.h"
 #include "service/core/line_builder.h"
@@ -41,44 +45,90 @@ inline uint64_t BytesEqual(uint64_t v, unsigned char c) {
   return (x - kOnes) & ~x & kHighs;
 }
 
+// The first byte at or after `pos` that ends a run of plain name bytes (a
+// backslash, ',', ' ', and '=' for keys), or `size`.
+template <bool kKey>
+__attribute__((always_inline)) inline size_t FindNameStop(const char* data, size_t pos, size_t size) {
+#ifdef __SSE2__
+  // Sixteen bytes at a time: most names end in the first block.
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i comma = _mm_set1_epi8(',');
+  const __m128i space = _mm_set1_epi8(' ');
+  const __m128i equals = _mm_set1_epi8('=');
+  while (pos + 16 <= size) {
+    const __m128i v =
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + pos));
+    __m128i hits = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(v, backslash), _mm_cmpeq_epi8(v, comma)),
+        _mm_cmpeq_epi8(v, space));
+    if (kKey) hits = _mm_or_si128(hits, _mm_cmpeq_epi8(v, equals));
+    const unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(hits));
+    if (mask != 0) return pos + static_cast<size_t>(__builtin_ctz(mask));
+    pos += 16;
+  }
+#endif
+  while (pos + 8 <= size) {
+    uint64_t v;
+    std::memcpy(&v, data + pos, 8);
+    uint64_t hits = BytesEqual(v, '\\') | BytesEqual(v, ',') | BytesEqual(v, ' ');
+    if (kKey) hits |= BytesEqual(v, '=');
+    if (hits != 0) return pos + static_cast<size_t>(__builtin_ctzll(hits)) / 8;
+    pos += 8;
+  }
+  const std::array<bool, 256>& stops = kKey ? kNameStops.key : kNameStops.value;
+  while (pos < size && !stops[static_cast<unsigned char>(data[pos])]) ++pos;
+  return pos;
+}
+
 // Scans a name up to an unescaped ',' or ' ' (and '=' for keys),
 // unescaping \, \= and \space, and keeping any other backslash pair as it
-// is.
-size_t ScanName(absl::string_view line, size_t pos, bool equals_stops,
-                std::string* out) {
-  const std::array<bool, 256>& stops =
-      equals_stops ? kNameStops.key : kNameStops.value;
+// is. `*name` views the line when the name holds no backslash, else
+// `*storage`, which holds it unescaped.
+template <bool kKey>
+size_t ScanEscapedName(absl::string_view line, size_t start, size_t run,
+                       std::string* storage, absl::string_view* name);
+
+// Inline in ParseLine: the plain name, which is the usual one, costs no
+// call.
+template <bool kKey>
+__attribute__((always_inline)) inline size_t ScanName(
+    absl::string_view line, size_t pos, std::string* storage,
+    absl::string_view* name) {
   const char* const data = line.data();
   const size_t size = line.size();
-  out->clear();
-  while (pos < size) {
-    // Copy the run of ordinary bytes in one assign/append.
-    size_t run = pos;
-    while (run + 8 <= size) {
-      uint64_t v;
-      std::memcpy(&v, data + run, 8);
-      uint64_t hits = BytesEqual(v, '\\') | BytesEqual(v, ',') | BytesEqual(v, ' ');
-      if (equals_stops) hits |= BytesEqual(v, '=');
-      if (hits != 0) {
-        run += static_cast<size_t>(__builtin_ctzll(hits)) / 8;
-        break;
-      }
-      run += 8;
-    }
-    while (run < size && !stops[static_cast<unsigned char>(data[run])]) ++run;
-    out->append(data + pos, run - pos);
-    pos = run;
-    if (pos >= size || data[pos] != '\\') break;
+  const size_t run = FindNameStop<kKey>(data, pos, size);
+  if (run >= size || data[run] != '\\') {
+    *name = absl::string_view(data + pos, run - pos);
+    return run;
+  }
+  return ScanEscapedName<kKey>(line, pos, run, storage, name);
+}
+
+// The name from `start` on, whose first backslash is at `run`.
+template <bool kKey>
+__attribute__((noinline)) size_t ScanEscapedName(absl::string_view line,
+                                                  size_t start, size_t run,
+                                                  std::string* storage,
+                                                  absl::string_view* name) {
+  const char* const data = line.data();
+  const size_t size = line.size();
+  storage->assign(data + start, run - start);
+  size_t pos = run;
+  while (pos < size && data[pos] == '\\') {
     if (pos + 1 >= size) {
-      out->push_back('\\');
+      storage->push_back('\\');
       ++pos;
       break;
     }
     char next = data[pos + 1];
-    if (next != ',' && next != '=' && next != ' ') out->push_back('\\');
-    out->push_back(next);
+    if (next != ',' && next != '=' && next != ' ') storage->push_back('\\');
+    storage->push_back(next);
     pos += 2;
+    run = FindNameStop<kKey>(data, pos, size);
+    storage->append(data + pos, run - pos);
+    pos = run;
   }
+  *name = *storage;
   return pos;
 }
 
@@ -116,11 +166,15 @@ bool IsFloatText(absl::string_view t) {
 }
 
 // Eight ASCII digits at once (the well-known SWAR conversion).
-inline bool IsEightDigits(uint64_t v) {
-  return (((v + 0x4646464646464646ULL) | (v - 0x3030303030303030ULL)) & kHighs) == 0;
+// 0x80 in each byte that is not a digit; exact up to the first such byte
+// (the bytes below it are digits, which neither carry nor borrow), which
+// is all we use.
+inline uint64_t NonDigits(uint64_t v) {
+  return ((v + 0x4646464646464646ULL) | (v - 0x3030303030303030ULL)) & kHighs;
 }
-inline uint32_t ParseEightDigits(uint64_t v) {
-  v -= 0x3030303030303030ULL;
+// The number eight digit values make (bytes 0-9, the first byte the most
+// significant digit).
+inline uint32_t DigitValues(uint64_t v) {
   v = v * 10 + (v >> 8);
   v = (((v & 0x000000FF000000FFULL) * 0x000F424000000064ULL) +
        (((v >> 16) & 0x000000FF000000FFULL) * 0x0000271000000001ULL)) >> 32;
@@ -150,7 +204,11 @@ constexpr auto kPowersOfTen = [] {
 // bit, far under the rounding position), so converting q rounds as the
 // exact quotient would, and the scaling by 2^-s is exact. Anything else
 // returns false for the general path.
-bool FastFloat(absl::string_view line, size_t* pos, ParsedField* field) {
+// Inline in ParseLine, with its digit reader: a call for each would cost
+// more than the work of a short run.
+__attribute__((always_inline)) inline bool FastFloat(absl::string_view line,
+                                                     size_t* pos,
+                                                     ParsedField* field) {
   const char* p = line.data() + *pos;
   const char* const end = line.data() + line.size();
   const bool negative = p < end && *p == '-';
@@ -159,15 +217,29 @@ bool FastFloat(absl::string_view line, size_t* pos, ParsedField* field) {
   int significant = 0;  // digits in w, leading zeros not counted
   bool any_digit = false;
   int exponent = 0;
-  // Reads a run of digits into w, eight at a time while it can.
-  auto run = [&]() -> int {
+  static constexpr uint64_t kPow10[] = {1,      10,      100,      1000,     10000,
+                                        100000, 1000000, 10000000, 100000000};
+  // Reads a run of digits into w, eight bytes at a time while eight remain
+  // in the line: a block of eight digits, or the digits before the first
+  // other byte (moved to the top of the block, under leading zeros).
+  auto run = [&]() __attribute__((always_inline)) -> int {
     const char* const first = p;
     while (end - p >= 8) {
       uint64_t v;
       std::memcpy(&v, p, 8);
-      if (!IsEightDigits(v)) break;
-      w = w * 100000000 + ParseEightDigits(v);
-      p += 8;
+      const uint64_t non_digits = NonDigits(v);
+      if (non_digits == 0) {
+        w = w * 100000000 + DigitValues(v - 0x3030303030303030ULL);
+        p += 8;
+        continue;
+      }
+      const int count = __builtin_ctzll(non_digits) / 8;  // 0 to 7
+      if (count > 0) {
+        const uint64_t digits = (v - 0x3030303030303030ULL) << (8 * (8 - count));
+        w = w * kPow10[count] + DigitValues(digits);
+        p += count;
+      }
+      return static_cast<int>(p - first);
     }
     for (; p < end && static_cast<unsigned>(*p - '0') <= 9; ++p) {
       w = w * 10 + static_cast<unsigned>(*p - '0');
@@ -217,11 +289,29 @@ bool FastFloat(absl::string_view line, size_t* pos, ParsedField* field) {
   } else if (w != 0 && exponent >= 0) {
     value = static_cast<double>(w * kPowersOfTen[exponent]);
   } else if (w != 0) {
+#if defined(__x86_64__)
+    // One 128-by-64-bit division (x86's divq) when the quotient fits 64
+    // bits: w is shifted so that w << shift has one bit less than
+    // d * 2^64, so q < 2^64 and q > 2^62 (63 bits and more, with the sticky
+    // bit as above). Converting a 64-bit q rounds once, correctly.
+    const uint64_t d = static_cast<uint64_t>(kPowersOfTen[-exponent]);
+    const int d_bits = 64 - __builtin_clzll(d);
+    const int shift = d_bits + 63 - (64 - __builtin_clzll(w));
+    const unsigned __int128 n = static_cast<unsigned __int128>(w) << shift;
+    uint64_t q;
+    uint64_t r;
+    __asm__("divq %4"
+            : "=a"(q), "=d"(r)
+            : "a"(static_cast<uint64_t>(n)), "d"(static_cast<uint64_t>(n >> 64)),
+              "rm"(d));
+    q |= r != 0;
+#else
     const int shift = 127 - (64 - __builtin_clzll(w));  // top bit at 126
     const unsigned __int128 n = static_cast<unsigned __int128>(w) << shift;
     const unsigned __int128 d = kPowersOfTen[-exponent];
     unsigned __int128 q = n / d;
     if (q * d != n) q |= 1;
+#endif
     // 2^-shift, exact: shift <= 127 keeps it a normal double.
     const uint64_t scale_bits = static_cast<uint64_t>(1023 - shift) << 52;
     double scale;
@@ -240,19 +330,27 @@ absl::Status ParseFieldValue(absl::string_view line, size_t* pos,
   if (start >= line.size()) return ErrorAt(start, "missing field value");
   if (line[start] == '"') {
     field->type = FieldType::kString;
-    field->string_value.clear();
     size_t i = start + 1;
-    while (i < line.size()) {
-      char c = line[i];
-      if (c == '\\' && i + 1 < line.size() &&
-          (line[i + 1] == '"' || line[i + 1] == '\\')) {
-        field->string_value.push_back(line[i + 1]);
-        i += 2;
-        continue;
+    while (i < line.size() && line[i] != '"' && line[i] != '\\') ++i;
+    if (i < line.size() && line[i] == '"') {
+      // No backslash: the value as it stands in the line.
+      field->string_value = line.substr(start + 1, i - start - 1);
+    } else {
+      std::string& value = field->string_storage;
+      value.assign(line.data() + start + 1, i - start - 1);
+      while (i < line.size()) {
+        char c = line[i];
+        if (c == '\\' && i + 1 < line.size() &&
+            (line[i + 1] == '"' || line[i + 1] == '\\')) {
+          value.push_back(line[i + 1]);
+          i += 2;
+          continue;
+        }
+        if (c == '"') break;
+        value.push_back(c);
+        ++i;
       }
-      if (c == '"') break;
-      field->string_value.push_back(c);
-      ++i;
+      field->string_value = value;
     }
     if (i >= line.size()) return ErrorAt(start, "unterminated string value");
     if (field->string_value.size() > kMaxStringValueBytes) {
@@ -337,7 +435,7 @@ FieldType StoredType(FieldType type) {
 
 // Cheap and good enough to spread keys: size, first and last 8 bytes. Keys
 // that share them only cost a full comparison. Returns a slot index.
-inline uint64_t KeyHash(const std::string& key) {
+inline uint64_t KeyHash(absl::string_view key) {
   uint64_t head = 0;
   uint64_t tail = 0;
   const size_t n = key.size();
@@ -363,7 +461,7 @@ size_t FindConflict(size_t n, Key key, Conflicts conflicts,
     uint8_t slots[kSlots];  // index + 1 of the first entry with a key; 0 free
     std::memset(slots, 0, sizeof(slots));
     for (size_t i = 0; i < n; ++i) {
-      const std::string& k = key(i);
+      const absl::string_view k = key(i);
       for (size_t s = KeyHash(k) & (kSlots - 1);; s = (s + 1) & (kSlots - 1)) {
         if (slots[s] == 0) {
           slots[s] = static_cast<uint8_t>(i + 1);
@@ -400,14 +498,14 @@ size_t FindConflict(size_t n, Key key, Conflicts conflicts,
 absl::Status CheckDuplicates(ParsedPoint* point) {
   const auto& tags = point->tags;
   if (FindConflict(
-          point->num_tags, [&tags](size_t i) -> const std::string& { return tags[i].key; },
+          point->num_tags, [&tags](size_t i) { return tags[i].key; },
           [](size_t, size_t) { return true; }, &point->scratch) != point->num_tags) {
     return absl::InvalidArgumentError("duplicate tags");
   }
   const auto& fields = point->fields;
   const size_t conflict = FindConflict(
       point->num_fields,
-      [&fields](size_t i) -> const std::string& { return fields[i].key; },
+      [&fields](size_t i) { return fields[i].key; },
       [&fields](size_t a, size_t b) {
         return StoredType(fields[a].type) != StoredType(fields[b].type);
       },
@@ -432,27 +530,65 @@ bool ScaleTimestamp(int64_t value, Precision precision, int64_t* ns) {
   return *ns >= kMinTimestampNs && *ns <= kMaxTimestampNs;
 }
 
+// Views of an entry into its own storage (an unescaped name or string).
+void Repoint(ParsedTag* tag, std::vector<uint8_t>::const_iterator owned) {
+  if (*owned & 1) tag->key = tag->key_storage;
+  if (*owned & 2) tag->value = tag->value_storage;
+}
+uint8_t Owned(const ParsedTag& tag) {
+  return (tag.key.data() == tag.key_storage.data() ? 1 : 0) |
+         (tag.value.data() == tag.value_storage.data() ? 2 : 0);
+}
+void Repoint(ParsedField* field, std::vector<uint8_t>::const_iterator owned) {
+  if (*owned & 1) field->key = field->key_storage;
+  if (*owned & 2) field->string_value = field->string_storage;
+}
+uint8_t Owned(const ParsedField& field) {
+  return (field.key.data() == field.key_storage.data() ? 1 : 0) |
+         (field.type == FieldType::kString &&
+                  field.string_value.data() == field.string_storage.data()
+              ? 2
+              : 0);
+}
+
+// Appends an entry after the `used` ones. Growing the vector moves them,
+// and a view into an entry's own string (held in place when short) would
+// dangle: such views are pointed at the moved strings. Only while the
+// vectors grow to their working size.
+template <typename Entry>
+void AddEntry(std::vector<Entry>* entries, size_t used) {
+  if (entries->size() < entries->capacity()) {
+    entries->emplace_back();
+    return;
+  }
+  std::vector<uint8_t> owned(used);
+  for (size_t i = 0; i < used; ++i) owned[i] = Owned((*entries)[i]);
+  entries->emplace_back();
+  for (size_t i = 0; i < used; ++i) Repoint(&(*entries)[i], owned.begin() + i);
+}
+
 }  // namespace
 
 absl::Status ParseLine(absl::string_view line, ParsedPoint* point) {
   point->num_tags = 0;
   point->num_fields = 0;
   point->has_timestamp = false;
-  size_t pos = ScanName(line, 0, false, &point->measurement);
+  size_t pos = ScanName<false>(line, 0, &point->measurement_storage,
+                              &point->measurement);
   if (point->measurement.empty()) return ErrorAt(0, "missing measurement");
   while (pos < line.size() && line[pos] == ',') {
     ++pos;
-    if (point->num_tags == point->tags.size()) point->tags.emplace_back();
+    if (point->num_tags == point->tags.size()) AddEntry(&point->tags, point->num_tags);
     ParsedTag& tag = point->tags[point->num_tags];
     size_t key_start = pos;
-    pos = ScanName(line, pos, true, &tag.key);
+    pos = ScanName<true>(line, pos, &tag.key_storage, &tag.key);
     if (tag.key.empty()) return ErrorAt(key_start, "missing tag key");
     if (pos >= line.size() || line[pos] != '=') {
       return ErrorAt(pos, "missing '=' after tag key");
     }
     ++pos;
     size_t value_start = pos;
-    pos = ScanName(line, pos, true, &tag.value);
+    pos = ScanName<true>(line, pos, &tag.value_storage, &tag.value);
     if (tag.value.empty()) return ErrorAt(value_start, "missing tag value");
     if (pos < line.size() && line[pos] == '=') {
       return ErrorAt(pos, "invalid tag format: unescaped '=' in a tag value");
@@ -465,10 +601,12 @@ absl::Status ParseLine(absl::string_view line, ParsedPoint* point) {
   // influxd 1.6 takes a run of spaces between the key and the fields.
   pos = SkipSpaces(line, pos);
   while (true) {
-    if (point->num_fields == point->fields.size()) point->fields.emplace_back();
+    if (point->num_fields == point->fields.size()) {
+      AddEntry(&point->fields, point->num_fields);
+    }
     ParsedField& field = point->fields[point->num_fields];
     size_t key_start = pos;
-    pos = ScanName(line, pos, true, &field.key);
+    pos = ScanName<true>(line, pos, &field.key_storage, &field.key);
     if (field.key.empty()) return ErrorAt(key_start, "missing field key");
     if (pos >= line.size() || line[pos] != '=') {
       return ErrorAt(pos, "missing '=' after field key");
@@ -504,23 +642,24 @@ absl::Status ParseLine(absl::string_view line, ParsedPoint* point) {
 
 namespace {
 absl::Status EncodeParsedPointMemo(const ParsedPoint& point, Precision precision,
-                                   int64_t default_ns, std::string* out,
+                                   int64_t default_ns, LineWriter* out,
                                    PlainFieldKeys* memo);
 }  // namespace
 
 absl::Status EncodeParsedPoint(const ParsedPoint& point, Precision precision,
                                int64_t default_ns, std::string* out) {
-  return EncodeParsedPointMemo(point, precision, default_ns, out, nullptr);
+  LineWriter writer(out);
+  return EncodeParsedPointMemo(point, precision, default_ns, &writer, nullptr);
 }
 
 namespace {
 
 absl::Status EncodeParsedPointMemo(const ParsedPoint& point, Precision precision,
-                                   int64_t default_ns, std::string* out,
+                                   int64_t default_ns, LineWriter* out,
                                    PlainFieldKeys* memo) {
   const size_t start = out->size();
   auto fail = [&](absl::string_view what, const absl::Status& cause) {
-    out->resize(start);
+    out->Truncate(start);
     return absl::InvalidArgumentError(
         absl::StrCat(what, what.empty() ? "" : ": ", cause.message()));
   };
@@ -534,7 +673,7 @@ absl::Status EncodeParsedPointMemo(const ParsedPoint& point, Precision precision
     return fail("", absl::InvalidArgumentError("measurement \"time\" is reserved"));
   }
   if (absl::Status s =
-          AppendEscapedName(NameKind::kMeasurement, point.measurement, out);
+          WriteEscapedName(NameKind::kMeasurement, point.measurement, out);
       !s.ok()) {
     return fail("", s);
   }
@@ -542,12 +681,12 @@ absl::Status EncodeParsedPointMemo(const ParsedPoint& point, Precision precision
     const ParsedTag& tag = point.tags[i];
     absl::Status s = CheckKey(NameKind::kTagKey, tag.key);
     if (s.ok()) {
-      out->push_back(',');
-      s = AppendEscapedName(NameKind::kTagKey, tag.key, out);
+      out->Put(',');
+      s = WriteEscapedName(NameKind::kTagKey, tag.key, out);
     }
     if (s.ok()) {
-      out->push_back('=');
-      s = AppendEscapedName(NameKind::kTagValue, tag.value, out);
+      out->Put('=');
+      s = WriteEscapedName(NameKind::kTagValue, tag.value, out);
     }
     if (!s.ok()) return fail(absl::StrCat("tag \"", tag.key.substr(0, 200), "\""), s);
   }
@@ -557,33 +696,38 @@ absl::Status EncodeParsedPointMemo(const ParsedPoint& point, Precision precision
   for (size_t i = 0; i < point.num_fields; ++i) {
     const ParsedField& field = point.fields[i];
     const uint64_t bit = i < 64 ? uint64_t{1} << i : 0;
-    const bool known = memo != nullptr && (memo->plain & bit) != 0 &&
-                       memo->keys[i] == field.key;
-    absl::Status s =
-        known ? absl::OkStatus() : CheckKey(NameKind::kFieldKey, field.key);
-    if (s.ok()) {
-      out->push_back(i == 0 ? ' ' : ',');
-      if (known) {
-        out->append(field.key);
-      } else {
+    const char separator = i == 0 ? ' ' : ',';
+    absl::Status s;
+    if (memo != nullptr && (memo->plain & bit) != 0 &&
+        memo->keys[i] == field.key) {
+      char* p = out->Room(field.key.size() + 2);
+      *p++ = separator;
+      std::memcpy(p, field.key.data(), field.key.size());
+      p += field.key.size();
+      *p++ = '=';
+      out->Advance(p);
+    } else {
+      s = CheckKey(NameKind::kFieldKey, field.key);
+      if (s.ok()) {
+        out->Put(separator);
         const size_t key_start = out->size();
-        s = AppendEscapedName(NameKind::kFieldKey, field.key, out);
+        s = WriteEscapedName(NameKind::kFieldKey, field.key, out);
         if (s.ok() && memo != nullptr && bit != 0) {
           if (out->size() - key_start == field.key.size()) {
             if (memo->keys.size() <= i) memo->keys.resize(i + 1);
-            memo->keys[i] = field.key;
+            memo->keys[i].assign(field.key.data(), field.key.size());
             memo->plain |= bit;
           } else {
             memo->plain &= ~bit;
           }
         }
+        out->Put('=');
       }
     }
     if (s.ok()) {
-      out->push_back('=');
       switch (field.type) {
-        case FieldType::kFloat: AppendDouble(field.float_value, out); break;
-        case FieldType::kInteger: AppendInt(field.int_value, out); break;
+        case FieldType::kFloat: WriteDouble(field.float_value, out); break;
+        case FieldType::kInteger: WriteInt(field.int_value, out); break;
         case FieldType::kUnsigned:
           if (field.uint_value >
               static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
@@ -591,16 +735,16 @@ absl::Status EncodeParsedPointMemo(const ParsedPoint& point, Precision precision
                 "unsigned value ", field.uint_value,
                 " does not fit InfluxDB 1.x's signed 64-bit integers"));
           } else {
-            AppendInt(static_cast<int64_t>(field.uint_value), out);
+            WriteInt(static_cast<int64_t>(field.uint_value), out);
           }
           break;
-        case FieldType::kBoolean: AppendBool(field.bool_value, out); break;
-        case FieldType::kString: s = AppendStringValue(field.string_value, out); break;
+        case FieldType::kBoolean: WriteBool(field.bool_value, out); break;
+        case FieldType::kString: s = WriteStringValue(field.string_value, out); break;
       }
     }
     if (!s.ok()) return fail(absl::StrCat("field \"", field.key.substr(0, 200), "\""), s);
   }
-  AppendTimestampAndNewline(ns, out);
+  WriteTimestampAndNewline(ns, out);
   return absl::OkStatus();
 }
 
@@ -637,19 +781,24 @@ absl::Status LineError(size_t line_number, const absl::Status& s) {
 absl::Status LinesConverter::Convert(absl::string_view text, Precision precision,
                                      int64_t now_ns, std::string* out,
                                      EncodeResult* result) {
-  const size_t start = out->size();
+  // One writer for all lines: the string grows a step at a time.
+  LineWriter writer(out);
+  const size_t start = writer.size();
   uint32_t points = 0;
   absl::Status s = ForEachLine(text, [&](size_t n, absl::string_view line) {
     absl::Status s = ParseLine(line, &point_);
-    if (s.ok()) s = EncodeParsedPointMemo(point_, precision, now_ns, out, &plain_keys_);
+    if (s.ok()) {
+      s = EncodeParsedPointMemo(point_, precision, now_ns, &writer, &plain_keys_);
+    }
     if (!s.ok()) return LineError(n, s);
     ++points;
     return absl::OkStatus();
   });
   if (!s.ok()) {
-    out->resize(start);
+    writer.Truncate(start);
     return s;
   }
+  writer.Close();
   result->points += points;
   return absl::OkStatus();
 }
@@ -662,7 +811,8 @@ absl::Status LinesConverter::Convert(absl::string_view text, Precision precision
   absl::Status s = ForEachLine(text, [&](size_t n, absl::string_view line) {
     absl::Status s = ParseLine(line, &point_);
     if (s.ok()) {
-      s = EncodeParsedPointMemo(point_, precision, now_ns, out->tail(), &plain_keys_);
+      LineWriter writer(out->tail());
+      s = EncodeParsedPointMemo(point_, precision, now_ns, &writer, &plain_keys_);
     }
     if (!s.ok()) return LineError(n, s);
     out->EndLine();

@@ -21,26 +21,35 @@ namespace ocs_influx::core {
 
 enum class FieldType { kFloat, kInteger, kUnsigned, kBoolean, kString };
 
+// Names and string values are views: into the parsed line when they hold
+// no escape (the usual case: no copy), else into the entry's own storage,
+// unescaped. They stay valid while the line does, until the next ParseLine
+// into the same point.
 struct ParsedField {
-  std::string key;
+  absl::string_view key;
   FieldType type = FieldType::kFloat;
   double float_value = 0;
   int64_t int_value = 0;
   uint64_t uint_value = 0;
   bool bool_value = false;
-  std::string string_value;
+  absl::string_view string_value;
+  std::string key_storage;
+  std::string string_storage;
 };
 
 struct ParsedTag {
-  std::string key;
-  std::string value;
+  absl::string_view key;
+  absl::string_view value;
+  std::string key_storage;
+  std::string value_storage;
 };
 
 // Reused from line to line: the vectors only grow, and `num_tags` /
 // `num_fields` say how many entries the current line uses, so parsing a
 // line allocates nothing once the buffers have their working size.
 struct ParsedPoint {
-  std::string measurement;
+  absl::string_view measurement;
+  std::string measurement_storage;
   std::vector<ParsedTag> tags;
   size_t num_tags = 0;
   std::vector<ParsedField> fields;

@@ -1,6 +1,7 @@
 #include "service/core/point_encoder.h"
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "absl/strings/str_cat.h"
@@ -20,68 +21,6 @@ absl::Status PointError(size_t index, const Point& point, absl::string_view what
       "\")", what.empty() ? "" : ": ", what, ": ", cause.message()));
 }
 
-// Appends "key=value" (without separator); returns false when the field is
-// dropped by rule.
-// `*plain`: the key was written as it is (valid, nothing to escape).
-absl::Status AppendField(const ocs::influx::v1::Field& field, bool known_plain,
-                         std::string* out, bool* dropped, bool* plain,
-                         DropCounts* drops) {
-  *dropped = false;
-  const FieldValue& value = field.value();
-  switch (value.value_case()) {
-    case FieldValue::kDoubleValue:
-      if (!std::isfinite(value.double_value())) {
-        *dropped = true;
-        drops->Add(DropReason::kNonFiniteFloat);
-        return absl::OkStatus();
-      }
-      break;
-    case FieldValue::kUintValue:
-      if (value.uint_value() >
-          static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "unsigned value ", value.uint_value(),
-            " does not fit InfluxDB 1.x's signed 64-bit integers"));
-      }
-      break;
-    case FieldValue::VALUE_NOT_SET:
-      *dropped = true;
-      drops->Add(DropReason::kNullValue);
-      return absl::OkStatus();
-    default:
-      break;
-  }
-  const size_t key_start = out->size();
-  if (known_plain) {
-    out->append(field.key());
-  } else if (absl::Status s =
-                 AppendEscapedName(NameKind::kFieldKey, field.key(), out);
-             !s.ok()) {
-    return s;
-  }
-  *plain = out->size() - key_start == field.key().size();
-  out->push_back('=');
-  switch (value.value_case()) {
-    case FieldValue::kDoubleValue:
-      AppendDouble(value.double_value(), out);
-      break;
-    case FieldValue::kIntValue:
-      AppendInt(value.int_value(), out);
-      break;
-    case FieldValue::kUintValue:
-      AppendInt(static_cast<int64_t>(value.uint_value()), out);
-      break;
-    case FieldValue::kBoolValue:
-      AppendBool(value.bool_value(), out);
-      break;
-    case FieldValue::kStringValue:
-      return AppendStringValue(value.string_value(), out);
-    case FieldValue::VALUE_NOT_SET:
-      break;
-  }
-  return absl::OkStatus();
-}
-
 // The points of one request mostly repeat their field keys in the same
 // order. A key equal to the previous point's key at the same position,
 // which was valid and needed no escape there, is copied as it is: no
@@ -92,31 +31,32 @@ struct KeyMemo {
 };
 
 absl::Status EncodePointMemo(const Point& point, int64_t now_ns, size_t index,
-                             std::string* out, EncodeResult* result,
+                             LineWriter* out, EncodeResult* result,
                              KeyMemo* memo);
 
 }  // namespace
 
 absl::Status EncodePoint(const Point& point, int64_t now_ns, size_t index,
                          std::string* out, EncodeResult* result) {
-  return EncodePointMemo(point, now_ns, index, out, result, nullptr);
+  LineWriter writer(out);
+  return EncodePointMemo(point, now_ns, index, &writer, result, nullptr);
 }
 
 namespace {
 
 absl::Status EncodePointMemo(const Point& point, int64_t now_ns, size_t index,
-                             std::string* out, EncodeResult* result,
+                             LineWriter* out, EncodeResult* result,
                              KeyMemo* memo) {
   const size_t start = out->size();
   auto fail = [&](absl::string_view what, const absl::Status& cause) {
-    out->resize(start);
+    out->Truncate(start);
     return PointError(index, point, what, cause);
   };
   if (point.measurement() == "time") {
     return fail("", absl::InvalidArgumentError("measurement \"time\" is reserved"));
   }
-  if (absl::Status s = AppendEscapedName(NameKind::kMeasurement,
-                                         point.measurement(), out);
+  if (absl::Status s = WriteEscapedName(NameKind::kMeasurement,
+                                        point.measurement(), out);
       !s.ok()) {
     return fail("", s);
   }
@@ -128,11 +68,11 @@ absl::Status EncodePointMemo(const Point& point, int64_t now_ns, size_t index,
       result->dropped.Add(DropReason::kEmptyTagValue);
       continue;
     }
-    out->push_back(',');
-    absl::Status s = AppendEscapedName(NameKind::kTagKey, tag.key(), out);
+    out->Put(',');
+    absl::Status s = WriteEscapedName(NameKind::kTagKey, tag.key(), out);
     if (s.ok()) {
-      out->push_back('=');
-      s = AppendEscapedName(NameKind::kTagValue, tag.value(), out);
+      out->Put('=');
+      s = WriteEscapedName(NameKind::kTagValue, tag.value(), out);
     }
     if (!s.ok()) {
       return fail(absl::StrCat("tag \"", tag.key().substr(0, 200), "\""), s);
@@ -151,30 +91,81 @@ absl::Status EncodePointMemo(const Point& point, int64_t now_ns, size_t index,
   uint64_t plain = 0;
   for (int j = 0; j < point.fields_size(); ++j) {
     const auto& field = point.fields(j);
-    absl::string_view key = field.key();
+    const std::string& key = field.key();
     const bool known_plain = j < 64 && j < previous_fields &&
                              ((memo->plain >> j) & 1) != 0 &&
-                             previous->fields(j).key() == field.key();
+                             previous->fields(j).key() == key;
+    auto field_fail = [&](const absl::Status& s) {
+      return fail(absl::StrCat("field \"", key.substr(0, 200), "\""), s);
+    };
     if (!known_plain) {
       if (absl::Status s = CheckKey(NameKind::kFieldKey, key); !s.ok()) {
-        return fail(absl::StrCat("field \"", key.substr(0, 200), "\""), s);
+        return field_fail(s);
       }
     }
-    out->push_back(written == 0 ? ' ' : ',');
-    const size_t field_start = out->size() - 1;
-    bool dropped = false;
-    bool written_plain = false;
-    if (absl::Status s =
-            AppendField(field, known_plain, out, &dropped, &written_plain, &drops);
-        !s.ok()) {
-      return fail(absl::StrCat("field \"", key.substr(0, 200), "\""), s);
+    // Dropped by rule, or refused, before the key is written.
+    const FieldValue& value = field.value();
+    const FieldValue::ValueCase value_case = value.value_case();
+    if (value_case == FieldValue::kDoubleValue) {
+      if (!std::isfinite(value.double_value())) {
+        drops.Add(DropReason::kNonFiniteFloat);
+        continue;
+      }
+    } else if (value_case == FieldValue::VALUE_NOT_SET) {
+      drops.Add(DropReason::kNullValue);
+      continue;
+    } else if (value_case == FieldValue::kUintValue &&
+               value.uint_value() >
+                   static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      return field_fail(absl::InvalidArgumentError(absl::StrCat(
+          "unsigned value ", value.uint_value(),
+          " does not fit InfluxDB 1.x's signed 64-bit integers")));
     }
-    if (dropped) {
-      out->resize(field_start);
+    const char separator = written == 0 ? ' ' : ',';
+    if (known_plain) {
+      char* p = out->Room(key.size() + 2);
+      *p++ = separator;
+      std::memcpy(p, key.data(), key.size());
+      p += key.size();
+      *p++ = '=';
+      out->Advance(p);
     } else {
-      ++written;
-      if (written_plain && j < 64) plain |= uint64_t{1} << j;
+      out->Put(separator);
+      const size_t key_start = out->size();
+      if (absl::Status s = WriteEscapedName(NameKind::kFieldKey, key, out);
+          !s.ok()) {
+        return field_fail(s);
+      }
+      // Written as it is: the next point may copy it without a check.
+      if (out->size() - key_start == key.size() && j < 64) {
+        plain |= uint64_t{1} << j;
+      }
+      out->Put('=');
     }
+    if (known_plain) plain |= uint64_t{1} << j;
+    switch (value_case) {
+      case FieldValue::kDoubleValue:
+        WriteDouble(value.double_value(), out);
+        break;
+      case FieldValue::kIntValue:
+        WriteInt(value.int_value(), out);
+        break;
+      case FieldValue::kUintValue:
+        WriteInt(static_cast<int64_t>(value.uint_value()), out);
+        break;
+      case FieldValue::kBoolValue:
+        WriteBool(value.bool_value(), out);
+        break;
+      case FieldValue::kStringValue:
+        if (absl::Status s = WriteStringValue(value.string_value(), out);
+            !s.ok()) {
+          return field_fail(s);
+        }
+        break;
+      case FieldValue::VALUE_NOT_SET:
+        break;
+    }
+    ++written;
   }
   if (memo != nullptr) {
     memo->previous = &point;
@@ -191,12 +182,12 @@ absl::Status EncodePointMemo(const Point& point, int64_t now_ns, size_t index,
     }
   }
   if (written == 0) {
-    out->resize(start);
+    out->Truncate(start);
     drops.Add(DropReason::kNoFieldsLeft);
     result->dropped.Merge(drops);
     return absl::OkStatus();
   }
-  AppendTimestampAndNewline(timestamp, out);
+  WriteTimestampAndNewline(timestamp, out);
   result->dropped.Merge(drops);
   ++result->points;
   return absl::OkStatus();
@@ -207,17 +198,20 @@ absl::Status EncodePointMemo(const Point& point, int64_t now_ns, size_t index,
 absl::Status EncodeWriteRequest(const ocs::influx::v1::WriteRequest& request,
                                 int64_t now_ns, std::string* out,
                                 EncodeResult* result) {
-  const size_t start = out->size();
+  // One writer for the whole request: the string grows a step at a time.
+  LineWriter writer(out);
+  const size_t start = writer.size();
   EncodeResult local;
   KeyMemo memo;
   for (int i = 0; i < request.points_size(); ++i) {
     if (absl::Status s =
-            EncodePointMemo(request.points(i), now_ns, i, out, &local, &memo);
+            EncodePointMemo(request.points(i), now_ns, i, &writer, &local, &memo);
         !s.ok()) {
-      out->resize(start);
+      writer.Truncate(start);
       return s;
     }
   }
+  writer.Close();
   result->points += local.points;
   result->dropped.Merge(local.dropped);
   return absl::OkStatus();
@@ -231,8 +225,11 @@ absl::Status EncodeWriteRequest(const ocs::influx::v1::WriteRequest& request,
   KeyMemo memo;
   for (int i = 0; i < request.points_size(); ++i) {
     const uint32_t before = local.points;
-    absl::Status s =
-        EncodePointMemo(request.points(i), now_ns, i, out->tail(), &local, &memo);
+    absl::Status s;
+    {
+      LineWriter writer(out->tail());
+      s = EncodePointMemo(request.points(i), now_ns, i, &writer, &local, &memo);
+    }
     if (s.ok() && local.points != before) {
       out->EndLine();
       if (out->over_limit()) {
