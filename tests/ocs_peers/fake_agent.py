@@ -11,7 +11,14 @@ seconds as ONE positional argument `[message, feed]`, where message is
   fake_agent.py --url ws://127.0.0.1:PORT/ws --realm test_realm \
       --address observatory.fake-data1 [--rate HZ] [--channels N] \
       [--duration S] [--serializer msgpack|json] [--feed-name NAME] \
-      [--exclude-influx] [--extra-columns] [--count-file F] [--idle]
+      [--exclude-influx] [--extra-columns] [--count-file F] [--idle] \
+      [--publication-points N]
+
+With --publication-points N the samples go out in publications of exactly N
+(the last one of a --duration may be shorter) instead of every
+--buffer-time seconds, and their values are computed a column at a time:
+enough for one agent to offer thousands of 16-channel samples per second
+(scripts/bench-ocs).
 
 Operations: process `acq` (params: none; started at start-up unless --idle;
 stops by itself after --duration seconds if given) and task `delay_task`
@@ -234,6 +241,8 @@ class FakeAgent:
         session.set_status("done")
 
     async def _acq(self, session):
+        if self.args.publication_points > 0:
+            return await self._acq_publications(session)
         a = self.args
         start = time.time()
         produced = 0
@@ -257,6 +266,44 @@ class FakeAgent:
             session.data = {"published_points": produced, "last_updated": now}
             await asyncio.sleep(tick)
         self.data_feed.flush_buffer()
+        session.data = {"published_points": produced, "last_updated": time.time()}
+        return True, "Acquisition exited cleanly."
+
+    def _block(self, first, count):
+        """Samples first..first+count-1 as one block, built a column at a time."""
+        a = self.args
+        rand = self.rng.random
+        indices = range(first, first + count)
+        data = {"channel_%02d" % k: [20.0 + k + math.sin(i / 50.0 + k) + (rand() - 0.5) * 0.02
+                                     for i in indices]
+                for k in range(a.channels)}
+        if a.extra_columns:
+            data["counter"] = list(indices)
+            data["valid"] = [i % 3 != 0 for i in indices]
+        return {"block_name": "temps", "data": data,
+                "timestamps": [self._acq_start + i / a.rate for i in indices]}
+
+    async def _acq_publications(self, session):
+        a = self.args
+        n = a.publication_points
+        start = self._acq_start = time.time()
+        total = int(a.duration * a.rate) if a.duration else None
+        produced = 0
+        tick = min(0.1, n / a.rate) if a.rate > 0 else 0.1
+        session.data = {"published_points": 0, "last_updated": start}
+        while not session.stop_requested and (total is None or produced < total):
+            now = time.time()
+            due = int((now - start) * a.rate)
+            if total is not None:
+                due = min(due, total)
+            while due - produced >= n or (total is not None and due == total > produced):
+                count = min(n, due - produced)
+                self.publish(self.data_feed.address, {"temps": self._block(produced, count)},
+                             self.data_feed)
+                produced += count
+            session.data = {"published_points": produced, "last_updated": now}
+            if total is None or produced < total:
+                await asyncio.sleep(tick)
         session.data = {"published_points": produced, "last_updated": time.time()}
         return True, "Acquisition exited cleanly."
 
@@ -399,6 +446,8 @@ def parse_args(argv=None):
     p.add_argument("--count-file")
     p.add_argument("--idle", action="store_true", help="do not start acq at start-up")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--publication-points", type=int, default=0,
+                   help="publish blocks of exactly N samples (0: every --buffer-time)")
     return p.parse_args(argv)
 
 

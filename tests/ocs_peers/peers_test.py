@@ -80,7 +80,7 @@ class FeedShapeTest(PeersTestBase):
             asyncio.run(self._feeds(tmp))
 
     async def _feeds(self, tmp):
-        counts = {"a": os.path.join(tmp, "a.json"), "b": os.path.join(tmp, "b.json")}
+        counts = {name: os.path.join(tmp, name + ".json") for name in ("a", "b", "c")}
         events = []
         subs = []
         for ser in ("msgpack", "json"):
@@ -101,6 +101,10 @@ class FeedShapeTest(PeersTestBase):
                 Agent, self.router.ws_url, "--address", "observatory.fake-data2",
                 "--rate", "5", "--channels", "2", "--duration", "2.5", "--exclude-influx",
                 "--feed-name", "other_feed", "--count-file", counts["b"], "--serializer", "json"))
+            agents.append(await asyncio.to_thread(
+                Agent, self.router.ws_url, "--address", "observatory.fake-data3",
+                "--rate", "40", "--channels", "4", "--duration", "1.3", "--extra-columns",
+                "--publication-points", "7", "--count-file", counts["c"]))
             for a in agents:
                 self.assertEqual(await asyncio.to_thread(a.wait), 0)
         finally:
@@ -112,6 +116,7 @@ class FeedShapeTest(PeersTestBase):
             await s.close()
 
         landed = {}  # (subscriber serializer, address) -> per-field count/sum
+        sizes = {}  # (subscriber serializer, address) -> points per publication
         heartbeats = {}
         for ser, args, kwargs, topic in events:
             self.assertEqual(kwargs, {})
@@ -142,6 +147,7 @@ class FeedShapeTest(PeersTestBase):
             self.assertEqual(block["block_name"], "temps")
             n = len(block["timestamps"])
             self.assertGreater(n, 0)
+            sizes.setdefault((ser, feed["agent_address"]), []).append(n)
             for t in block["timestamps"]:
                 self.assertIsInstance(t, float)
             acc = landed.setdefault((ser, feed["agent_address"]), {"points": 0, "fields": {}})
@@ -155,7 +161,8 @@ class FeedShapeTest(PeersTestBase):
                 for v in values:
                     self.assertIs(type(v), expected_type, field)
         for ser in ("msgpack", "json"):
-            for name, address in (("a", "observatory.fake-data1"), ("b", "observatory.fake-data2")):
+            for name, address in (("a", "observatory.fake-data1"), ("b", "observatory.fake-data2"),
+                                  ("c", "observatory.fake-data3")):
                 with open(counts[name]) as f:
                     published = json.load(f)
                 self.assertTrue(heartbeats.get((ser, address)), (ser, address))
@@ -166,6 +173,8 @@ class FeedShapeTest(PeersTestBase):
                 for field, f in published["fields"].items():
                     self.assertEqual(got["fields"][field]["count"], f["count"])
                     self.assertAlmostEqual(got["fields"][field]["sum"], f["sum"], places=6)
+            # --publication-points 7: 1.3 s at 40 Hz is 52 samples, 7 x 7 + 3.
+            self.assertEqual(sizes[(ser, "observatory.fake-data3")], [7] * 7 + [3])
         self.assertEqual(set(landed[("json", "observatory.fake-data1")]["fields"]),
                          {"channel_00", "channel_01", "channel_02", "counter", "valid"})
 
