@@ -15,9 +15,8 @@ namespace {
 constexpr absl::Duration kLivenessCheck = absl::Milliseconds(250);
 }  // namespace
 
-Adapter::Adapter(AdapterOptions options, PublisherClient* publisher)
+Adapter::Adapter(AdapterOptions options, PublisherLink* publisher)
     : options_(std::move(options)),
-      publisher_(publisher),
       feed_filter_(options_.feeds, options_.exclude_feeds),
       access_(options_.access_policy,
               AgentSpec{options_.instance_id, options_.identity.agent_class}),

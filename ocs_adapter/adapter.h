@@ -30,7 +30,7 @@
 #include "ocs_adapter/feed_bounds.h"
 #include "ocs_adapter/feed_filter.h"
 #include "ocs_adapter/feed_ingest.h"
-#include "ocs_adapter/publisher_client.h"
+#include "ocs_adapter/record_control.h"
 #include "ocs_adapter/wamp_connection.h"
 
 namespace ocs_influx::ocs_adapter {
@@ -56,7 +56,8 @@ struct AdapterOptions {
 
 class Adapter {
  public:
-  Adapter(AdapterOptions options, PublisherClient* publisher);
+  // `publisher` (PublisherClient or EmbeddedPublisher) outlives this.
+  Adapter(AdapterOptions options, PublisherLink* publisher);
   ~Adapter();
 
   // Runs until Stop() (or the router stays away past crossbar_timeout:
@@ -65,8 +66,6 @@ class Adapter {
   absl::Status Run();
   // From any thread (a signal handler thread): Run() returns soon after.
   void Stop();
-
-  const AdapterCounters& counters() const { return counters_; }
 
  private:
   struct Call {
@@ -88,7 +87,6 @@ class Adapter {
   void Answer(const Agent::OpsOutcome& outcome, const std::shared_ptr<Responder>& r);
 
   const AdapterOptions options_;
-  PublisherClient* const publisher_;
   FeedFilter feed_filter_;
   AdapterCounters counters_;
   AccessControl access_;

@@ -1,6 +1,7 @@
 #include "ocs_adapter/feed_ingest.h"
 
 #include <algorithm>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -64,7 +65,7 @@ uint64_t FeedIngest::CostOf(const v1::OcsFeed& feed) {
   return cost;
 }
 
-FeedIngest::FeedIngest(IngestOptions options, PublisherClient* client,
+FeedIngest::FeedIngest(IngestOptions options, PublisherLink* client,
                        AdapterCounters* counters, DeadLetters* dead_letters)
     : options_(options), client_(client), counters_(counters), dead_letters_(dead_letters) {
   thread_ = std::thread([this] { Run(); });
@@ -116,19 +117,34 @@ void FeedIngest::Stop(absl::Duration drain) {
   if (thread_.joinable()) thread_.join();
 }
 
+bool FeedIngest::CallFull() const {
+  return queue_.size() >= options_.max_feeds_per_call ||
+         queued_bytes_ >= options_.max_bytes_per_call;
+}
+
 void FeedIngest::Run() {
-  std::vector<v1::OcsFeed> batch;
+  v1::IngestFeedRequest batch;
   while (true) {
     uint64_t points = 0;
     uint64_t bytes = 0;
     {
       absl::MutexLock lock(&mu_);
       sending_ = false;
+      // absl::Mutex evaluates these conditions when Offer() unlocks, and
+      // wakes this thread only when one holds: a publication that arrives
+      // while a call is in flight costs no wake-up at all.
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return !queue_.empty() || stop_;
       };
+      const bool was_idle = queue_.empty();
       mu_.Await(absl::Condition(&ready));
       if (queue_.empty() || stop_signal_.stopped()) break;
+      if (was_idle && options_.linger > absl::ZeroDuration()) {
+        // What piled up during the last call goes at once; a first
+        // publication after a pause waits a moment for its neighbours.
+        auto full = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_ || CallFull(); };
+        mu_.AwaitWithTimeout(absl::Condition(&full), options_.linger);
+      }
       sending_ = true;
       if (queue_.front().feed.ByteSizeLong() > options_.max_bytes_per_call ||
           queue_.front().line_bytes > options_.max_line_bytes_per_call) {
@@ -157,13 +173,14 @@ void FeedIngest::Run() {
       }
       // Bounded in bytes too: a backlog of big publications must not make
       // one call larger than the publisher takes (16 MiB).
-      batch.clear();
+      batch.Clear();
       size_t call_bytes = 0;
       uint64_t call_line_bytes = 0;
-      while (!queue_.empty() && batch.size() < options_.max_feeds_per_call) {
+      while (!queue_.empty() &&
+             static_cast<size_t>(batch.feeds_size()) < options_.max_feeds_per_call) {
         const size_t size = queue_.front().feed.ByteSizeLong();
         const uint64_t lines = queue_.front().line_bytes;
-        if (!batch.empty() && (call_bytes + size > options_.max_bytes_per_call ||
+        if (batch.feeds_size() > 0 && (call_bytes + size > options_.max_bytes_per_call ||
                                call_line_bytes + lines > options_.max_line_bytes_per_call)) {
           break;
         }
@@ -171,7 +188,7 @@ void FeedIngest::Run() {
         call_line_bytes += lines;
         points += queue_.front().points;
         bytes += queue_.front().bytes;
-        batch.push_back(std::move(queue_.front().feed));
+        batch.add_feeds()->Swap(&queue_.front().feed);
         queue_.pop_front();
       }
     }
@@ -203,20 +220,20 @@ void FeedIngest::Refuse(Refusal reason, const absl::Status& status, const v1::Oc
   }
 }
 
-bool FeedIngest::Send(std::vector<v1::OcsFeed>* batch, uint64_t points) {
-  if (batch->size() == 1 && (*batch)[0].ByteSizeLong() > options_.max_call_bytes) {
+bool FeedIngest::Send(v1::IngestFeedRequest* batch, uint64_t points) {
+  if (batch->feeds_size() == 1 && batch->feeds(0).ByteSizeLong() > options_.max_call_bytes) {
     // One row too big for any call (SplitFeed cuts everything else): a
     // call could only fail, so none is made.
     Refuse(Refusal::kTooLarge,
            absl::InvalidArgumentError(absl::StrCat(
-               "a row of ", (*batch)[0].ByteSizeLong(), " bytes is larger than a call to the "
+               "a row of ", batch->feeds(0).ByteSizeLong(), " bytes is larger than a call to the "
                "publisher may be (", options_.max_call_bytes, " bytes)")),
-           (*batch)[0]);
+           batch->feeds(0));
     return true;
   }
   Backoff backoff(options_.initial_backoff, options_.max_backoff);
   while (true) {
-    absl::StatusOr<v1::WriteResponse> r = client_->IngestFeeds(batch);
+    absl::StatusOr<v1::WriteResponse> r = client_->IngestFeeds(*batch);
     const absl::StatusCode code = r.ok() ? absl::StatusCode::kOk : r.status().code();
     const bool too_large = !r.ok() && MessageTooLarge(r.status());
     // Unavailable: the publisher restarts or is far away. Resource
@@ -230,18 +247,18 @@ bool FeedIngest::Send(std::vector<v1::OcsFeed>* batch, uint64_t points) {
       counters_->publisher_waiting.store(false);
     }
     if (!retry) {
-      if ((code == absl::StatusCode::kInvalidArgument || too_large) && batch->size() > 1) {
+      if ((code == absl::StatusCode::kInvalidArgument || too_large) && batch->feeds_size() > 1) {
         // One bad publication must not cost its neighbours: send them one
         // by one to find it.
-        for (v1::OcsFeed& feed : *batch) {
-          std::vector<v1::OcsFeed> single(1);
-          single[0].Swap(&feed);
-          if (!Send(&single, PointsOf(single[0]))) return false;
+        for (v1::OcsFeed& feed : *batch->mutable_feeds()) {
+          v1::IngestFeedRequest single;
+          single.add_feeds()->Swap(&feed);
+          if (!Send(&single, PointsOf(single.feeds(0)))) return false;
         }
         return true;
       }
       if (too_large) {
-        Refuse(Refusal::kTooLarge, r.status(), (*batch)[0]);
+        Refuse(Refusal::kTooLarge, r.status(), batch->feeds(0));
         return true;
       }
       Account(r.status(), *batch, points);
@@ -266,17 +283,17 @@ bool FeedIngest::Send(std::vector<v1::OcsFeed>* batch, uint64_t points) {
   }
 }
 
-void FeedIngest::Account(const absl::Status& status,
-                         const std::vector<v1::OcsFeed>& batch, uint64_t points) {
+void FeedIngest::Account(const absl::Status& status, const v1::IngestFeedRequest& batch,
+                         uint64_t points) {
   if (status.ok()) return;
   if (status.code() == absl::StatusCode::kFailedPrecondition) {
     // As OCS: data arriving while not recording is dropped and counted.
     counters_->points_not_recording.fetch_add(points);
     return;
   }
-  if (status.code() == absl::StatusCode::kInvalidArgument && batch.size() == 1) {
+  if (status.code() == absl::StatusCode::kInvalidArgument && batch.feeds_size() == 1) {
     counters_->events_malformed.fetch_add(1);
-    Refuse(Refusal::kPublisherRefused, status, batch[0]);
+    Refuse(Refusal::kPublisherRefused, status, batch.feeds(0));
     return;
   }
   counters_->points_refused.fetch_add(points);
@@ -284,7 +301,7 @@ void FeedIngest::Account(const absl::Status& status,
   if (now - last_refusal_log_ >= absl::Seconds(10)) {
     last_refusal_log_ = now;
     LOG_WARNING("ingest: publisher refused %d points of %s: %s", points,
-                batch.empty() ? std::string("?") : batch[0].agent_address(),
+                batch.feeds().empty() ? std::string("?") : batch.feeds(0).agent_address(),
                 std::string(status.message()));
   }
 }

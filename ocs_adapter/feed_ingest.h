@@ -1,6 +1,11 @@
 // Carries decoded OCS publications from the WAMP I/O thread to the core
 // publisher without ever blocking that thread: Offer() queues, a sender
-// thread batches what arrived into one IngestFeed call. The queue is bounded
+// thread sends everything queued (up to a call's bounds) in one IngestFeed
+// call: while a call is in flight, what arrives waits for the next one.
+// Offer() wakes the sender only when it waits, and an idle sender lingers
+// (IngestOptions::linger) after the first publication so that one call,
+// one spool append and one fsync carry what several agents publish at
+// about the same time. The queue is bounded
 // in points and in bytes (protobuf size plus a per-feed overhead, so that
 // zero-point or string-heavy feeds count too); while the publisher is
 // briefly unreachable (restarting, remote) or its spool is full, batches are
@@ -17,14 +22,13 @@
 #include <cstdint>
 #include <deque>
 #include <thread>
-#include <vector>
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/backoff/backoff.h"
 #include "ocs_adapter/agent.h"
 #include "ocs_adapter/dead_letters.h"
-#include "ocs_adapter/publisher_client.h"
+#include "ocs_adapter/record_control.h"
 #include "proto/publisher.pb.h"
 
 namespace ocs_influx::ocs_adapter {
@@ -41,6 +45,10 @@ struct IngestOptions {
   // The publisher's message limit (16 MiB) less room for the request's
   // framing: a single feed over it is refused without a call.
   size_t max_call_bytes = (16u << 20) - (64u << 10);
+  // How long an idle sender waits after a first publication for more,
+  // unless a call's worth is queued sooner: bounds the latency added.
+  // Zero: send at once.
+  absl::Duration linger = absl::Milliseconds(2);
   absl::Duration initial_backoff = absl::Milliseconds(50);
   absl::Duration max_backoff = absl::Seconds(5);
 };
@@ -48,7 +56,7 @@ struct IngestOptions {
 class FeedIngest {
  public:
   // `dead_letters` may be null (refusals are then only counted).
-  FeedIngest(IngestOptions options, PublisherClient* client, AdapterCounters* counters,
+  FeedIngest(IngestOptions options, PublisherLink* client, AdapterCounters* counters,
              DeadLetters* dead_letters = nullptr);
   ~FeedIngest();  // Stop(zero)
   FeedIngest(const FeedIngest&) = delete;
@@ -80,13 +88,15 @@ class FeedIngest {
 
   void Run();
   // Sends `batch` until done; false if stopping interrupted a retry.
-  bool Send(std::vector<ocs::influx::v1::OcsFeed>* batch, uint64_t points);
-  void Account(const absl::Status& status, const std::vector<ocs::influx::v1::OcsFeed>& batch,
+  bool Send(ocs::influx::v1::IngestFeedRequest* batch, uint64_t points);
+  void Account(const absl::Status& status, const ocs::influx::v1::IngestFeedRequest& batch,
                uint64_t points);
+  // A call's worth is queued: lingering longer gains nothing.
+  bool CallFull() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Refuse(Refusal reason, const absl::Status& status, const ocs::influx::v1::OcsFeed& feed);
 
   const IngestOptions options_;
-  PublisherClient* const client_;
+  PublisherLink* const client_;
   AdapterCounters* const counters_;
   DeadLetters* const dead_letters_;
   StopSignal stop_signal_;  // cuts the sender's backoff short at Stop()

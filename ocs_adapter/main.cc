@@ -18,6 +18,7 @@
 #include "ocs_adapter/agent_class.h"
 #include "ocs_adapter/feed_filter.h"
 #include "ocs_adapter/merge_args.h"
+#include "ocs_adapter/embedded_publisher.h"
 #include "ocs_adapter/publisher_client.h"
 #include "ocs_adapter/site_config.h"
 #include "service/core/float_format.h"
@@ -164,8 +165,7 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   std::unique_ptr<server::PublisherServer> embedded;
-  std::shared_ptr<grpc::Channel> channel;
-  std::string token;
+  std::unique_ptr<ocs_adapter::PublisherLink> publisher_link;
   if (a.embedded) {
     server::PublisherOptions publisher_options;
     server::ServerOptions server_options;
@@ -180,8 +180,9 @@ int main(int argc, char** argv) {
     auto started = server::PublisherServer::Start(server_options, std::move(*publisher));
     if (!started.ok()) return Fail(started.status().message(), 1);
     embedded = std::move(*started);
-    channel = embedded->InProcessChannel();
-    token = server_options.auth_token;
+    // The adapter's own calls go straight to the engine; the server's
+    // port is for publisherctl and other clients.
+    publisher_link = std::make_unique<ocs_adapter::EmbeddedPublisher>(embedded->publisher());
   } else {
     std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
     if (a.publisher_tls || !a.publisher_tls_ca.empty()) {
@@ -193,14 +194,15 @@ int main(int argc, char** argv) {
       }
       credentials = grpc::SslCredentials(ssl);
     }
-    channel = grpc::CreateChannel(a.publisher, credentials);
+    std::string token;
     if (!a.publisher_token_file.empty()) {
       absl::StatusOr<std::string> t = files::ReadTokenFile(a.publisher_token_file);
       if (!t.ok()) return Fail(absl::StrCat("--publisher-token-file: ", t.status().message()));
       token = *t;
     }
+    publisher_link = std::make_unique<ocs_adapter::PublisherClient>(
+        grpc::CreateChannel(a.publisher, credentials), token);
   }
-  ocs_adapter::PublisherClient client(channel, token);
 
   ocs_adapter::AdapterOptions options;
   options.wamp.url = site->wamp_server;
@@ -247,7 +249,7 @@ int main(int argc, char** argv) {
                : std::string());
   absl::Status result;
   {
-    ocs_adapter::Adapter adapter(options, &client);
+    ocs_adapter::Adapter adapter(options, publisher_link.get());
     std::thread signal_thread([&stop_signals, &adapter] {
       int signal_number = 0;
       sigwait(&stop_signals, &signal_number);

@@ -57,22 +57,11 @@ absl::StatusOr<v1::Status> PublisherClient::GetStatus() {
 }
 
 absl::StatusOr<v1::WriteResponse> PublisherClient::IngestFeeds(
-    std::vector<v1::OcsFeed>* feeds) {
-  v1::IngestFeedRequest request;
-  if (feeds->empty()) return v1::WriteResponse();
-  request.mutable_feed()->Swap(&(*feeds)[0]);
-  for (size_t i = 1; i < feeds->size(); ++i) {
-    request.add_more_feeds()->Swap(&(*feeds)[i]);
-  }
+    const v1::IngestFeedRequest& request) {
   grpc::ClientContext context;
   Prepare(&context);
   v1::WriteResponse response;
   absl::Status s = FromGrpc(stub_->IngestFeed(&context, request, &response));
-  // Hand the feeds back: the caller may retry or split them.
-  (*feeds)[0].Swap(request.mutable_feed());
-  for (size_t i = 1; i < feeds->size(); ++i) {
-    (*feeds)[i].Swap(request.mutable_more_feeds(static_cast<int>(i - 1)));
-  }
   if (!s.ok()) return s;
   return response;
 }

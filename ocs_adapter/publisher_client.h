@@ -1,11 +1,10 @@
-// The adapter's only way to the core publisher: its gRPC API, over a TCP
-// channel (--publisher HOST:PORT) or the embedded server's in-process one.
+// The adapter's way to a core publisher in another process (--publisher
+// HOST:PORT): its gRPC API, with the bearer token and a deadline per call.
 #ifndef OCS_INFLUX_OCS_ADAPTER_PUBLISHER_CLIENT_H_
 #define OCS_INFLUX_OCS_ADAPTER_PUBLISHER_CLIENT_H_
 
 #include <memory>
 #include <string>
-#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -15,7 +14,7 @@
 
 namespace ocs_influx::ocs_adapter {
 
-class PublisherClient final : public RecordControl {
+class PublisherClient final : public PublisherLink {
  public:
   // An empty `token` sends no authorization metadata.
   PublisherClient(std::shared_ptr<grpc::Channel> channel, std::string token,
@@ -24,9 +23,8 @@ class PublisherClient final : public RecordControl {
   absl::StatusOr<ocs::influx::v1::RecordingStatus> StartRecording(bool test_mode) override;
   absl::StatusOr<ocs::influx::v1::RecordingStatus> StopRecording() override;
   absl::StatusOr<ocs::influx::v1::Status> GetStatus() override;
-  // One call for several publications, validated and accepted together.
   absl::StatusOr<ocs::influx::v1::WriteResponse> IngestFeeds(
-      std::vector<ocs::influx::v1::OcsFeed>* feeds);
+      const ocs::influx::v1::IngestFeedRequest& request) override;
 
  private:
   void Prepare(grpc::ClientContext* context) const;

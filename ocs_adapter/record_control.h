@@ -1,6 +1,10 @@
-// What the OCS agent needs from the core publisher: its `record` process
-// and its status. In production this is the gRPC API (publisher_client.h),
-// in-process or remote; tests may run a real publisher behind it.
+// The adapter's way to the core publisher. RecordControl is what the OCS
+// agent needs: the `record` process and the status. PublisherLink adds the
+// feeds FeedIngest hands over. Two implementations: PublisherClient
+// (publisher_client.h), the gRPC API of a running publisher (--publisher
+// HOST:PORT); EmbeddedPublisher (embedded_publisher.h), the publisher in
+// this process, called directly (--embedded-publisher). Tests may run a
+// real publisher behind either, or stub RecordControl.
 #ifndef OCS_INFLUX_OCS_ADAPTER_RECORD_CONTROL_H_
 #define OCS_INFLUX_OCS_ADAPTER_RECORD_CONTROL_H_
 
@@ -16,6 +20,17 @@ class RecordControl {
       bool test_mode) = 0;
   virtual absl::StatusOr<ocs::influx::v1::RecordingStatus> StopRecording() = 0;
   virtual absl::StatusOr<ocs::influx::v1::Status> GetStatus() = 0;
+};
+
+class PublisherLink : public RecordControl {
+ public:
+  // One call for several publications, validated and accepted together.
+  // The codes FeedIngest acts on are the API's: INVALID_ARGUMENT naming
+  // the feed (`feeds[i]: ...`), RESOURCE_EXHAUSTED (spool full, or over a
+  // gRPC message limit), FAILED_PRECONDITION (not recording), UNAVAILABLE
+  // (shutting down, unreachable), DEADLINE_EXCEEDED.
+  virtual absl::StatusOr<ocs::influx::v1::WriteResponse> IngestFeeds(
+      const ocs::influx::v1::IngestFeedRequest& request) = 0;
 };
 
 }  // namespace ocs_influx::ocs_adapter

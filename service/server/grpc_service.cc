@@ -4,9 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "service/core/feed_convert.h"
-#include "service/core/line_parser.h"
-#include "service/core/point_encoder.h"
+#include "service/server/write_handlers.h"
 
 namespace ocs_influx::server {
 namespace {
@@ -17,83 +15,6 @@ grpc::Status ToGrpc(const absl::Status& s) {
   if (s.ok()) return grpc::Status::OK;
   return grpc::Status(static_cast<grpc::StatusCode>(s.code()),
                       std::string(s.message()));
-}
-
-// Encoding buffers live per RPC thread and keep their capacity, so a
-// request costs no allocation once a thread has seen one of its size. A
-// request's lines are bounded chunks (at most kMaxRequestLineBytes in all),
-// never one giant string; Clear lets go of what a one-off large request
-// grew beyond a few chunks.
-struct ThreadScratch {
-  core::LineChunks lines;
-  core::LinesConverter lines_converter;
-  core::FeedConverter feed_converter;
-};
-
-ThreadScratch& Scratch() {
-  thread_local ThreadScratch scratch;
-  scratch.lines.Clear();
-  return scratch;
-}
-
-int64_t NowNs() { return absl::ToUnixNanos(absl::Now()); }
-
-// An enum value this build does not know (a newer client's, or garbage)
-// must not be read as nanoseconds: that would shift every point.
-absl::Status CheckPrecision(v1::Precision p) {
-  if (v1::Precision_IsValid(p)) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(
-      "precision: unknown value ", static_cast<int>(p),
-      " (PRECISION_NANOSECONDS, _MICROSECONDS, _MILLISECONDS or _SECONDS)"));
-}
-
-core::Precision ToPrecision(v1::Precision p) {
-  switch (p) {
-    case v1::PRECISION_MICROSECONDS: return core::Precision::kMicroseconds;
-    case v1::PRECISION_MILLISECONDS: return core::Precision::kMilliseconds;
-    case v1::PRECISION_SECONDS: return core::Precision::kSeconds;
-    default: return core::Precision::kNanoseconds;
-  }
-}
-
-void FillResponse(const core::EncodeResult& result, v1::WriteResponse* response) {
-  response->set_points_accepted(response->points_accepted() + result.points);
-  for (int r = 0; r < static_cast<int>(core::DropReason::kCount); ++r) {
-    auto reason = static_cast<core::DropReason>(r);
-    uint64_t n = result.dropped.Get(reason);
-    if (n == 0) continue;
-    std::string name(core::DropReasonName(reason));
-    v1::DropCount* entry = nullptr;
-    for (auto& d : *response->mutable_dropped()) {
-      if (d.reason() == name) entry = &d;
-    }
-    if (entry == nullptr) {
-      entry = response->add_dropped();
-      entry->set_reason(name);
-    }
-    entry->set_count(entry->count() + n);
-  }
-}
-
-// Encodes one stream message into `scratch.lines`.
-absl::Status EncodeStreamMessage(const v1::WriteStreamRequest& message,
-                                 ThreadScratch& scratch,
-                                 core::EncodeResult* result) {
-  switch (message.payload_case()) {
-    case v1::WriteStreamRequest::kPoints:
-      return core::EncodeWriteRequest(message.points(), NowNs(), &scratch.lines,
-                                      result);
-    case v1::WriteStreamRequest::kLines:
-      if (absl::Status s = CheckPrecision(message.lines().precision()); !s.ok()) {
-        return s;
-      }
-      return scratch.lines_converter.Convert(
-          message.lines().lines(), ToPrecision(message.lines().precision()),
-          NowNs(), &scratch.lines, result);
-    case v1::WriteStreamRequest::PAYLOAD_NOT_SET:
-      break;
-  }
-  return absl::InvalidArgumentError("empty message: set points or lines");
 }
 
 }  // namespace
@@ -127,18 +48,14 @@ grpc::Status PublisherService::StartRecording(
     grpc::ServerContext* context, const v1::StartRecordingRequest* request,
     v1::RecordingStatus* response) {
   if (auto s = CheckAuth(context); !s.ok()) return s;
-  absl::Status s = publisher_->StartRecording(request->test_mode());
-  publisher_->FillRecording(response);
-  return ToGrpc(s);
+  return ToGrpc(HandleStartRecording(publisher_, *request, response));
 }
 
 grpc::Status PublisherService::StopRecording(
     grpc::ServerContext* context, const v1::StopRecordingRequest* /*request*/,
     v1::RecordingStatus* response) {
   if (auto s = CheckAuth(context); !s.ok()) return s;
-  absl::Status s = publisher_->StopRecording();
-  publisher_->FillRecording(response);
-  return ToGrpc(s);
+  return ToGrpc(HandleStopRecording(publisher_, response));
 }
 
 grpc::Status PublisherService::GetStatus(grpc::ServerContext* context,
@@ -153,30 +70,14 @@ grpc::Status PublisherService::Write(grpc::ServerContext* context,
                                      const v1::WriteRequest* request,
                                      v1::WriteResponse* response) {
   if (auto s = CheckAuth(context); !s.ok()) return s;
-  ThreadScratch& scratch = Scratch();
-  core::EncodeResult result;
-  absl::Status s =
-      core::EncodeWriteRequest(*request, NowNs(), &scratch.lines, &result);
-  if (s.ok()) s = publisher_->Accept(scratch.lines, result.dropped);
-  if (s.ok()) FillResponse(result, response);
-  return ToGrpc(s);
+  return ToGrpc(HandleWrite(publisher_, *request, response));
 }
 
 grpc::Status PublisherService::WriteLines(grpc::ServerContext* context,
                                           const v1::WriteLinesRequest* request,
                                           v1::WriteResponse* response) {
   if (auto s = CheckAuth(context); !s.ok()) return s;
-  ThreadScratch& scratch = Scratch();
-  core::EncodeResult result;
-  absl::Status s = CheckPrecision(request->precision());
-  if (s.ok()) {
-    s = scratch.lines_converter.Convert(request->lines(),
-                                        ToPrecision(request->precision()),
-                                        NowNs(), &scratch.lines, &result);
-  }
-  if (s.ok()) s = publisher_->Accept(scratch.lines, result.dropped);
-  if (s.ok()) FillResponse(result, response);
-  return ToGrpc(s);
+  return ToGrpc(HandleWriteLines(publisher_, *request, response));
 }
 
 grpc::Status PublisherService::WriteStream(
@@ -187,18 +88,15 @@ grpc::Status PublisherService::WriteStream(
   v1::WriteStreamRequest message;
   uint64_t index = 0;
   while (reader->Read(&message)) {
-    ThreadScratch& scratch = Scratch();
-    core::EncodeResult result;
-    absl::Status s = EncodeStreamMessage(message, scratch, &result);
-    if (s.ok()) s = publisher_->Accept(scratch.lines, result.dropped);
+    const uint64_t accepted_before = response->points_accepted();
+    absl::Status s = HandleWriteStreamMessage(publisher_, message, response);
     if (!s.ok()) {
       return grpc::Status(
           static_cast<grpc::StatusCode>(s.code()),
           absl::StrCat("message ", index, ": ", s.message(), " (", index,
-                       " messages, ", response->points_accepted(),
+                       " messages, ", accepted_before,
                        " points before it were accepted)"));
     }
-    FillResponse(result, response);
     ++index;
   }
   return grpc::Status::OK;
@@ -208,20 +106,7 @@ grpc::Status PublisherService::IngestFeed(grpc::ServerContext* context,
                                           const v1::IngestFeedRequest* request,
                                           v1::WriteResponse* response) {
   if (auto s = CheckAuth(context); !s.ok()) return s;
-  ThreadScratch& scratch = Scratch();
-  core::EncodeResult result;
-  absl::Status s =
-      scratch.feed_converter.Convert(request->feed(), &scratch.lines, &result);
-  for (int i = 0; s.ok() && i < request->more_feeds_size(); ++i) {
-    s = scratch.feed_converter.Convert(request->more_feeds(i), &scratch.lines,
-                                       &result);
-    if (!s.ok()) {
-      s = absl::Status(s.code(), absl::StrCat("more_feeds[", i, "]: ", s.message()));
-    }
-  }
-  if (s.ok()) s = publisher_->Accept(scratch.lines, result.dropped);
-  if (s.ok()) FillResponse(result, response);
-  return ToGrpc(s);
+  return ToGrpc(HandleIngestFeed(publisher_, *request, response));
 }
 
 grpc::Status PublisherService::Flush(grpc::ServerContext* context,

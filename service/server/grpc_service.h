@@ -1,6 +1,7 @@
-// The gRPC face of the publisher: validates every request whole before any
-// of it is accepted, maps our absl::Status codes onto gRPC's (they share
-// numbers), and checks the bearer token.
+// The gRPC face of the publisher: checks the bearer token, hands each
+// request to its handler (write_handlers.h: validated whole before any of
+// it is accepted) and maps our absl::Status codes onto gRPC's (they share
+// numbers).
 #ifndef OCS_INFLUX_SERVICE_SERVER_GRPC_SERVICE_H_
 #define OCS_INFLUX_SERVICE_SERVER_GRPC_SERVICE_H_
 

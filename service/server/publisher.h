@@ -1,6 +1,8 @@
 // The publisher without its gRPC face: recording state, acceptance into the
-// durable spool, the writer thread, and the status. The gRPC service and
-// the OCS adapter's embedded mode both drive this.
+// durable spool, the writer thread, and the status. Requests reach it
+// through write_handlers.h, called by the gRPC service (grpc_service.h) and
+// by the OCS adapter's embedded mode (ocs_adapter/embedded_publisher.h);
+// its owner (PublisherServer, or a test) starts and shuts it down.
 #ifndef OCS_INFLUX_SERVICE_SERVER_PUBLISHER_H_
 #define OCS_INFLUX_SERVICE_SERVER_PUBLISHER_H_
 

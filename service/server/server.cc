@@ -63,12 +63,6 @@ absl::StatusOr<std::unique_ptr<PublisherServer>> PublisherServer::Start(
 
 PublisherServer::~PublisherServer() { Shutdown(absl::ZeroDuration()); }
 
-std::shared_ptr<grpc::Channel> PublisherServer::InProcessChannel() {
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(16 << 20);
-  return server_->InProcessChannel(args);
-}
-
 void PublisherServer::Shutdown(absl::Duration drain) {
   if (shut_down_) return;
   shut_down_ = true;

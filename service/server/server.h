@@ -1,7 +1,7 @@
 // The gRPC server around a Publisher: the Publisher service, gRPC health
 // (grpc.health.v1, SERVING while up, not behind the token) and server
-// reflection, on a TCP address and, for the OCS adapter's embedded mode,
-// an in-process channel.
+// reflection, on a TCP address. The OCS adapter's embedded mode calls the
+// Publisher directly (ocs_adapter/embedded_publisher.h), not through this.
 #ifndef OCS_INFLUX_SERVICE_SERVER_SERVER_H_
 #define OCS_INFLUX_SERVICE_SERVER_SERVER_H_
 
@@ -17,7 +17,7 @@
 namespace ocs_influx::server {
 
 struct ServerOptions {
-  std::string listen = "127.0.0.1:50051";  // empty: in-process only
+  std::string listen = "127.0.0.1:50051";  // empty: no port (the engine alone)
   std::string auth_token;                  // empty: no token needed
   std::string tls_cert_file;               // both set: TLS on the port
   std::string tls_key_file;
@@ -39,7 +39,6 @@ class PublisherServer {
 
   int port() const { return port_; }
   Publisher* publisher() { return publisher_.get(); }
-  std::shared_ptr<grpc::Channel> InProcessChannel();
 
   // Health goes NOT_SERVING, writes answer UNAVAILABLE, the writer delivers
   // for at most `drain`, then the server stops. Idempotent.

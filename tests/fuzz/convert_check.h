@@ -66,7 +66,7 @@ inline void ConvertAndCheckOrAbort(const ocs::influx::v1::OcsFeed& feed) {
   core::FeedConverter converter;
   core::LineChunks chunks(kFuzzChunkBytes, kFuzzRequestLimit);
   core::EncodeResult result;
-  // Twice, as one request with the feed in more_feeds after itself.
+  // Twice, as one request whose feeds are this feed twice.
   for (int round = 0; round < 2; ++round) {
     const std::string before = JoinChunks(chunks);
     const uint64_t points_before = chunks.points();

@@ -138,7 +138,7 @@ grpc::Status DoIngest(Ctx& c, const v1::IngestFeedRequest& r) {
 
 grpc::Status DoIngestFeed(Ctx& c, const v1::OcsFeed& feed) {
   v1::IngestFeedRequest r;
-  *r.mutable_feed() = feed;
+  *r.add_feeds() = feed;
   return DoIngest(c, r);
 }
 
@@ -348,16 +348,16 @@ std::vector<Row> Rows() {
        StatusCode::INVALID_ARGUMENT,
        "bytes would pass the limit of 134217728 bytes (128 MiB) per request", 0});
   add({"feed_amplification_in_more_feeds", "amplification",
-       "IngestFeed: a good feed, then 30 feeds of 6 MB of lines each in more_feeds",
+       "IngestFeed: a good feed, then 30 feeds of 6 MB of lines each",
        [](Ctx& c) {
          v1::IngestFeedRequest r;
-         *r.mutable_feed() = Feed("h_feed_amplification_in_more_feeds", 3);
+         *r.add_feeds() = Feed("h_feed_amplification_in_more_feeds", 3);
          v1::OcsFeed big = BoolFeed(std::string(60000, 'h'), 100);
-         for (int i = 0; i < 30; ++i) *r.add_more_feeds() = big;
+         for (int i = 0; i < 30; ++i) *r.add_feeds() = big;
          return DoIngest(c, r);
        },
        StatusCode::INVALID_ARGUMENT,
-       "more_feeds[22]: line protocol of up to 6003", 0});
+       "feeds[23]: line protocol of up to 6003", 0});
   add({"multi_mb_request", "multi-MB requests", "an 8 MiB Write of 2,000 points, each 4 KiB",
        [](Ctx& c) {
          v1::WriteRequest r;
@@ -577,16 +577,16 @@ std::vector<Row> Rows() {
        },
        StatusCode::INVALID_ARGUMENT, "column \"w\" has 1 values for 2 timestamps", 0});
   add({"feed_bad_more_feeds", "mismatched column lengths",
-       "IngestFeed: a good feed, then a bad one in more_feeds",
+       "IngestFeed: a good feed, then a bad one",
        [](Ctx& c) {
          v1::IngestFeedRequest r;
-         *r.mutable_feed() = Feed("h_feed_bad_more_feeds", 3);
+         *r.add_feeds() = Feed("h_feed_bad_more_feeds", 3);
          v1::OcsFeed bad = Feed("h_feed_bad_more_feeds", 2);
          bad.mutable_blocks(0)->mutable_columns(0)->mutable_doubles()->mutable_values()->RemoveLast();
-         *r.add_more_feeds() = bad;
+         *r.add_feeds() = bad;
          return DoIngest(c, r);
        },
-       StatusCode::INVALID_ARGUMENT, "more_feeds[0]: block \"b\": column \"v\" has 1 values", 0});
+       StatusCode::INVALID_ARGUMENT, "feeds[1]: block \"b\": column \"v\" has 1 values", 0});
   add({"feed_column_without_values", "mismatched column lengths",
        "IngestFeed: a column with no value type set, 1 timestamp",
        [](Ctx& c) {
@@ -658,7 +658,7 @@ std::vector<Row> Rows() {
          grpc::Status lines = DoLines(c, "h_write_not_recording v=1i 1");
          EXPECT_EQ(lines.error_code(), StatusCode::FAILED_PRECONDITION) << lines.error_message();
          v1::IngestFeedRequest feed;
-         *feed.mutable_feed() = Feed("h_write_not_recording");
+         *feed.add_feeds() = Feed("h_write_not_recording");
          grpc::Status ingest = DoIngest(c, feed);
          EXPECT_EQ(ingest.error_code(), StatusCode::FAILED_PRECONDITION) << ingest.error_message();
          // Start again (the stop may still be finishing): bounded.

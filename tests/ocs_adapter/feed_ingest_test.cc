@@ -1,14 +1,21 @@
-// FeedIngest against a real publisher (in-process gRPC, real influxd):
-// every publication offered lands, also when a backlog of big publications
-// would make one call larger than the publisher takes.
+// FeedIngest against a real publisher (real influxd), over each of the
+// adapter's two ways to it (gRPC on loopback, the in-process
+// EmbeddedPublisher): every publication offered lands, also when a backlog
+// of big publications would make one call larger than the publisher takes;
+// publications offered at about the same time share a call.
 #include "ocs_adapter/feed_ingest.h"
 
 #include <algorithm>
+#include <atomic>
+#include <memory>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/files/files.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "ocs_adapter/embedded_publisher.h"
 #include "ocs_adapter/publisher_client.h"
 #include "tests/service/publisher_fixture.h"
 
@@ -21,6 +28,20 @@ using ::ocs_influx::testing::Influxd;
 using ::ocs_influx::testing::MakeTempDir;
 using ::ocs_influx::testing::PublisherSetup;
 using ::ocs_influx::testing::StartPublisher;
+using ::ocs_influx::testing::PublisherHandle;
+
+// The adapter's way to `pub`: its gRPC port, or the engine directly.
+std::unique_ptr<PublisherLink> Link(PublisherHandle& pub, bool embedded) {
+  if (embedded) return std::make_unique<EmbeddedPublisher>(pub.server->publisher());
+  return std::make_unique<PublisherClient>(pub.channel, "");
+}
+
+class FeedIngestTest : public ::testing::TestWithParam<bool> {};
+
+INSTANTIATE_TEST_SUITE_P(BothWays, FeedIngestTest, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "Embedded" : "Grpc";
+                         });
 
 // One block of `rows` timestamps and 16 float columns: about 130 bytes a row.
 ocs::influx::v1::OcsFeed BigFeed(int index, int rows) {
@@ -41,7 +62,7 @@ ocs::influx::v1::OcsFeed BigFeed(int index, int rows) {
   return feed;
 }
 
-TEST(FeedIngestTest, BigBacklogIsSentInCallsThePublisherTakes) {
+TEST_P(FeedIngestTest, BigBacklogIsSentInCallsThePublisherTakes) {
   auto influxd = Influxd::Start();
   ASSERT_TRUE(influxd.ok()) << influxd.status();
   PublisherSetup setup;
@@ -49,10 +70,10 @@ TEST(FeedIngestTest, BigBacklogIsSentInCallsThePublisherTakes) {
   setup.influx_port = (*influxd)->port();
   auto pub = StartPublisher(setup);
   ASSERT_TRUE(pub.ok()) << pub.status();
-  PublisherClient client(pub->channel, "");
+  std::unique_ptr<PublisherLink> client = Link(*pub, GetParam());
   AdapterCounters counters;
   {
-    FeedIngest ingest(IngestOptions(), &client, &counters);
+    FeedIngest ingest(IngestOptions(), client.get(), &counters);
     // 40 publications of ~1 MB queued at once: 40 MB, over the publisher's
     // 16 MiB message limit if they went out in one call.
     for (int i = 0; i < 40; ++i) {
@@ -123,14 +144,14 @@ bool WaitDrained(const FeedIngest& ingest, absl::Duration timeout) {
 // limit). The sender retried that one call forever and nothing after it
 // landed. Now the feed is cut into calls the publisher takes: it lands
 // whole, and so does the next agent's feed.
-TEST(FeedIngestTest, PublicationOverTheMessageLimitLandsWholeAndTheNextOneToo) {
+TEST_P(FeedIngestTest, PublicationOverTheMessageLimitLandsWholeAndTheNextOneToo) {
   Stack stack = StartStack();
   ASSERT_NE(stack.pub.stub, nullptr);
-  PublisherClient client(stack.pub.channel, "");
+  std::unique_ptr<PublisherLink> client = Link(stack.pub, GetParam());
   AdapterCounters counters;
   constexpr int kRows = 2'000'000;
   {
-    FeedIngest ingest(IngestOptions(), &client, &counters);
+    FeedIngest ingest(IngestOptions(), client.get(), &counters);
     ocs::influx::v1::OcsFeed big = SmallIntFeed("observatory.huge", kRows);
     ASSERT_GT(big.ByteSizeLong(), 16u << 20);
     ASSERT_TRUE(ingest.Offer(std::move(big)));
@@ -145,13 +166,13 @@ TEST(FeedIngestTest, PublicationOverTheMessageLimitLandsWholeAndTheNextOneToo) {
 
 // A single row larger than any call the publisher takes cannot be cut: it
 // is refused at once (never retried), and the next publication lands.
-TEST(FeedIngestTest, RowLargerThanTheMessageLimitIsRefusedNotRetried) {
+TEST_P(FeedIngestTest, RowLargerThanTheMessageLimitIsRefusedNotRetried) {
   Stack stack = StartStack();
   ASSERT_NE(stack.pub.stub, nullptr);
-  PublisherClient client(stack.pub.channel, "");
+  std::unique_ptr<PublisherLink> client = Link(stack.pub, GetParam());
   AdapterCounters counters;
   {
-    FeedIngest ingest(IngestOptions(), &client, &counters);
+    FeedIngest ingest(IngestOptions(), client.get(), &counters);
     ocs::influx::v1::OcsFeed huge = SmallIntFeed("observatory.onerow", 1);
     auto* column = huge.mutable_blocks(0)->add_columns();
     column->set_name("s");
@@ -168,16 +189,16 @@ TEST(FeedIngestTest, RowLargerThanTheMessageLimitIsRefusedNotRetried) {
 // A publication the publisher answers INVALID_ARGUMENT for (a column
 // shorter than its timestamps) is dead-lettered as publisher_refused and
 // counted; its neighbours in the same call land.
-TEST(FeedIngestTest, PublicationThePublisherRefusesIsDeadLetteredAndNeighboursLand) {
+TEST_P(FeedIngestTest, PublicationThePublisherRefusesIsDeadLetteredAndNeighboursLand) {
   Stack stack = StartStack();
   ASSERT_NE(stack.pub.stub, nullptr);
-  PublisherClient client(stack.pub.channel, "");
+  std::unique_ptr<PublisherLink> client = Link(stack.pub, GetParam());
   AdapterCounters counters;
   DeadLetterOptions dead_options;
   dead_options.path = MakeTempDir("dead") + "/dead-publications.jsonl";
   {
     DeadLetters dead(dead_options, &counters);
-    FeedIngest ingest(IngestOptions(), &client, &counters, &dead);
+    FeedIngest ingest(IngestOptions(), client.get(), &counters, &dead);
     ocs::influx::v1::OcsFeed bad = SmallIntFeed("observatory.bad", 3);
     bad.mutable_blocks(0)->mutable_columns(0)->mutable_ints()->mutable_values()->RemoveLast();
     // Queued together: they go out in one call.
@@ -197,6 +218,75 @@ TEST(FeedIngestTest, PublicationThePublisherRefusesIsDeadLetteredAndNeighboursLa
   EXPECT_NE(text->find("\"reason\":\"publisher_refused\""), std::string::npos) << *text;
   EXPECT_NE(text->find("\"observatory.bad\""), std::string::npos) << *text;
   EXPECT_EQ(std::count(text->begin(), text->end(), '\n'), 1);
+}
+
+// Counts the calls that reach the publisher: each is one spool append (and
+// one fsync).
+class CountingLink final : public PublisherLink {
+ public:
+  explicit CountingLink(PublisherLink* inner) : inner_(inner) {}
+  absl::StatusOr<ocs::influx::v1::RecordingStatus> StartRecording(bool test_mode) override {
+    return inner_->StartRecording(test_mode);
+  }
+  absl::StatusOr<ocs::influx::v1::RecordingStatus> StopRecording() override {
+    return inner_->StopRecording();
+  }
+  absl::StatusOr<ocs::influx::v1::Status> GetStatus() override { return inner_->GetStatus(); }
+  absl::StatusOr<ocs::influx::v1::WriteResponse> IngestFeeds(
+      const ocs::influx::v1::IngestFeedRequest& request) override {
+    calls.fetch_add(1);
+    return inner_->IngestFeeds(request);
+  }
+  std::atomic<int> calls{0};
+
+ private:
+  PublisherLink* const inner_;
+};
+
+// Four agents publish at the same moments, 50 times: with the linger, an
+// idle sender waits for the other three and one call carries all four
+// (without it, the first publication went out alone: about 2-4 calls a
+// round). Every point lands either way.
+TEST_P(FeedIngestTest, PublicationsOfferedTogetherShareOneCall) {
+  Stack stack = StartStack();
+  ASSERT_NE(stack.pub.stub, nullptr);
+  std::unique_ptr<PublisherLink> inner = Link(stack.pub, GetParam());
+  constexpr int kAgents = 4, kRounds = 50;
+  int calls[2] = {0, 0};
+  for (int linger_on = 0; linger_on < 2; ++linger_on) {
+    CountingLink client(inner.get());
+    AdapterCounters counters;
+    IngestOptions options;
+    options.linger = linger_on ? absl::Milliseconds(5) : absl::ZeroDuration();
+    {
+      FeedIngest ingest(options, &client, &counters);
+      for (int round = 0; round < kRounds; ++round) {
+        std::vector<std::thread> agents;
+        for (int a = 0; a < kAgents; ++a) {
+          agents.emplace_back([&ingest, a, round, linger_on] {
+            ocs::influx::v1::OcsFeed feed =
+                SmallIntFeed(absl::StrCat("observatory.round", linger_on, "-", a), 2);
+            for (double& t : *feed.mutable_blocks(0)->mutable_timestamps()) t += round;
+            ingest.Offer(std::move(feed));
+          });
+        }
+        for (std::thread& t : agents) t.join();
+        // The next round comes well after this one is sent.
+        absl::SleepFor(absl::Milliseconds(20));
+      }
+      EXPECT_TRUE(WaitDrained(ingest, absl::Seconds(30)));
+    }
+    EXPECT_EQ(counters.points_refused.load(), 0u);
+    calls[linger_on] = client.calls.load();
+  }
+  std::cerr << "calls for " << kAgents * kRounds << " publications in " << kRounds
+            << " rounds: " << calls[0] << " without linger, " << calls[1] << " with 5 ms\n";
+  EXPECT_LE(calls[1], kRounds + kRounds / 5);
+  ASSERT_TRUE(FlushAll(*stack.pub.stub, absl::Seconds(60)));
+  for (int a = 0; a < kAgents; ++a) {
+    EXPECT_EQ(CountPoints(*stack.influxd, "ocs_feeds", absl::StrCat("observatory.round1-", a), "n"),
+              100);
+  }
 }
 
 }  // namespace

@@ -38,7 +38,7 @@ class FeedsTest : public ::testing::Test {
   // `rows` points of one OCS feed, timestamps from `t0` seconds.
   void Ingest(const std::string& agent, const std::string& feed, int rows, double t0) {
     v1::IngestFeedRequest request;
-    auto* f = request.mutable_feed();
+    auto* f = request.add_feeds();
     f->set_agent_address(agent);
     f->set_feed_name(feed);
     f->set_record(true);

@@ -129,7 +129,7 @@ TEST_F(WriteRpcsTest, WriteLinesAndStreamLandInOrder) {
 
 TEST_F(WriteRpcsTest, IngestFeedLandsAsThePythonAgentWritesIt) {
   v1::IngestFeedRequest request;
-  auto* feed = request.mutable_feed();
+  auto* feed = request.add_feeds();
   feed->set_agent_address("observatory.fake-data1");
   feed->set_feed_name("false_temperatures");
   feed->set_record(true);
@@ -178,18 +178,18 @@ TEST_F(WriteRpcsTest, IngestFeedBatchIsAcceptedWholeOrNotAtAll) {
     return feed;
   };
   v1::IngestFeedRequest bad;
-  *bad.mutable_feed() = make("one", 1);
-  *bad.add_more_feeds() = make("two", 1);
-  *bad.add_more_feeds() = make("three", 2);  // 2 values for 1 timestamp
+  *bad.add_feeds() = make("one", 1);
+  *bad.add_feeds() = make("two", 1);
+  *bad.add_feeds() = make("three", 2);  // 2 values for 1 timestamp
   grpc::ClientContext c1;
   v1::WriteResponse response;
   grpc::Status s = pub_.stub->IngestFeed(&c1, bad, &response);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(s.error_message(), HasSubstr("more_feeds[1]"));
+  EXPECT_THAT(s.error_message(), HasSubstr("feeds[2]: "));
 
   v1::IngestFeedRequest good;
-  *good.mutable_feed() = make("one", 1);
-  *good.add_more_feeds() = make("two", 1);
+  *good.add_feeds() = make("one", 1);
+  *good.add_feeds() = make("two", 1);
   grpc::ClientContext c2;
   ASSERT_TRUE(pub_.stub->IngestFeed(&c2, good, &response).ok());
   EXPECT_EQ(response.points_accepted(), 2u);
