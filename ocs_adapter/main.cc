@@ -1,24 +1,24 @@
 // ocs_adapter: a drop-in for OCS's Python InfluxDB Publisher Agent. It joins
 // the site's WAMP realm as the InfluxDBAgent instance of the site config and
 // records every feed through the core publisher (embedded, or over gRPC).
-#include <signal.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <iostream>
-#include <thread>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/files/files.h"
 #include "common/flags/flags.h"
+#include "common/grpc_channel/grpc_channel.h"
+#include "common/signals/stop_signals.h"
 #include "grpcpp/grpcpp.h"
 #include "ocs_adapter/adapter.h"
 #include "ocs_adapter/agent_class.h"
 #include "ocs_adapter/feed_filter.h"
-#include "ocs_adapter/merge_args.h"
 #include "ocs_adapter/embedded_publisher.h"
+#include "ocs_adapter/merge_args.h"
 #include "ocs_adapter/publisher_client.h"
 #include "ocs_adapter/site_config.h"
 #include "service/core/float_format.h"
@@ -113,13 +113,10 @@ int main(int argc, char** argv) {
                            kDescription);
   Register(&first_set, &first);
   std::vector<std::string> positional;
-  absl::Status parsed = first_set.Parse(command_line, &positional);
-  if (first_set.help_requested()) {
-    std::cout << first_set.Usage();
-    return 0;
+  if (std::optional<int> exit_code = flags::ParseCommandLine(
+          first_set, command_line, "ocs_adapter", {}, &positional, std::cout, std::cerr)) {
+    return *exit_code;
   }
-  if (!parsed.ok()) return Fail(parsed.message());
-  if (!positional.empty()) return Fail(absl::StrCat("unexpected argument \"", positional[0], "\""));
 
   absl::StatusOr<ocs_adapter::SiteConfig> site = ocs_adapter::LoadSiteConfig(first.site);
   if (!site.ok()) return Fail(site.status().message());
@@ -158,11 +155,7 @@ int main(int argc, char** argv) {
       flag_set.WasSet("access-policy") ? a.access_policy : site->access_policy);
   if (!access_policy.ok()) return Fail(access_policy.status().message());
 
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signals::BlockStopSignals();
 
   std::unique_ptr<server::PublisherServer> embedded;
   std::unique_ptr<ocs_adapter::PublisherLink> publisher_link;
@@ -184,15 +177,10 @@ int main(int argc, char** argv) {
     // port is for publisherctl and other clients.
     publisher_link = std::make_unique<ocs_adapter::EmbeddedPublisher>(embedded->publisher());
   } else {
-    std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
-    if (a.publisher_tls || !a.publisher_tls_ca.empty()) {
-      grpc::SslCredentialsOptions ssl;
-      if (!a.publisher_tls_ca.empty()) {
-        absl::StatusOr<std::string> ca = files::ReadWholeFile(a.publisher_tls_ca, "CA file");
-        if (!ca.ok()) return Fail(absl::StrCat("--publisher-tls-ca: ", ca.status().message()));
-        ssl.pem_root_certs = *ca;
-      }
-      credentials = grpc::SslCredentials(ssl);
+    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+        CreateChannel(a.publisher, {a.publisher_tls, a.publisher_tls_ca});
+    if (!channel.ok()) {
+      return Fail(absl::StrCat("--publisher-tls-ca: ", channel.status().message()));
     }
     std::string token;
     if (!a.publisher_token_file.empty()) {
@@ -200,8 +188,7 @@ int main(int argc, char** argv) {
       if (!t.ok()) return Fail(absl::StrCat("--publisher-token-file: ", t.status().message()));
       token = *t;
     }
-    publisher_link = std::make_unique<ocs_adapter::PublisherClient>(
-        grpc::CreateChannel(a.publisher, credentials), token);
+    publisher_link = std::make_unique<ocs_adapter::PublisherClient>(*std::move(channel), token);
   }
 
   ocs_adapter::AdapterOptions options;
@@ -250,19 +237,12 @@ int main(int argc, char** argv) {
   absl::Status result;
   {
     ocs_adapter::Adapter adapter(options, publisher_link.get());
-    std::thread signal_thread([&stop_signals, &adapter] {
-      int signal_number = 0;
-      sigwait(&stop_signals, &signal_number);
-      LOG_INFO("ocs_adapter: %s received", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+    signals::StopSignalThread on_stop([&adapter](int signal_number) {
+      LOG_INFO("ocs_adapter: %s received", signals::SignalName(signal_number));
       adapter.Stop();
     });
     result = adapter.Run();
-    if (!result.ok()) {
-      LOG_ERROR("ocs_adapter: %s", std::string(result.message()));
-      // Wake the signal thread so it can be joined.
-      pthread_kill(signal_thread.native_handle(), SIGTERM);
-    }
-    signal_thread.join();
+    if (!result.ok()) LOG_ERROR("ocs_adapter: %s", std::string(result.message()));
   }
   if (embedded != nullptr) embedded->Shutdown(a.service.shutdown_timeout);
   LOG_INFO("ocs_adapter: stopped");

@@ -2,18 +2,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/grpc_status/grpc_status.h"
 
 namespace ocs_influx::ocs_adapter {
-namespace {
 
 namespace v1 = ocs::influx::v1;
-
-absl::Status FromGrpc(const grpc::Status& s) {
-  if (s.ok()) return absl::OkStatus();
-  return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
-}
-
-}  // namespace
 
 PublisherClient::PublisherClient(std::shared_ptr<grpc::Channel> channel,
                                  std::string token, absl::Duration timeout)
@@ -32,7 +25,7 @@ absl::StatusOr<v1::RecordingStatus> PublisherClient::StartRecording(bool test_mo
   v1::StartRecordingRequest request;
   request.set_test_mode(test_mode);
   v1::RecordingStatus response;
-  absl::Status s = FromGrpc(stub_->StartRecording(&context, request, &response));
+  absl::Status s = FromGrpcStatus(stub_->StartRecording(&context, request, &response));
   if (!s.ok()) return s;
   return response;
 }
@@ -42,7 +35,7 @@ absl::StatusOr<v1::RecordingStatus> PublisherClient::StopRecording() {
   Prepare(&context);
   v1::RecordingStatus response;
   absl::Status s =
-      FromGrpc(stub_->StopRecording(&context, v1::StopRecordingRequest(), &response));
+      FromGrpcStatus(stub_->StopRecording(&context, v1::StopRecordingRequest(), &response));
   if (!s.ok()) return s;
   return response;
 }
@@ -51,7 +44,7 @@ absl::StatusOr<v1::Status> PublisherClient::GetStatus() {
   grpc::ClientContext context;
   Prepare(&context);
   v1::Status response;
-  absl::Status s = FromGrpc(stub_->GetStatus(&context, v1::GetStatusRequest(), &response));
+  absl::Status s = FromGrpcStatus(stub_->GetStatus(&context, v1::GetStatusRequest(), &response));
   if (!s.ok()) return s;
   return response;
 }
@@ -61,7 +54,7 @@ absl::StatusOr<v1::WriteResponse> PublisherClient::IngestFeeds(
   grpc::ClientContext context;
   Prepare(&context);
   v1::WriteResponse response;
-  absl::Status s = FromGrpc(stub_->IngestFeed(&context, request, &response));
+  absl::Status s = FromGrpcStatus(stub_->IngestFeed(&context, request, &response));
   if (!s.ok()) return s;
   return response;
 }

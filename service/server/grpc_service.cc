@@ -4,20 +4,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/grpc_status/grpc_status.h"
 #include "service/server/write_handlers.h"
 
 namespace ocs_influx::server {
-namespace {
 
 namespace v1 = ocs::influx::v1;
-
-grpc::Status ToGrpc(const absl::Status& s) {
-  if (s.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(s.code()),
-                      std::string(s.message()));
-}
-
-}  // namespace
 
 PublisherService::PublisherService(Publisher* publisher, std::string auth_token)
     : publisher_(publisher),
@@ -48,14 +40,14 @@ grpc::Status PublisherService::StartRecording(
     grpc::ServerContext* context, const v1::StartRecordingRequest* request,
     v1::RecordingStatus* response) {
   if (auto s = CheckAuth(context); !s.ok()) return s;
-  return ToGrpc(HandleStartRecording(publisher_, *request, response));
+  return ToGrpcStatus(HandleStartRecording(publisher_, *request, response));
 }
 
 grpc::Status PublisherService::StopRecording(
     grpc::ServerContext* context, const v1::StopRecordingRequest* /*request*/,
     v1::RecordingStatus* response) {
   if (auto s = CheckAuth(context); !s.ok()) return s;
-  return ToGrpc(HandleStopRecording(publisher_, response));
+  return ToGrpcStatus(HandleStopRecording(publisher_, response));
 }
 
 grpc::Status PublisherService::GetStatus(grpc::ServerContext* context,
@@ -70,14 +62,14 @@ grpc::Status PublisherService::Write(grpc::ServerContext* context,
                                      const v1::WriteRequest* request,
                                      v1::WriteResponse* response) {
   if (auto s = CheckAuth(context); !s.ok()) return s;
-  return ToGrpc(HandleWrite(publisher_, *request, response));
+  return ToGrpcStatus(HandleWrite(publisher_, *request, response));
 }
 
 grpc::Status PublisherService::WriteLines(grpc::ServerContext* context,
                                           const v1::WriteLinesRequest* request,
                                           v1::WriteResponse* response) {
   if (auto s = CheckAuth(context); !s.ok()) return s;
-  return ToGrpc(HandleWriteLines(publisher_, *request, response));
+  return ToGrpcStatus(HandleWriteLines(publisher_, *request, response));
 }
 
 grpc::Status PublisherService::WriteStream(
@@ -91,11 +83,10 @@ grpc::Status PublisherService::WriteStream(
     const uint64_t accepted_before = response->points_accepted();
     absl::Status s = HandleWriteStreamMessage(publisher_, message, response);
     if (!s.ok()) {
-      return grpc::Status(
-          static_cast<grpc::StatusCode>(s.code()),
-          absl::StrCat("message ", index, ": ", s.message(), " (", index,
-                       " messages, ", accepted_before,
-                       " points before it were accepted)"));
+      return ToGrpcStatus(absl::Status(
+          s.code(), absl::StrCat("message ", index, ": ", s.message(), " (", index,
+                                 " messages, ", accepted_before,
+                                 " points before it were accepted)")));
     }
     ++index;
   }
@@ -106,7 +97,7 @@ grpc::Status PublisherService::IngestFeed(grpc::ServerContext* context,
                                           const v1::IngestFeedRequest* request,
                                           v1::WriteResponse* response) {
   if (auto s = CheckAuth(context); !s.ok()) return s;
-  return ToGrpc(HandleIngestFeed(publisher_, *request, response));
+  return ToGrpcStatus(HandleIngestFeed(publisher_, *request, response));
 }
 
 grpc::Status PublisherService::Flush(grpc::ServerContext* context,
