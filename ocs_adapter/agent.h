@@ -1,5 +1,5 @@
 // The OCS agent protocol of the InfluxDBAgent, as OCS clients see it over
-// WAMP (../shared/ocs-wamp-interface.md): `<address>.ops` for the one
+// WAMP (docs/ocs-protocol.md): `<address>.ops` for the one
 // process `record`, `<address>` for management queries, and the heartbeat
 // feed. Pure: it turns call arguments into the exact replies OCS's Python
 // agent gives, asking the core publisher (RecordControl) for the state.
@@ -96,7 +96,6 @@ class Agent {
   // The heartbeat feed: message {"record": op_code} and its encoded feed.
   Value HeartbeatMessage();
   Value EncodedHeartbeatFeed() const;
-  const AgentIdentity& identity() const { return identity_; }
 
  private:
   Value Reply(int code, std::string message, Value session) const;

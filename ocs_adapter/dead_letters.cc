@@ -7,12 +7,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
-#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/fd/fd.h"
+#include "common/utf8/utf8.h"
 #include "service/core/float_format.h"
-#include "service/core/publication.h"
 #include "service/log/log.h"
 
 namespace ocs_influx::ocs_adapter {
@@ -43,14 +43,14 @@ class BoundedJson {
       s = s.substr(0, max_string_);
       truncated_ = true;
     }
-    const bool utf8 = core::IsValidUtf8(s);
+    const bool valid_utf8 = utf8::IsValid(s);
     out_.push_back('"');
     for (char c : s) {
       const unsigned char u = static_cast<unsigned char>(c);
       if (c == '"' || c == '\\') {
         out_.push_back('\\');
         out_.push_back(c);
-      } else if (u < 0x20 || (u >= 0x80 && !utf8)) {
+      } else if (u < 0x20 || (u >= 0x80 && !valid_utf8)) {
         // Bytes of invalid UTF-8 as \u00XX: the line stays valid JSON.
         absl::StrAppend(&out_, "\\u00", absl::Hex(u, absl::kZeroPad2));
       } else {
@@ -213,11 +213,6 @@ void RenderHeader(const v1::OcsFeed& feed, BoundedJson* j) {
 DeadLetters::DeadLetters(DeadLetterOptions options, AdapterCounters* counters)
     : options_(std::move(options)), counters_(counters) {}
 
-DeadLetters::~DeadLetters() {
-  absl::MutexLock lock(&mu_);
-  if (fd_ >= 0) ::close(fd_);
-}
-
 bool DeadLetters::Count(Refusal reason, absl::string_view detail) {
   counters_->publications_refused[static_cast<int>(reason)].fetch_add(1);
   absl::MutexLock lock(&mu_);
@@ -250,39 +245,35 @@ void DeadLetters::Write(Refusal reason, absl::string_view detail,
   absl::StrAppend(&line, head.text(), ",\"truncated\":", truncated ? "true" : "false",
                   ",\"publication\":", publication, "}\n");
   absl::MutexLock lock(&mu_);
-  if (fd_ < 0 && !open_failed_) {
+  if (!fd_.valid() && !open_failed_) {
     // Private and never through a link: the records hold what peers sent.
-    fd_ = ::open(options_.path.c_str(),
-                 O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+    absl::StatusOr<fd::UniqueFd> file =
+        fd::Open(options_.path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0600);
     struct stat st;
-    if (fd_ < 0 || ::fstat(fd_, &st) != 0) {
-      LOG_ERROR("adapter: cannot open the dead-letter file %s: %s; refused publications "
-                "are counted only", options_.path, std::strerror(errno));
-      if (fd_ >= 0) ::close(fd_);
-      fd_ = -1;
+    if (file.ok() && ::fstat(file->get(), &st) != 0) {
+      file = fd::ErrnoStatus("fstat", options_.path, errno);
+    }
+    if (!file.ok()) {
+      LOG_ERROR("adapter: cannot open the dead-letter file: %s; refused publications "
+                "are counted only", file.status().message());
       open_failed_ = true;
     } else {
       file_bytes_ = static_cast<uint64_t>(st.st_size);
+      fd_ = *std::move(file);
     }
   }
-  if (fd_ < 0 || file_bytes_ + line.size() > options_.max_file_bytes) {
+  if (!fd_.valid() || file_bytes_ + line.size() > options_.max_file_bytes) {
     counters_->dead_letters_not_written.fetch_add(1);
-    if (fd_ >= 0) file_bytes_ = options_.max_file_bytes;  // full: count the rest
+    if (fd_.valid()) file_bytes_ = options_.max_file_bytes;  // full: count the rest
     return;
   }
-  size_t done = 0;
-  while (done < line.size()) {
-    ssize_t n = ::write(fd_, line.data() + done, line.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      LOG_ERROR("adapter: writing the dead-letter file %s: %s", options_.path,
-                std::strerror(errno));
-      counters_->dead_letters_not_written.fetch_add(1);
-      break;
-    }
-    done += static_cast<size_t>(n);
+  if (absl::Status s = fd::WriteAll(fd_.get(), options_.path, line); !s.ok()) {
+    LOG_ERROR("adapter: writing the dead-letter file: %s", s.message());
+    counters_->dead_letters_not_written.fetch_add(1);
   }
-  file_bytes_ += done;
+  // After a failed write an unknown part of the line is in the file: count
+  // all of it, so the file's bound still holds.
+  file_bytes_ += line.size();
 }
 
 void DeadLetters::Refuse(Refusal reason, absl::string_view detail,

@@ -23,6 +23,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/fd/fd.h"
 #include "ocs_adapter/agent.h"
 #include "proto/publisher.pb.h"
 
@@ -38,7 +39,6 @@ struct DeadLetterOptions {
 class DeadLetters {
  public:
   DeadLetters(DeadLetterOptions options, AdapterCounters* counters);
-  ~DeadLetters();
   DeadLetters(const DeadLetters&) = delete;
   DeadLetters& operator=(const DeadLetters&) = delete;
 
@@ -55,7 +55,7 @@ class DeadLetters {
   const DeadLetterOptions options_;
   AdapterCounters* const counters_;
   absl::Mutex mu_;
-  int fd_ ABSL_GUARDED_BY(mu_) = -1;
+  fd::UniqueFd fd_ ABSL_GUARDED_BY(mu_);
   bool open_failed_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t file_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Time last_log_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();

@@ -6,6 +6,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/string_view.h"
+#include "common/utf8/utf8.h"
 #include "ocs_adapter/msgpack_value.h"
 #include "service/core/publication.h"
 
@@ -35,7 +36,7 @@ bool PlainKeys(const object& map) {
   const uint32_t n = map.via.map.size;
   for (uint32_t i = 0; i < n; ++i) {
     const object& key = map.via.map.ptr[i].key;
-    if (key.type != type::STR || !core::IsValidUtf8(Text(key))) return false;
+    if (key.type != type::STR || !utf8::IsValid(Text(key))) return false;
   }
   if (n <= 16) {
     // Typical blocks and feeds: a few keys, cheaper without a hash set.
@@ -140,7 +141,7 @@ bool FillColumn(const object& list, Column* column) {
     auto* values = column->mutable_strings()->mutable_values();
     values->Reserve(static_cast<int>(n));
     for (uint32_t i = 0; i < n; ++i) {
-      if (!core::IsValidUtf8(Text(items[i]))) return false;
+      if (!utf8::IsValid(Text(items[i]))) return false;
       values->Add()->assign(items[i].via.str.ptr, items[i].via.str.size);
     }
   } else {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/utf8/utf8.h"
 #include "ocs_adapter/msgpack_feed_fast.h"
 #include "service/core/publication.h"
 
@@ -60,7 +61,7 @@ class Reader {
         return absl::OkStatus();
       case msgpack::type::STR: {
         absl::string_view text(o.via.str.ptr, o.via.str.size);
-        if (!core::IsValidUtf8(text)) return Error("a string is not valid UTF-8");
+        if (!utf8::IsValid(text)) return Error("a string is not valid UTF-8");
         out->type = Type::kString;
         out->string_value.assign(text.data(), text.size());
         return absl::OkStatus();
@@ -103,7 +104,7 @@ class Reader {
                                       ") is not a string; keys must be"));
           }
           absl::string_view key(kv.key.via.str.ptr, kv.key.via.str.size);
-          if (!core::IsValidUtf8(key)) {
+          if (!utf8::IsValid(key)) {
             return Error(absl::StrCat("map key #", i, " is not valid UTF-8"));
           }
           out->members[i].first.assign(key.data(), key.size());
@@ -289,7 +290,7 @@ bool MsgpackReadable(const msgpack::object& o, int depth) {
     case msgpack::type::FLOAT64:
       return true;
     case msgpack::type::STR:
-      return core::IsValidUtf8(absl::string_view(o.via.str.ptr, o.via.str.size));
+      return utf8::IsValid(absl::string_view(o.via.str.ptr, o.via.str.size));
     case msgpack::type::ARRAY:
       if (o.via.array.size > 0 && depth >= core::kMaxJsonDepth) return false;
       for (uint32_t i = 0; i < o.via.array.size; ++i) {
@@ -301,7 +302,7 @@ bool MsgpackReadable(const msgpack::object& o, int depth) {
       for (uint32_t i = 0; i < o.via.map.size; ++i) {
         const msgpack::object_kv& kv = o.via.map.ptr[i];
         if (kv.key.type != msgpack::type::STR ||
-            !core::IsValidUtf8(absl::string_view(kv.key.via.str.ptr, kv.key.via.str.size)) ||
+            !utf8::IsValid(absl::string_view(kv.key.via.str.ptr, kv.key.via.str.size)) ||
             !MsgpackReadable(kv.val, depth + 1)) {
           return false;
         }

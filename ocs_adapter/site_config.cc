@@ -2,11 +2,9 @@
 
 #include <unistd.h>
 
-#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstring>
-#include <fstream>
 #include <optional>
 #include <system_error>
 
@@ -18,6 +16,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "common/files/files.h"
 #include "service/core/float_format.h"
 
 namespace ocs_influx::ocs_adapter {
@@ -487,25 +486,11 @@ absl::StatusOr<SiteConfig> LoadSiteConfig(
     const std::string site = args.site.empty() ? "default" : args.site;
     path = absl::StrCat(dir, "/", site, ".yaml");
   }
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
-    return absl::NotFoundError(absl::StrCat("cannot open site file ", path, ": ",
-                                            std::strerror(errno)));
-  }
-  std::string text;
-  text.resize(kMaxSiteFileBytes + 1);
-  file.read(text.data(), static_cast<std::streamsize>(text.size()));
-  if (file.bad()) {
-    return absl::NotFoundError(absl::StrCat("cannot read site file ", path, ": ",
-                                            std::strerror(errno)));
-  }
-  text.resize(static_cast<size_t>(file.gcount()));
-  if (text.size() > kMaxSiteFileBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "site file ", path, " is larger than ", kMaxSiteFileBytes, " bytes"));
-  }
+  absl::StatusOr<std::string> text =
+      files::ReadWholeFile(path, "site file", kMaxSiteFileBytes);
+  if (!text.ok()) return text.status();
   absl::StatusOr<SiteConfig> config =
-      ParseSiteConfig(text, args, args.site_host.empty() ? hostname_fn() : "");
+      ParseSiteConfig(*text, args, args.site_host.empty() ? hostname_fn() : "");
   if (!config.ok()) {
     return absl::Status(config.status().code(),
                         absl::StrCat("site file ", path, ": ",

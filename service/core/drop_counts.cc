@@ -11,7 +11,6 @@ absl::string_view DropReasonName(DropReason reason) {
     case DropReason::kTimestampOverflow: return "timestamp_overflow";
     case DropReason::kNoFieldsLeft: return "no_fields_left";
     case DropReason::kEmptyTagValue: return "empty_tag_value";
-    case DropReason::kNotRecording: return "not_recording";
     case DropReason::kCount: break;
   }
   return "unknown";

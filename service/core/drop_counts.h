@@ -20,7 +20,6 @@ enum class DropReason : int {
   kTimestampOverflow,    // point time outside InfluxDB's range
   kNoFieldsLeft,         // every field of the point was dropped
   kEmptyTagValue,        // a tag with an empty value (left out of the point)
-  kNotRecording,         // data arrived while not recording (OCS adapter)
   kCount,
 };
 

@@ -7,7 +7,6 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "common/utf8/utf8.h"
 #include "proto/publisher.pb.h"
 #include "service/core/json.h"
 
@@ -22,10 +21,6 @@ absl::Status PublicationToFeed(const JsonValue& publication,
 // Parses one JSON text line and converts it.
 absl::Status PublicationJsonToFeed(absl::string_view json,
                                    ocs::influx::v1::OcsFeed* feed);
-
-// Kept only for ocs_adapter's callers (msgpack_value.cc, dead_letters.cc)
-// until they call utf8::IsValid, the one home of UTF-8 validation.
-inline bool IsValidUtf8(absl::string_view text) { return utf8::IsValid(text); }
 
 }  // namespace ocs_influx::core
 

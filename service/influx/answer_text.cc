@@ -1,11 +1,11 @@
 #include "service/influx/answer_text.h"
 
-#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
+#include "common/utf8/utf8.h"
 
 namespace ocs_influx::influx {
 namespace {
@@ -15,24 +15,6 @@ constexpr int kMaxJsonDepth = 32;
 // Debian's Abseil is built without std::string_view aliasing, so its
 // string_view is a distinct type.
 absl::string_view AV(std::string_view s) { return absl::string_view(s.data(), s.size()); }
-
-void AppendUtf8(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    *out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    *out += static_cast<char>(0xC0 | (cp >> 6));
-    *out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    *out += static_cast<char>(0xE0 | (cp >> 12));
-    *out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    *out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    *out += static_cast<char>(0xF0 | (cp >> 18));
-    *out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    *out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    *out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 // Just enough JSON to find {"error": "..."} in an answer we do not trust:
 // bounded depth, bounded output, every read checked against the end.
@@ -107,7 +89,7 @@ class ErrorFinder {
             cp = 0xFFFD;
           }
           std::string enc;
-          AppendUtf8(cp, &enc);
+          utf8::AppendCodePoint(cp, &enc);
           put(enc);
           break;
         }
@@ -208,68 +190,10 @@ class ErrorFinder {
 
 }  // namespace
 
-// Makes text safe for a log line and for a proto3 string field (which must
-// be valid UTF-8): control characters become spaces, invalid UTF-8 becomes
-// '?'; then cuts at `max_len` bytes on a character boundary.
-std::string SanitizeText(std::string_view in, size_t max_len) {
-  std::string out;
-  out.reserve(std::min(in.size(), max_len + 3));
-  bool truncated = false;
-  size_t i = 0;
-  while (i < in.size()) {
-    const unsigned char c = static_cast<unsigned char>(in[i]);
-    size_t len = 1;
-    bool valid = true;
-    if (c < 0x80) {
-      len = 1;
-    } else if ((c & 0xE0) == 0xC0 && c >= 0xC2) {
-      len = 2;
-    } else if ((c & 0xF0) == 0xE0) {
-      len = 3;
-    } else if ((c & 0xF8) == 0xF0 && c <= 0xF4) {
-      len = 4;
-    } else {
-      valid = false;
-    }
-    if (valid) {
-      if (i + len > in.size()) {
-        valid = false;
-      } else {
-        for (size_t k = 1; k < len; ++k) {
-          if ((static_cast<unsigned char>(in[i + k]) & 0xC0) != 0x80) valid = false;
-        }
-        if (valid && len == 3) {
-          const unsigned char c1 = static_cast<unsigned char>(in[i + 1]);
-          if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 >= 0xA0)) valid = false;
-        }
-        if (valid && len == 4) {
-          const unsigned char c1 = static_cast<unsigned char>(in[i + 1]);
-          if ((c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 >= 0x90)) valid = false;
-        }
-      }
-    }
-    if (!valid) len = 1;
-    if (out.size() + (valid ? len : 1) > max_len) {
-      truncated = true;
-      break;
-    }
-    if (!valid) {
-      out += '?';
-    } else if (len == 1 && (c < 0x20 || c == 0x7F)) {
-      out += ' ';
-    } else {
-      out.append(in.data() + i, len);
-    }
-    i += len;
-  }
-  if (truncated) out += "...";
-  return out;
-}
-
 std::string ExtractJsonError(std::string_view json, size_t max_len) {
   std::string raw = ErrorFinder(json, max_len).Find();
   if (raw.empty()) return raw;
-  return SanitizeText(raw, max_len);
+  return utf8::Sanitize(raw, max_len);
 }
 
 std::string QuoteInfluxQLIdentifier(std::string_view name) {
@@ -296,12 +220,12 @@ std::string AnswerErrorText(std::string_view body, std::string_view influx_error
   if (e.empty() && v2_or_v3) {
     // InfluxDB 2: {"code": "...", "message": "..."}.
     absl::StatusOr<core::JsonValue> v = core::ParseJson(AV(body));
-    if (v.ok()) e = SanitizeText(StringMember(*v, "message"), kMaxErrorTextBytes);
+    if (v.ok()) e = utf8::Sanitize(StringMember(*v, "message"), kMaxErrorTextBytes);
   }
-  if (e.empty()) e = SanitizeText(influx_error_header, kMaxErrorTextBytes);
+  if (e.empty()) e = utf8::Sanitize(AV(influx_error_header), kMaxErrorTextBytes);
   if (e.empty()) {
     const absl::string_view trimmed = absl::StripAsciiWhitespace(AV(body));
-    e = SanitizeText(std::string_view(trimmed.data(), trimmed.size()), kMaxErrorTextBytes);
+    e = utf8::Sanitize(trimmed, kMaxErrorTextBytes);
   }
   return e;
 }

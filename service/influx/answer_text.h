@@ -1,7 +1,6 @@
 // Text in InfluxDB's answers, which we do not trust: the "error" of a JSON
-// answer found with bounded work, and any text made safe for a log line and
-// a proto3 string (valid UTF-8, no control characters, bounded length).
-// Also the quoting of names we put in requests.
+// answer found with bounded work, made safe for a log line and a proto3
+// string by utf8::Sanitize. Also the quoting of names we put in requests.
 #ifndef OCS_INFLUX_SERVICE_INFLUX_ANSWER_TEXT_H_
 #define OCS_INFLUX_SERVICE_INFLUX_ANSWER_TEXT_H_
 
@@ -25,10 +24,6 @@ std::string ExtractJsonError(std::string_view json, size_t max_len = 512);
 
 // InfluxQL double-quoted identifier: "a \"b\" \\ c".
 std::string QuoteInfluxQLIdentifier(std::string_view name);
-
-// Control characters become spaces, invalid UTF-8 becomes '?'; then cut at
-// `max_len` bytes on a character boundary ("..." marks the cut).
-std::string SanitizeText(std::string_view in, size_t max_len);
 
 // The error text of an HTTP answer: InfluxDB's JSON "error" (v2 and v3 also
 // their "message"), else its X-Influxdb-Error header, else the start of

@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/utf8/utf8.h"
 #include "service/influx/answer_text.h"
 
 namespace ocs_influx::influx {
@@ -51,14 +52,15 @@ absl::StatusOr<std::string> CheckBaseUrl(const std::string& url) {
     rest = u.substr(8);
   } else {
     return absl::InvalidArgumentError(absl::StrCat(
-        "InfluxDB URL '", SanitizeText(url, 200), "' must start with http:// or https://"));
+        "InfluxDB URL '", utf8::Sanitize(url, 200), "' must start with http:// or https://"));
   }
   const std::string_view authority = rest.substr(0, rest.find('/'));
   if (authority.empty() || authority.find('@') != std::string_view::npos ||
       rest.find_first_of("?# \t") != std::string_view::npos) {
     // Credentials in a URL end up in logs: tokens go in their own setting.
     return absl::InvalidArgumentError(absl::StrCat(
-        "InfluxDB URL '", SanitizeText(url.find('@') == std::string::npos ? url : "(hidden)", 200),
+        "InfluxDB URL '",
+        utf8::Sanitize(url.find('@') == std::string::npos ? url : "(hidden)", 200),
         "' must be http(s)://HOST[:PORT][/PATH], without credentials or query"));
   }
   while (!u.empty() && u.back() == '/') u.remove_suffix(1);
@@ -90,7 +92,7 @@ absl::StatusOr<std::string> CheckOptions(const InfluxOptions& options) {
   if (v1) {
     if (!ValidHost(options.host)) {
       return absl::InvalidArgumentError(absl::StrCat("invalid InfluxDB host '",
-                                                     SanitizeText(options.host, 64), "'"));
+                                                     utf8::Sanitize(options.host, 64), "'"));
     }
     if (options.port < 1 || options.port > 65535) {
       return absl::InvalidArgumentError(absl::StrCat("invalid InfluxDB port ", options.port));
@@ -115,7 +117,7 @@ absl::StatusOr<std::string> CheckOptions(const InfluxOptions& options) {
     }
     if (options.api == InfluxApi::kV3 && !ValidV3DatabaseName(options.database)) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "InfluxDB 3 database name '", SanitizeText(options.database, 64),
+          "InfluxDB 3 database name '", utf8::Sanitize(options.database, 64),
           "' must be ASCII letters, digits, '_' or '-', starting with a letter or digit"));
     }
   }

@@ -1,48 +1,21 @@
 #include "service/influx/credentials.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-
 #include "absl/strings/str_cat.h"
+#include "common/files/files.h"
 
 namespace ocs_influx::influx {
 namespace {
 
-// Reads a small secret or setting file; trailing CR/LF stripped (as the OCS
+// A credential is short; a huge file is a mistake, not a password.
+constexpr size_t kMaxCredentialBytes = 64 * 1024;
+
+// A small secret or setting file with trailing CR/LF stripped (as the OCS
 // agent's rstrip('\r\n')). `what` names it in errors; the contents never.
-absl::StatusOr<std::string> ReadSmallFile(const std::string& what, const char* path) {
-  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return absl::NotFoundError(
-        absl::StrCat("cannot read ", what, " '", path, "': ", std::strerror(errno)));
-  }
-  // A credential is short; a huge file is a mistake, not a password.
-  constexpr size_t kMaxCredentialBytes = 64 * 1024;
-  std::string content;
-  char buf[4096];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int err = errno;
-      ::close(fd);
-      return absl::DataLossError(
-          absl::StrCat("cannot read ", what, " '", path, "': ", std::strerror(err)));
-    }
-    if (n == 0) break;
-    content.append(buf, static_cast<size_t>(n));
-    if (content.size() > kMaxCredentialBytes) {
-      ::close(fd);
-      return absl::InvalidArgumentError(absl::StrCat(what, " '", path, "' is larger than ",
-                                                     kMaxCredentialBytes, " bytes"));
-    }
-  }
-  ::close(fd);
-  while (!content.empty() && (content.back() == '\n' || content.back() == '\r')) {
-    content.pop_back();
+absl::StatusOr<std::string> ReadSmallFile(const std::string& what, const std::string& path) {
+  absl::StatusOr<std::string> content = files::ReadWholeFile(path, what, kMaxCredentialBytes);
+  if (!content.ok()) return content.status();
+  while (!content->empty() && (content->back() == '\n' || content->back() == '\r')) {
+    content->pop_back();
   }
   return content;
 }
@@ -61,7 +34,7 @@ absl::StatusOr<std::optional<std::string>> ReadEnvOrFile(
 }
 
 absl::StatusOr<std::string> ReadSecretFile(const std::string& path) {
-  return ReadSmallFile("file", path.c_str());
+  return ReadSmallFile("file", path);
 }
 
 absl::Status LoadCredentialsFromEnvironment(

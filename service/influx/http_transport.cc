@@ -4,6 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "common/utf8/utf8.h"
 #include "service/influx/answer_text.h"
 
 namespace ocs_influx::influx {
@@ -147,7 +148,7 @@ const HttpAnswer& HttpTransport::Perform() {
   if (a.aborted) {
     a.transport_error = "request abandoned: the publisher is stopping";
   } else if (a.transport_failed) {
-    a.transport_error = SanitizeText(
+    a.transport_error = utf8::Sanitize(
         curl_error_[0] != '\0' ? curl_error_ : curl_easy_strerror(rc), kMaxErrorTextBytes);
   }
   return a;

@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/utf8/utf8.h"
 #include "service/core/json.h"
 #include "service/influx/answer_text.h"
 #include "service/influx/api.h"
@@ -67,7 +68,7 @@ std::vector<WriteResult::RejectedLine> ParsePartialWrite(std::string_view json) 
     }
     WriteResult::RejectedLine r;
     r.line_number = static_cast<size_t>(n->int_value);
-    r.error = SanitizeText(StringMember(item, "error_message"), kMaxErrorTextBytes);
+    r.error = utf8::Sanitize(StringMember(item, "error_message"), kMaxErrorTextBytes);
     out.push_back(std::move(r));
   }
   return out;

@@ -7,6 +7,7 @@
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/fd/fd.h"
 
 namespace ocs_influx::log {
 namespace {
@@ -49,14 +50,8 @@ void Write(Level level, std::string_view message) {
   // One event, one line: a newline inside the message would forge a second.
   for (char c : message) line += (c == '\n' || c == '\r') ? ' ' : c;
   line += '\n';
-  const char* p = line.data();
-  size_t left = line.size();
-  while (left > 0) {
-    ssize_t n = ::write(STDERR_FILENO, p, left);
-    if (n <= 0) return;  // Nowhere to report a failing stderr.
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
+  // Nowhere to report a failing stderr.
+  fd::WriteAll(STDERR_FILENO, "stderr", line).IgnoreError();
 }
 
 }  // namespace ocs_influx::log

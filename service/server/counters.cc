@@ -30,14 +30,12 @@ absl::Duration LatencyWindow::Percentile(double q) const {
 void ConnectionState::RecordSuccess() {
   absl::MutexLock lock(&mu_);
   state_.connected = true;
-  state_.ever_tried = true;
   state_.last_success = absl::Now();
 }
 
 void ConnectionState::RecordError(std::string error) {
   absl::MutexLock lock(&mu_);
   state_.connected = false;
-  state_.ever_tried = true;
   state_.last_error = std::move(error);
   state_.last_error_time = absl::Now();
 }

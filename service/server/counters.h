@@ -65,7 +65,6 @@ class ConnectionState {
 
   struct Snapshot {
     bool connected = false;
-    bool ever_tried = false;
     absl::Time last_success = absl::InfinitePast();
     absl::Time last_error_time = absl::InfinitePast();
     std::string last_error;

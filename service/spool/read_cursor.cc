@@ -4,12 +4,14 @@
 
 #include <algorithm>
 
+#include "common/fd/fd.h"
+
 namespace ocs_influx::spool {
 
 absl::Status ReadCursor::Open(uint64_t name_seq, const std::string& path) {
   if (fd_.valid() && name_seq_ == name_seq) return absl::OkStatus();
   Close();
-  absl::StatusOr<UniqueFd> fd = OpenFile(path, O_RDONLY);
+  absl::StatusOr<fd::UniqueFd> fd = fd::Open(path, O_RDONLY | O_NOFOLLOW);
   if (!fd.ok()) return fd.status();
   name_seq_ = name_seq;
   fd_ = *std::move(fd);

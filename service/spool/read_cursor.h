@@ -14,7 +14,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "service/spool/file_util.h"
+#include "common/fd/fd.h"
 #include "service/spool/record_format.h"
 #include "service/spool/segment.h"
 
@@ -48,7 +48,7 @@ class ReadCursor {
 
  private:
   uint64_t name_seq_ = 0;
-  UniqueFd fd_;
+  fd::UniqueFd fd_;
   std::unique_ptr<SegmentReader> reader_;
   // The last record returned from this file and the offset just past it:
   // the seq a resync after damage at that offset must exceed.

@@ -12,8 +12,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/fd/fd.h"
 #include "service/log/log.h"
-#include "service/spool/file_util.h"
 
 namespace ocs_influx::spool {
 namespace {
@@ -54,7 +54,7 @@ absl::StatusOr<bool> SegmentReader::Fetch(uint64_t offset, size_t size, uint64_t
   if (buf_.size() < want) buf_.resize(want);
   buf_offset_ = offset;
   buf_len_ = 0;
-  absl::StatusOr<size_t> got = PreadFull(fd_, path_, buf_.data(), want, offset);
+  absl::StatusOr<size_t> got = fd::PreadFull(fd_, path_, buf_.data(), want, offset);
   if (!got.ok()) return got.status();
   buf_len_ = *got;
   if (buf_len_ < size) return false;
@@ -171,10 +171,10 @@ absl::StatusOr<DamageReport> ExamineDamage(SegmentReader& reader, uint64_t begin
 
 absl::StatusOr<SegmentScan> RecoverSegment(const std::string& path, uint64_t name_seq,
                                            uint64_t prev_seq, uint64_t acked_seq, bool fsync) {
-  absl::StatusOr<UniqueFd> fd = OpenFile(path, O_RDWR);
+  absl::StatusOr<fd::UniqueFd> fd = fd::Open(path, O_RDWR | O_NOFOLLOW);
   if (!fd.ok()) return fd.status();
   struct stat st;
-  if (::fstat(fd->get(), &st) != 0) return ErrnoStatus("fstat", path, errno);
+  if (::fstat(fd->get(), &st) != 0) return fd::ErrnoStatus("fstat", path, errno);
   const uint64_t file_size = static_cast<uint64_t>(st.st_size);
 
   SegmentScan scan;
@@ -214,9 +214,9 @@ absl::StatusOr<SegmentScan> RecoverSegment(const std::string& path, uint64_t nam
       LOG_WARNING("spool: %s at offset %d of %s (file size %d), nothing valid after it: truncating there",
                   r.reason, offset, path, file_size);
       if (::ftruncate(fd->get(), static_cast<off_t>(offset)) != 0) {
-        return ErrnoStatus("ftruncate", path, errno);
+        return fd::ErrnoStatus("ftruncate", path, errno);
       }
-      if (fsync && ::fsync(fd->get()) != 0) return ErrnoStatus("fsync", path, errno);
+      if (fsync && ::fsync(fd->get()) != 0) return fd::ErrnoStatus("fsync", path, errno);
       scan.truncated = true;
       break;
     }

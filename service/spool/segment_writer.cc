@@ -8,7 +8,9 @@
 #include <cerrno>
 
 #include "absl/strings/str_cat.h"
+#include "common/fd/fd.h"
 #include "service/log/log.h"
+#include "service/spool/file_util.h"
 #include "service/spool/segment.h"
 
 namespace ocs_influx::spool {
@@ -17,7 +19,7 @@ absl::Status SegmentWriter::Roll(uint64_t first_seq) {
   const std::string path = absl::StrCat(dir_, "/", SegmentFileName(first_seq));
   // O_EXCL: seqs are never reused, so an existing file of this name is
   // something we must not overwrite.
-  absl::StatusOr<UniqueFd> fd = OpenFile(path, O_WRONLY | O_CREAT | O_EXCL);
+  absl::StatusOr<fd::UniqueFd> fd = fd::Open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW);
   if (!fd.ok()) return fd.status();
   if (fsync_) {
     // Without this the new file's name may vanish in a crash, taking
@@ -39,7 +41,7 @@ void SegmentWriter::UndoPartialWrite(bool abandon) {
   bool cut = ::ftruncate(fd_.get(), static_cast<off_t>(size_)) == 0;
   if (!cut) {
     LOG_ERROR("spool: %s; the segment is abandoned and Open will cut its tail",
-              ErrnoStatus("ftruncate", path_, errno).ToString());
+              fd::ErrnoStatus("ftruncate", path_, errno).ToString());
   }
   if (!indexed_ && size_ == 0) {
     // Nothing durable in it: leave no empty file behind.
@@ -65,7 +67,7 @@ absl::Status SegmentWriter::Write(std::vector<iovec>* iov_in, uint64_t first_seq
     if (n <= 0) {
       if (n < 0 && errno == EINTR) continue;
       const int err = n < 0 ? errno : EIO;
-      absl::Status s = ErrnoStatus("pwritev", path_, err);
+      absl::Status s = fd::ErrnoStatus("pwritev", path_, err);
       // A full disk (or file size limit) abandons the segment: appending on
       // to it would keep the whole file, acknowledged records and all, on
       // the disk that needs the space; sealed, it is deleted once
@@ -88,7 +90,7 @@ absl::Status SegmentWriter::Write(std::vector<iovec>* iov_in, uint64_t first_seq
     }
   }
   if (fsync_ && ::fdatasync(fd_.get()) != 0) {
-    absl::Status s = ErrnoStatus("fdatasync", path_, errno);
+    absl::Status s = fd::ErrnoStatus("fdatasync", path_, errno);
     // After a failed fdatasync the kernel may have dropped the dirty pages;
     // the file's state is unknown, so stop appending to it.
     UndoPartialWrite(/*abandon=*/true);

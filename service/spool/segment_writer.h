@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "service/spool/file_util.h"
+#include "common/fd/fd.h"
 
 namespace ocs_influx::spool {
 
@@ -48,7 +48,7 @@ class SegmentWriter {
   const std::string dir_;
   const uint64_t segment_bytes_;
   const bool fsync_;
-  UniqueFd fd_;
+  fd::UniqueFd fd_;
   std::string path_;
   uint64_t name_seq_ = 0;
   uint64_t size_ = 0;

@@ -17,7 +17,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
+#include "common/fd/fd.h"
 #include "service/log/log.h"
+#include "service/spool/file_util.h"
 #include "service/spool/record_format.h"
 
 namespace ocs_influx::spool {
@@ -31,7 +33,7 @@ constexpr size_t kHeaderWalkReadAhead = 4096;
 // The acknowledgement file is tiny and replaced whole; anything unreadable
 // counts as "nothing acknowledged", which only costs re-sending.
 uint64_t ReadAckFile(const std::string& path) {
-  absl::StatusOr<UniqueFd> fd = OpenFile(path, O_RDONLY);
+  absl::StatusOr<fd::UniqueFd> fd = fd::Open(path, O_RDONLY | O_NOFOLLOW);
   if (!fd.ok()) {
     if (!absl::IsNotFound(fd.status())) {
       LOG_WARNING("spool: %s; re-sending from the oldest record", fd.status().ToString());
@@ -39,7 +41,7 @@ uint64_t ReadAckFile(const std::string& path) {
     return 0;
   }
   char buf[64];
-  absl::StatusOr<size_t> n = PreadFull(fd->get(), path, buf, sizeof(buf), 0);
+  absl::StatusOr<size_t> n = fd::PreadFull(fd->get(), path, buf, sizeof(buf), 0);
   absl::string_view text(buf, n.ok() ? *n : 0);
   uint64_t seq = 0;
   if (!absl::ConsumePrefix(&text, "acked ") || !absl::ConsumeSuffix(&text, "\n") ||
@@ -57,7 +59,7 @@ std::string AckText(uint64_t seq) { return absl::StrFormat("acked %020d\n", seq)
 
 absl::StatusOr<std::vector<std::pair<uint64_t, std::string>>> ListSegments(const std::string& dir) {
   std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), &::closedir);
-  if (!d) return ErrnoStatus("opendir", dir, errno);
+  if (!d) return fd::ErrnoStatus("opendir", dir, errno);
   std::vector<std::pair<uint64_t, std::string>> found;
   errno = 0;
   while (struct dirent* e = ::readdir(d.get())) {
@@ -65,7 +67,7 @@ absl::StatusOr<std::vector<std::pair<uint64_t, std::string>>> ListSegments(const
       found.emplace_back(*seq, e->d_name);
     }
   }
-  if (errno != 0) return ErrnoStatus("readdir", dir, errno);
+  if (errno != 0) return fd::ErrnoStatus("readdir", dir, errno);
   std::sort(found.begin(), found.end());
   return found;
 }
@@ -121,7 +123,7 @@ absl::Status Spool::Recover() {
   for (const auto& [name_seq, name] : *names) {
     const std::string path = PathOf(name);
     struct stat st;
-    if (::lstat(path.c_str(), &st) != 0) return ErrnoStatus("lstat", path, errno);
+    if (::lstat(path.c_str(), &st) != 0) return fd::ErrnoStatus("lstat", path, errno);
     if (!S_ISREG(st.st_mode)) {
       // Not something this spool wrote (a planted link, say): never follow
       // it, and clear the name so that no append trips over it later.
@@ -460,7 +462,7 @@ absl::Status Spool::Acknowledge(uint64_t seq) {
   uint64_t offset = from, records = 0, points = 0, bytes = 0;
   std::optional<int64_t> next_oldest;
   if (partial && from < limit) {
-    absl::StatusOr<UniqueFd> fd = OpenFile(partial_path, O_RDONLY);
+    absl::StatusOr<fd::UniqueFd> fd = fd::Open(partial_path, O_RDONLY | O_NOFOLLOW);
     if (!fd.ok()) return fd.status();
     // Headers only: a small read-ahead, not the reader's 1 MiB, which cost
     // a zeroed buffer and a 1 MiB pread (a whole 4 MiB record, even) per
@@ -575,10 +577,10 @@ absl::Status Spool::Acknowledge(uint64_t seq) {
   if (!to_remove.empty()) ReleaseDeletedReadFile();
 
   if (reread_oldest) {
-    absl::StatusOr<UniqueFd> fd = OpenFile(partial_path, O_RDONLY);
+    absl::StatusOr<fd::UniqueFd> fd = fd::Open(partial_path, O_RDONLY | O_NOFOLLOW);
     if (!fd.ok()) return fd.status();
     char header_bytes[kRecordHeaderSize];
-    absl::StatusOr<size_t> n = PreadFull(fd->get(), partial_path, header_bytes, sizeof(header_bytes), offset);
+    absl::StatusOr<size_t> n = fd::PreadFull(fd->get(), partial_path, header_bytes, sizeof(header_bytes), offset);
     if (!n.ok()) return n.status();
     RecordHeader h;
     if (*n == sizeof(header_bytes) && DecodeRecordHeader(header_bytes, &h)) {

@@ -23,7 +23,6 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
-#include "service/spool/file_util.h"
 #include "service/spool/read_cursor.h"
 #include "service/spool/record_format.h"
 #include "service/spool/segment.h"

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """End to end: the OCS adapter's replies as OCS clients get them, through the
 test router's HTTP caller bridge (as crossbar's), compared with
-ocs-wamp-interface.md; and its heartbeat feed.
+docs/ocs-protocol.md; and its heartbeat feed.
 
 Every reply must travel as ONE positional result (`{"args": [reply],
 "kwargs": {}}`), which OCSClient reads as args[0].

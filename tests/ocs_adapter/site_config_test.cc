@@ -16,7 +16,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-// Exactly the example of ocs-wamp-interface.md.
+// The site file of OCS's documentation (docs/ocs-protocol.md, "Site file").
 const char kSpecExample[] = R"(hub:
   wamp_server: ws://127.0.0.1:18001/ws
   wamp_http: http://127.0.0.1:18001/call
@@ -397,7 +397,7 @@ TEST(LoadSiteConfigTest, ReadsSiteFileOrConfigDirSite) {
   c = LoadSiteConfig(args, getenv_fn, hostname);
   EXPECT_EQ(c.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(c.status().message(),
-              HasSubstr("cannot open site file " + dir.path() + "/default.yaml: "
+              HasSubstr("cannot read site file " + dir.path() + "/default.yaml: "
                         "No such file or directory"));
   args.site = "lab";
   c = LoadSiteConfig(args, getenv_fn, hostname);
