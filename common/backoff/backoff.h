@@ -33,7 +33,7 @@ class Backoff {
   const absl::Duration max_;
   absl::Duration current_;
   int attempts_ = 0;
-  uint64_t rng_;
+  uint64_t rng_ = 0;  // xorshift state, seeded by the first Next()
 };
 
 // A flag that threads sleep on. Stop() wakes every sleeper at once and makes
