@@ -14,7 +14,7 @@ using ocs::influx::v1::Block;
 using ocs::influx::v1::Column;
 using ocs::influx::v1::FieldValue;
 using ocs::influx::v1::OcsFeed;
-using Type = JsonValue::Type;
+using Type = DynamicValue::Type;
 
 std::string Quote(absl::string_view s) {
   return absl::StrCat("\"", s.substr(0, 100), s.size() > 100 ? "..." : "", "\"");
@@ -22,9 +22,9 @@ std::string Quote(absl::string_view s) {
 
 // Python dicts keep the first position and the last value of a key that
 // appears twice; members are visited the same way.
-std::vector<const std::pair<std::string, JsonValue>*> DictItems(
-    const JsonValue& object) {
-  std::vector<const std::pair<std::string, JsonValue>*> items;
+std::vector<const std::pair<std::string, DynamicValue>*> DictItems(
+    const DynamicValue& object) {
+  std::vector<const std::pair<std::string, DynamicValue>*> items;
   absl::flat_hash_map<absl::string_view, size_t> index;
   for (const auto& member : object.members) {
     auto [it, inserted] = index.emplace(member.first, items.size());
@@ -37,9 +37,9 @@ std::vector<const std::pair<std::string, JsonValue>*> DictItems(
   return items;
 }
 
-absl::Status GetString(const JsonValue& object, absl::string_view key,
+absl::Status GetString(const DynamicValue& object, absl::string_view key,
                        bool required, std::string* out) {
-  const JsonValue* v = object.Find(key);
+  const DynamicValue* v = object.Find(key);
   if (v == nullptr || v->type == Type::kNull) {
     if (required) {
       return absl::InvalidArgumentError(absl::StrCat("feed.", key, " is missing"));
@@ -66,7 +66,7 @@ absl::Status GetString(const JsonValue& object, absl::string_view key,
   }
 }
 
-bool Truthy(const JsonValue* v) {
+bool Truthy(const DynamicValue* v) {
   if (v == nullptr) return false;
   switch (v->type) {
     case Type::kBool: return v->bool_value;
@@ -75,7 +75,7 @@ bool Truthy(const JsonValue* v) {
   }
 }
 
-void SetFieldValue(const JsonValue& v, FieldValue* out) {
+void SetFieldValue(const DynamicValue& v, FieldValue* out) {
   switch (v.type) {
     case Type::kBool: out->set_bool_value(v.bool_value); break;
     case Type::kInt: out->set_int_value(v.int_value); break;
@@ -89,7 +89,7 @@ void SetFieldValue(const JsonValue& v, FieldValue* out) {
 }
 
 absl::Status FillColumn(const std::string& block_name, const std::string& name,
-                        const JsonValue& list, Column* column) {
+                        const DynamicValue& list, Column* column) {
   column->set_name(name);
   if (list.type != Type::kArray) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -98,7 +98,7 @@ absl::Status FillColumn(const std::string& block_name, const std::string& name,
   // One type for the whole column when every value has it; a mixed column
   // keeps each value's own type, as the Python agent formats value by value.
   Type common = list.items.empty() ? Type::kDouble : list.items[0].type;
-  for (const JsonValue& item : list.items) {
+  for (const DynamicValue& item : list.items) {
     if (item.type != common) common = Type::kNull;
     if (item.type == Type::kArray || item.type == Type::kObject) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -115,55 +115,55 @@ absl::Status FillColumn(const std::string& block_name, const std::string& name,
     case Type::kDouble: {
       auto* values = column->mutable_doubles()->mutable_values();
       values->Reserve(list.items.size());
-      for (const JsonValue& item : list.items) values->Add(item.double_value);
+      for (const DynamicValue& item : list.items) values->Add(item.double_value);
       break;
     }
     case Type::kInt: {
       auto* values = column->mutable_ints()->mutable_values();
       values->Reserve(list.items.size());
-      for (const JsonValue& item : list.items) values->Add(item.int_value);
+      for (const DynamicValue& item : list.items) values->Add(item.int_value);
       break;
     }
     case Type::kBool: {
       auto* values = column->mutable_bools()->mutable_values();
       values->Reserve(list.items.size());
-      for (const JsonValue& item : list.items) values->Add(item.bool_value);
+      for (const DynamicValue& item : list.items) values->Add(item.bool_value);
       break;
     }
     case Type::kString: {
       auto* values = column->mutable_strings()->mutable_values();
       values->Reserve(list.items.size());
-      for (const JsonValue& item : list.items) *values->Add() = item.string_value;
+      for (const DynamicValue& item : list.items) *values->Add() = item.string_value;
       break;
     }
     default: {
       auto* values = column->mutable_mixed()->mutable_values();
       values->Reserve(list.items.size());
-      for (const JsonValue& item : list.items) SetFieldValue(item, values->Add());
+      for (const DynamicValue& item : list.items) SetFieldValue(item, values->Add());
       break;
     }
   }
   return absl::OkStatus();
 }
 
-absl::Status FillBlock(const std::string& key, const JsonValue& value,
+absl::Status FillBlock(const std::string& key, const DynamicValue& value,
                        Block* block) {
   if (value.type != Type::kObject) {
     return absl::InvalidArgumentError(
         absl::StrCat("block ", Quote(key), " is not a dict"));
   }
-  const JsonValue* name = value.Find("block_name");
+  const DynamicValue* name = value.Find("block_name");
   block->set_block_name(name != nullptr && name->type == Type::kString &&
                                 utf8::IsValid(name->string_value)
                             ? name->string_value
                             : key);
-  const JsonValue* timestamps = value.Find("timestamps");
+  const DynamicValue* timestamps = value.Find("timestamps");
   if (timestamps == nullptr || timestamps->type != Type::kArray) {
     return absl::InvalidArgumentError(absl::StrCat(
         "block ", Quote(key), ": timestamps missing or not a list"));
   }
   block->mutable_timestamps()->Reserve(timestamps->items.size());
-  for (const JsonValue& t : timestamps->items) {
+  for (const DynamicValue& t : timestamps->items) {
     double seconds;
     switch (t.type) {
       case Type::kDouble: seconds = t.double_value; break;
@@ -176,7 +176,7 @@ absl::Status FillBlock(const std::string& key, const JsonValue& value,
     }
     block->add_timestamps(seconds);
   }
-  const JsonValue* data = value.Find("data");
+  const DynamicValue* data = value.Find("data");
   if (data == nullptr || data->type != Type::kObject) {
     return absl::InvalidArgumentError(
         absl::StrCat("block ", Quote(key), ": data missing or not a dict"));
@@ -197,14 +197,14 @@ absl::Status FillBlock(const std::string& key, const JsonValue& value,
 
 }  // namespace
 
-absl::Status PublicationToFeed(const JsonValue& publication, OcsFeed* feed) {
+absl::Status PublicationToFeed(const DynamicValue& publication, OcsFeed* feed) {
   feed->Clear();
   if (publication.type != Type::kArray || publication.items.size() != 2) {
     return absl::InvalidArgumentError(
         "a publication is a 2-element list [message, feed]");
   }
-  const JsonValue& message = publication.items[0];
-  const JsonValue& encoded_feed = publication.items[1];
+  const DynamicValue& message = publication.items[0];
+  const DynamicValue& encoded_feed = publication.items[1];
   if (encoded_feed.type != Type::kObject) {
     return absl::InvalidArgumentError("feed (the second element) is not a dict");
   }
@@ -223,12 +223,12 @@ absl::Status PublicationToFeed(const JsonValue& publication, OcsFeed* feed) {
   GetString(encoded_feed, "agent_class", false, feed->mutable_agent_class())
       .IgnoreError();
   feed->set_record(Truthy(encoded_feed.Find("record")));
-  if (const JsonValue* agg = encoded_feed.Find("agg_params");
+  if (const DynamicValue* agg = encoded_feed.Find("agg_params");
       agg != nullptr && agg->type == Type::kObject) {
     auto* params = feed->mutable_agg_params();
     params->set_exclude_influx(Truthy(agg->Find("exclude_influx")));
     params->set_exclude_aggregator(Truthy(agg->Find("exclude_aggregator")));
-    auto number = [](const JsonValue* v) {
+    auto number = [](const DynamicValue* v) {
       if (v == nullptr) return 0.0;
       if (v->type == Type::kDouble) return v->double_value;
       if (v->type == Type::kInt) return static_cast<double>(v->int_value);
@@ -255,7 +255,7 @@ absl::Status PublicationToFeed(const JsonValue& publication, OcsFeed* feed) {
 }
 
 absl::Status PublicationJsonToFeed(absl::string_view json, OcsFeed* feed) {
-  absl::StatusOr<JsonValue> value = ParseJson(json);
+  absl::StatusOr<DynamicValue> value = ParseJson(json);
   if (!value.ok()) return value.status();
   return PublicationToFeed(*value, feed);
 }

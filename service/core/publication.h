@@ -16,14 +16,14 @@ namespace ocs_influx::core {
 // `publication` is the array [message, feed]. For a feed with `record`
 // false (heartbeats, ...) only the feed's identity is read: the publisher
 // writes nothing for it, whatever its message holds.
-absl::Status PublicationToFeed(const JsonValue& publication,
+absl::Status PublicationToFeed(const DynamicValue& publication,
                                ocs::influx::v1::OcsFeed* feed);
 
 // Parses one JSON text line and converts it.
 absl::Status PublicationJsonToFeed(absl::string_view json,
                                    ocs::influx::v1::OcsFeed* feed);
 
-// Kept only for ocs_adapter's callers (msgpack_value.cc, dead_letters.cc)
+// Kept only for ocs_adapter's callers (msgpack_codec.cc, dead_letters.cc)
 // until they call utf8::IsValid, the one home of UTF-8 validation.
 inline bool IsValidUtf8(absl::string_view text) { return utf8::IsValid(text); }
 

@@ -18,7 +18,7 @@
 #include "benchmark/benchmark.h"
 #include "msgpack.hpp"
 #include "ocs_adapter/feed_bounds.h"
-#include "ocs_adapter/msgpack_value.h"
+#include "ocs_adapter/msgpack_codec.h"
 #include "proto/publisher.pb.h"
 #include "service/core/feed_convert.h"
 

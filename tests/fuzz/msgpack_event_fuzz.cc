@@ -5,7 +5,7 @@
 // as the adapter does. Properties, as for the JSON path
 // (publication_fuzz.cc): whatever converts gives lines our parser accepts,
 // one per point; a failed conversion leaves nothing behind. And what
-// FromMsgpack reads packs back (PackValue) to bytes that read to the same
+// FromMsgpack reads packs back (PackValueTo) to bytes that read to the same
 // value and pack to the same bytes. And the fast path of
 // PublicationToFeedMsgpack reads exactly what the general path reads, and
 // takes nothing FromMsgpack would refuse (it checks that as it reads: no
@@ -17,22 +17,22 @@
 #include <msgpack.hpp>
 
 #include "ocs_adapter/msgpack_feed_fast.h"
-#include "ocs_adapter/msgpack_value.h"
+#include "ocs_adapter/msgpack_codec.h"
 #include "proto/publisher.pb.h"
 #include "service/core/json.h"
 #include "tests/fuzz/convert_check.h"
 
 namespace {
 
-std::string Pack(const ocs_influx::core::JsonValue& v) {
+std::string Pack(const ocs_influx::core::DynamicValue& v) {
   msgpack::sbuffer buffer;
   msgpack::packer<msgpack::sbuffer> pk(buffer);
-  ocs_influx::ocs_adapter::PackValue(pk, v);
+  ocs_influx::ocs_adapter::PackValueTo(pk, v);
   return std::string(buffer.data(), buffer.size());
 }
 
 void CheckRepack(const msgpack::object& o) {
-  ocs_influx::core::JsonValue value;
+  ocs_influx::core::DynamicValue value;
   if (!ocs_influx::ocs_adapter::FromMsgpack(o, &value).ok()) return;
   const std::string bytes = Pack(value);
   msgpack::object_handle again;
@@ -41,7 +41,7 @@ void CheckRepack(const msgpack::object& o) {
   } catch (const msgpack::unpack_error&) {
     abort();  // we wrote something msgpack-c cannot read
   }
-  ocs_influx::core::JsonValue value2;
+  ocs_influx::core::DynamicValue value2;
   if (!ocs_influx::ocs_adapter::FromMsgpack(again.get(), &value2).ok()) abort();
   if (Pack(value2) != bytes) abort();
 }

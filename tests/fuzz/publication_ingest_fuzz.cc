@@ -18,7 +18,7 @@
 
 #include <msgpack.hpp>
 
-#include "ocs_adapter/msgpack_value.h"
+#include "ocs_adapter/msgpack_codec.h"
 #include "proto/publisher.pb.h"
 #include "service/core/publication.h"
 #include "tests/fuzz/convert_check.h"
