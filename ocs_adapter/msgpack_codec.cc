@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "ocs_adapter/msgpack_feed_fast.h"
 #include "service/core/publication.h"
 
 namespace ocs_influx::ocs_adapter {
@@ -306,25 +305,6 @@ bool MsgpackReadable(const msgpack::object& o, int depth) {
     default:
       return false;
   }
-}
-
-absl::Status PublicationToFeedMsgpack(const msgpack::object& arg0,
-                                      ocs::influx::v1::OcsFeed* feed) {
-  // The fast path checks readability itself, as it reads.
-  if (FastPublicationToFeed(arg0, feed)) {
-    return absl::OkStatus();
-  }
-  return PublicationToFeedMsgpackGeneral(arg0, feed);
-}
-
-absl::Status PublicationToFeedMsgpackGeneral(const msgpack::object& arg0,
-                                             ocs::influx::v1::OcsFeed* feed) {
-  core::DynamicValue value;
-  if (absl::Status s = FromMsgpack(arg0, &value, "args[0]"); !s.ok()) {
-    feed->Clear();
-    return s;
-  }
-  return core::PublicationToFeed(value, feed);
 }
 
 bool WellFormedMsgpack(absl::string_view bytes) {

@@ -34,7 +34,6 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "proto/publisher.pb.h"
 #include "service/core/dynamic_value.h"
 
 namespace ocs_influx::ocs_adapter {
@@ -105,18 +104,6 @@ void PackValueTo(msgpack::packer<Stream>& pk, const core::DynamicValue& v) {
 // autobahn-cpp turns arguments into a message (msgpack::object(x, zone)).
 void ToMsgpackObject(const core::DynamicValue& v, msgpack::zone& zone,
                      msgpack::object* out);
-
-// An OCS feed publication as it arrives in an EVENT: `arg0` is the one
-// positional argument [message, feed]. FromMsgpack ("args[0]") then
-// core::PublicationToFeed.
-// Usual publications take a fast path (msgpack_feed_fast.h) with the same
-// results; anything else, errors included, the general one below.
-absl::Status PublicationToFeedMsgpack(const msgpack::object& arg0,
-                                      ocs::influx::v1::OcsFeed* feed);
-
-// The general path alone, for the differential fuzz target and tests.
-absl::Status PublicationToFeedMsgpackGeneral(const msgpack::object& arg0,
-                                             ocs::influx::v1::OcsFeed* feed);
 
 // Whether `bytes` is one or more complete MessagePack objects in which no
 // array or map claims more items than there are bytes left (every item

@@ -1,7 +1,9 @@
 // An OCS feed publication -- the one positional argument `[message, feed]`
 // that an agent publishes on `<agent_address>.feeds.<feed_name>` -- read
-// into the API's OcsFeed. Its input is hostile: every shape it does not
-// expect is an error that names where, never a crash.
+// from JSON or its value tree into the API's OcsFeed, by the one schema
+// reader (publication_reader.h) that also reads the adapter's MessagePack.
+// Its input is hostile: every shape it does not expect is an error that
+// names where, never a crash.
 #ifndef OCS_INFLUX_SERVICE_CORE_PUBLICATION_H_
 #define OCS_INFLUX_SERVICE_CORE_PUBLICATION_H_
 
