@@ -37,7 +37,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "ocs_adapter/value.h"
+#include "ocs_adapter/reply_builders.h"
 
 namespace ocs_influx::ocs_adapter {
 

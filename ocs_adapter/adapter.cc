@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "ocs_adapter/msgpack_value.h"
+#include "ocs_adapter/msgpack_publication.h"
 #include "service/log/log.h"
 
 namespace ocs_influx::ocs_adapter {

@@ -16,7 +16,7 @@
 #include "absl/time/time.h"
 #include "ocs_adapter/access_policy.h"
 #include "ocs_adapter/record_control.h"
-#include "ocs_adapter/value.h"
+#include "ocs_adapter/reply_builders.h"
 
 namespace ocs_influx::ocs_adapter {
 

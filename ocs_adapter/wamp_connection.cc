@@ -13,7 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "ocs_adapter/msgpack_value.h"
+#include "ocs_adapter/msgpack_codec.h"
 #include "service/log/log.h"
 
 namespace ocs_influx::ocs_adapter {

@@ -18,7 +18,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "msgpack.hpp"
-#include "ocs_adapter/value.h"
+#include "ocs_adapter/reply_builders.h"
 
 namespace ocs_influx::ocs_adapter {
 

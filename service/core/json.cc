@@ -14,7 +14,7 @@ class Reader {
  public:
   explicit Reader(absl::string_view text) : text_(text) {}
 
-  absl::Status ReadDocument(JsonValue* out) {
+  absl::Status ReadDocument(DynamicValue* out) {
     if (absl::Status s = ReadValue(out, 0); !s.ok()) return s;
     SkipSpace();
     if (pos_ != text_.size()) return Error("unexpected data after the value");
@@ -41,43 +41,43 @@ class Reader {
     return true;
   }
 
-  absl::Status ReadValue(JsonValue* out, int depth) {
-    if (depth > kMaxJsonDepth) return Error("nested too deeply");
+  absl::Status ReadValue(DynamicValue* out, int depth) {
+    if (depth > kMaxValueDepth) return Error("nested too deeply");
     SkipSpace();
     if (pos_ >= text_.size()) return Error("unexpected end");
     char c = text_[pos_];
     if (c == '{') return ReadObject(out, depth);
     if (c == '[') return ReadArray(out, depth);
     if (c == '"') {
-      out->type = JsonValue::Type::kString;
+      out->type = DynamicValue::Type::kString;
       return ReadString(&out->string_value);
     }
     if (Consume("null")) {
-      out->type = JsonValue::Type::kNull;
+      out->type = DynamicValue::Type::kNull;
       return absl::OkStatus();
     }
     if (Consume("true")) {
-      out->type = JsonValue::Type::kBool;
+      out->type = DynamicValue::Type::kBool;
       out->bool_value = true;
       return absl::OkStatus();
     }
     if (Consume("false")) {
-      out->type = JsonValue::Type::kBool;
+      out->type = DynamicValue::Type::kBool;
       out->bool_value = false;
       return absl::OkStatus();
     }
     if (Consume("NaN")) {
-      out->type = JsonValue::Type::kDouble;
+      out->type = DynamicValue::Type::kDouble;
       out->double_value = std::numeric_limits<double>::quiet_NaN();
       return absl::OkStatus();
     }
     if (Consume("Infinity")) {
-      out->type = JsonValue::Type::kDouble;
+      out->type = DynamicValue::Type::kDouble;
       out->double_value = std::numeric_limits<double>::infinity();
       return absl::OkStatus();
     }
     if (Consume("-Infinity")) {
-      out->type = JsonValue::Type::kDouble;
+      out->type = DynamicValue::Type::kDouble;
       out->double_value = -std::numeric_limits<double>::infinity();
       return absl::OkStatus();
     }
@@ -85,7 +85,7 @@ class Reader {
     return Error(absl::StrCat("unexpected character '", std::string(1, c), "'"));
   }
 
-  absl::Status ReadNumber(JsonValue* out) {
+  absl::Status ReadNumber(DynamicValue* out) {
     size_t start = pos_;
     bool is_float = false;
     if (text_[pos_] == '-') ++pos_;
@@ -110,7 +110,7 @@ class Reader {
     const char* first = text_.data() + start;
     const char* last = text_.data() + pos_;
     if (is_float) {
-      out->type = JsonValue::Type::kDouble;
+      out->type = DynamicValue::Type::kDouble;
       auto r = std::from_chars(first, last, out->double_value);
       if (r.ec == std::errc::result_out_of_range) {
         // Python reads 1e999 as inf.
@@ -124,18 +124,18 @@ class Reader {
     }
     auto r = std::from_chars(first, last, out->int_value);
     if (r.ec == std::errc()) {
-      out->type = JsonValue::Type::kInt;
+      out->type = DynamicValue::Type::kInt;
       return absl::OkStatus();
     }
     if (*first != '-') {
       auto ru = std::from_chars(first, last, out->uint_value);
       if (ru.ec == std::errc()) {
-        out->type = JsonValue::Type::kUint;
+        out->type = DynamicValue::Type::kUint;
         return absl::OkStatus();
       }
     }
     // Python ints have no bound; InfluxDB's do.
-    out->type = JsonValue::Type::kBigInt;
+    out->type = DynamicValue::Type::kBigInt;
     return absl::OkStatus();
   }
 
@@ -201,8 +201,8 @@ class Reader {
     }
   }
 
-  absl::Status ReadArray(JsonValue* out, int depth) {
-    out->type = JsonValue::Type::kArray;
+  absl::Status ReadArray(DynamicValue* out, int depth) {
+    out->type = DynamicValue::Type::kArray;
     ++pos_;
     SkipSpace();
     if (pos_ < text_.size() && text_[pos_] == ']') {
@@ -227,8 +227,8 @@ class Reader {
     }
   }
 
-  absl::Status ReadObject(JsonValue* out, int depth) {
-    out->type = JsonValue::Type::kObject;
+  absl::Status ReadObject(DynamicValue* out, int depth) {
+    out->type = DynamicValue::Type::kObject;
     ++pos_;
     SkipSpace();
     if (pos_ < text_.size() && text_[pos_] == '}') {
@@ -268,16 +268,8 @@ class Reader {
 
 }  // namespace
 
-const JsonValue* JsonValue::Find(absl::string_view key) const {
-  // Python's dict keeps the last of duplicate keys.
-  for (auto it = members.rbegin(); it != members.rend(); ++it) {
-    if (it->first == key) return &it->second;
-  }
-  return nullptr;
-}
-
-absl::StatusOr<JsonValue> ParseJson(absl::string_view text) {
-  JsonValue value;
+absl::StatusOr<DynamicValue> ParseJson(absl::string_view text) {
+  DynamicValue value;
   Reader reader(text);
   if (absl::Status s = reader.ReadDocument(&value); !s.ok()) return s;
   return value;

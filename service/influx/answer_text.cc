@@ -219,7 +219,7 @@ std::string AnswerErrorText(std::string_view body, std::string_view influx_error
   std::string e = ExtractJsonError(body, kMaxErrorTextBytes);
   if (e.empty() && v2_or_v3) {
     // InfluxDB 2: {"code": "...", "message": "..."}.
-    absl::StatusOr<core::JsonValue> v = core::ParseJson(AV(body));
+    absl::StatusOr<core::DynamicValue> v = core::ParseJson(AV(body));
     if (v.ok()) e = utf8::Sanitize(StringMember(*v, "message"), kMaxErrorTextBytes);
   }
   if (e.empty()) e = utf8::Sanitize(AV(influx_error_header), kMaxErrorTextBytes);
@@ -251,18 +251,18 @@ std::string JsonQuote(std::string_view s) {
 }
 
 // The members of `array_key`'s array at the top level of `json`, or null.
-const std::vector<core::JsonValue>* TopLevelArray(const core::JsonValue& json,
+const std::vector<core::DynamicValue>* TopLevelArray(const core::DynamicValue& json,
                                                   std::string_view array_key) {
-  if (json.type != core::JsonValue::Type::kObject) return nullptr;
-  const core::JsonValue* a = json.Find(AV(array_key));
-  if (a == nullptr || a->type != core::JsonValue::Type::kArray) return nullptr;
+  if (json.type != core::DynamicValue::Type::kObject) return nullptr;
+  const core::DynamicValue* a = json.Find(AV(array_key));
+  if (a == nullptr || a->type != core::DynamicValue::Type::kArray) return nullptr;
   return &a->items;
 }
 
-std::string StringMember(const core::JsonValue& v, std::string_view key) {
-  if (v.type != core::JsonValue::Type::kObject) return {};
-  const core::JsonValue* m = v.Find(AV(key));
-  if (m == nullptr || m->type != core::JsonValue::Type::kString) return {};
+std::string StringMember(const core::DynamicValue& v, std::string_view key) {
+  if (v.type != core::DynamicValue::Type::kObject) return {};
+  const core::DynamicValue* m = v.Find(AV(key));
+  if (m == nullptr || m->type != core::DynamicValue::Type::kString) return {};
   return m->string_value;
 }
 

@@ -35,10 +35,10 @@ std::string AnswerErrorText(std::string_view body, std::string_view influx_error
 std::string JsonQuote(std::string_view s);
 
 // The members of `array_key`'s array at the top level of `json`, or null.
-const std::vector<core::JsonValue>* TopLevelArray(const core::JsonValue& json,
+const std::vector<core::DynamicValue>* TopLevelArray(const core::DynamicValue& json,
                                                   std::string_view array_key);
 // `key`'s string member of an object; empty if there is none.
-std::string StringMember(const core::JsonValue& v, std::string_view key);
+std::string StringMember(const core::DynamicValue& v, std::string_view key);
 
 }  // namespace ocs_influx::influx
 

@@ -27,13 +27,13 @@ absl::Status InfluxClient::EnsureBucket() {
     return HttpError(*code, absl::StrCat("looking up ", what), AnswerError());
   }
   if (*code == 200) {
-    absl::StatusOr<core::JsonValue> v = core::ParseJson(AV(last_->body));
-    const std::vector<core::JsonValue>* buckets =
+    absl::StatusOr<core::DynamicValue> v = core::ParseJson(AV(last_->body));
+    const std::vector<core::DynamicValue>* buckets =
         v.ok() ? TopLevelArray(*v, "buckets") : nullptr;
     if (buckets == nullptr) {
       return absl::UnavailableError(absl::StrCat("looking up ", what, ": unreadable answer"));
     }
-    for (const core::JsonValue& b : *buckets) {
+    for (const core::DynamicValue& b : *buckets) {
       if (StringMember(b, "name") == options_.database) return absl::OkStatus();
     }
   }
@@ -49,11 +49,11 @@ absl::Status InfluxClient::EnsureBucket() {
     if (*code != 200) {
       return HttpError(*code, absl::StrCat("looking up ", org_what), AnswerError());
     }
-    absl::StatusOr<core::JsonValue> v = core::ParseJson(AV(last_->body));
-    const std::vector<core::JsonValue>* orgs = v.ok() ? TopLevelArray(*v, "orgs") : nullptr;
+    absl::StatusOr<core::DynamicValue> v = core::ParseJson(AV(last_->body));
+    const std::vector<core::DynamicValue>* orgs = v.ok() ? TopLevelArray(*v, "orgs") : nullptr;
     org_id.clear();
     if (orgs != nullptr) {
-      for (const core::JsonValue& o : *orgs) {
+      for (const core::DynamicValue& o : *orgs) {
         if (StringMember(o, "name") == options_.org || orgs->size() == 1) {
           org_id = StringMember(o, "id");
           break;

@@ -52,16 +52,16 @@ absl::Duration ParseRetryAfter(std::string_view value, absl::Time now) {
 
 std::vector<WriteResult::RejectedLine> ParsePartialWrite(std::string_view json) {
   std::vector<WriteResult::RejectedLine> out;
-  absl::StatusOr<core::JsonValue> v = core::ParseJson(AV(json));
+  absl::StatusOr<core::DynamicValue> v = core::ParseJson(AV(json));
   if (!v.ok()) return out;
-  const std::vector<core::JsonValue>* data = TopLevelArray(*v, "data");
+  const std::vector<core::DynamicValue>* data = TopLevelArray(*v, "data");
   if (data == nullptr) return out;
-  for (const core::JsonValue& item : *data) {
-    if (item.type != core::JsonValue::Type::kObject || out.size() >= kMaxRejectedLines) {
+  for (const core::DynamicValue& item : *data) {
+    if (item.type != core::DynamicValue::Type::kObject || out.size() >= kMaxRejectedLines) {
       return {};
     }
-    const core::JsonValue* n = item.Find("line_number");
-    if (n == nullptr || n->type != core::JsonValue::Type::kInt || n->int_value < 1) {
+    const core::DynamicValue* n = item.Find("line_number");
+    if (n == nullptr || n->type != core::DynamicValue::Type::kInt || n->int_value < 1) {
       // A list we cannot read line by line is no list: the caller then
       // bisects, which finds the refused lines anyway.
       return {};

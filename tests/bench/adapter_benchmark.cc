@@ -18,7 +18,8 @@
 #include "benchmark/benchmark.h"
 #include "msgpack.hpp"
 #include "ocs_adapter/feed_bounds.h"
-#include "ocs_adapter/msgpack_value.h"
+#include "ocs_adapter/msgpack_codec.h"
+#include "ocs_adapter/msgpack_publication.h"
 #include "proto/publisher.pb.h"
 #include "service/core/feed_convert.h"
 

@@ -187,20 +187,20 @@ TEST(JsonTest, ReadsWhatPythonWrites) {
   auto v = ParseJson(R"({"a": [1, -0, 1.0, 1e5, 9223372036854775808, -1e999,
       "\u00b5\ud83d\ude00\n", true, false, null], "a": 2})");
   ASSERT_TRUE(v.ok()) << v.status();
-  const JsonValue* a = v->Find("a");
+  const DynamicValue* a = v->Find("a");
   ASSERT_NE(a, nullptr);
-  EXPECT_EQ(a->type, JsonValue::Type::kInt);  // the last duplicate wins
-  const JsonValue& list = v->members[0].second;
+  EXPECT_EQ(a->type, DynamicValue::Type::kInt);  // the last duplicate wins
+  const DynamicValue& list = v->members[0].second;
   ASSERT_EQ(list.items.size(), 10u);
-  EXPECT_EQ(list.items[0].type, JsonValue::Type::kInt);
-  EXPECT_EQ(list.items[1].type, JsonValue::Type::kInt);
-  EXPECT_EQ(list.items[2].type, JsonValue::Type::kDouble);
-  EXPECT_EQ(list.items[3].type, JsonValue::Type::kDouble);
-  EXPECT_EQ(list.items[4].type, JsonValue::Type::kUint);
+  EXPECT_EQ(list.items[0].type, DynamicValue::Type::kInt);
+  EXPECT_EQ(list.items[1].type, DynamicValue::Type::kInt);
+  EXPECT_EQ(list.items[2].type, DynamicValue::Type::kDouble);
+  EXPECT_EQ(list.items[3].type, DynamicValue::Type::kDouble);
+  EXPECT_EQ(list.items[4].type, DynamicValue::Type::kUint);
   EXPECT_TRUE(std::isinf(list.items[5].double_value));
   EXPECT_EQ(list.items[6].string_value, "\xc2\xb5\xf0\x9f\x98\x80\n");
   EXPECT_TRUE(list.items[7].bool_value);
-  EXPECT_EQ(list.items[9].type, JsonValue::Type::kNull);
+  EXPECT_EQ(list.items[9].type, DynamicValue::Type::kNull);
 }
 
 // UTF-8 validation is tested in tests/common/utf8_test.cc (common/utf8).

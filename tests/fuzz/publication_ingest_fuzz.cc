@@ -5,7 +5,9 @@
 // without limits as autobahn-cpp unpacks, then PublicationToFeedMsgpack);
 // odd, JSON (PublicationJsonToFeed, as publisherctl and the JSON path read
 // it). The feed is then converted into bounded chunks under a request limit
-// (tests/fuzz/convert_check.h), twice, as two feeds of one request.
+// (tests/fuzz/convert_check.h), twice, as two feeds of one request. A
+// MessagePack publication that reads must read the same through the value
+// tree (the one schema reader over its other value source).
 //
 // scripts/fuzz runs it, as every target, with -timeout=2 -rss_limit_mb=1024
 // -malloc_limit_mb=256: a publication that costs more than linear work or
@@ -18,7 +20,8 @@
 
 #include <msgpack.hpp>
 
-#include "ocs_adapter/msgpack_value.h"
+#include "ocs_adapter/msgpack_codec.h"
+#include "ocs_adapter/msgpack_publication.h"
 #include "proto/publisher.pb.h"
 #include "service/core/publication.h"
 #include "tests/fuzz/convert_check.h"
@@ -42,6 +45,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     if (!ocs_influx::ocs_adapter::PublicationToFeedMsgpack(handle.get(), &feed).ok()) {
       return 0;
+    }
+    // The one reader, over the other value source: the same feed.
+    ocs::influx::v1::OcsFeed via_tree;
+    if (!ocs_influx::ocs_adapter::PublicationToFeedViaTree(handle.get(), &via_tree).ok() ||
+        via_tree.SerializeAsString() != feed.SerializeAsString()) {
+      abort();
     }
   }
   ocs_influx::fuzz::ConvertAndCheckOrAbort(feed);

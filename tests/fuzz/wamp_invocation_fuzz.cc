@@ -34,7 +34,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "ocs_adapter/agent.h"
-#include "ocs_adapter/msgpack_value.h"
+#include "ocs_adapter/msgpack_codec.h"
 #include "ocs_adapter/record_control.h"
 #include "proto/publisher.pb.h"
 
@@ -100,7 +100,7 @@ class StubControl final : public ocs_influx::ocs_adapter::RecordControl {
 std::string Pack(const Value& v) {
   msgpack::sbuffer buffer;
   msgpack::packer<msgpack::sbuffer> pk(buffer);
-  ocs_influx::ocs_adapter::PackValue(pk, v);
+  ocs_influx::ocs_adapter::PackValueTo(pk, v);
   return std::string(buffer.data(), buffer.size());
 }
 

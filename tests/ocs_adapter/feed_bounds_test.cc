@@ -233,7 +233,7 @@ TEST(DeadLettersTest, RefusedPublicationsAreWrittenCountedAndBounded) {
   std::vector<std::string> lines = Lines(options.path);
   ASSERT_EQ(lines.size(), 3u);
   for (const std::string& line : lines) {
-    absl::StatusOr<core::JsonValue> v = core::ParseJson(line);
+    absl::StatusOr<core::DynamicValue> v = core::ParseJson(line);
     ASSERT_TRUE(v.ok()) << v.status() << ": " << line.substr(0, 200);
     ASSERT_NE(v->Find("reason"), nullptr);
     ASSERT_NE(v->Find("publication"), nullptr);

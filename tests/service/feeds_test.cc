@@ -175,7 +175,7 @@ TEST_F(FeedsTest, PublisherStatsCarriesOnePointPerFeed) {
   // the feed written and then stale.
   Backoff backoff(absl::Milliseconds(100), absl::Milliseconds(500));
   const absl::Time deadline = absl::Now() + absl::Seconds(20);
-  std::vector<core::JsonValue> rows;
+  std::vector<core::DynamicValue> rows;
   while (absl::Now() < deadline) {
     auto got = QueryRows(*influxd_, "ocs_feeds",
                          "SELECT accepted, written, stale, age_s, points_per_s FROM "

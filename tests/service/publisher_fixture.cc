@@ -56,7 +56,7 @@ absl::StatusOr<PublisherHandle> StartPublisher(const PublisherSetup& setup) {
   return handle;
 }
 
-absl::StatusOr<std::vector<core::JsonValue>> QueryRows(Influxd& influxd,
+absl::StatusOr<std::vector<core::DynamicValue>> QueryRows(Influxd& influxd,
                                                        const std::string& db,
                                                        const std::string& q) {
   influx::InfluxOptions options;
@@ -67,12 +67,12 @@ absl::StatusOr<std::vector<core::JsonValue>> QueryRows(Influxd& influxd,
   if (!body.ok()) return body.status();
   auto json = core::ParseJson(*body);
   if (!json.ok()) return json.status();
-  std::vector<core::JsonValue> rows;
-  const core::JsonValue* results = json->Find("results");
+  std::vector<core::DynamicValue> rows;
+  const core::DynamicValue* results = json->Find("results");
   if (results == nullptr || results->items.empty()) return rows;
-  const core::JsonValue* series = results->items[0].Find("series");
+  const core::DynamicValue* series = results->items[0].Find("series");
   if (series == nullptr || series->items.empty()) return rows;
-  const core::JsonValue* values = series->items[0].Find("values");
+  const core::DynamicValue* values = series->items[0].Find("values");
   if (values == nullptr) return rows;
   return values->items;
 }

@@ -48,7 +48,7 @@ absl::StatusOr<PublisherHandle> StartPublisher(const PublisherSetup& setup);
 
 // Runs `q` against `db` with nanosecond epochs and returns the rows of the
 // first series (each a JSON array: time first), or an empty list.
-absl::StatusOr<std::vector<core::JsonValue>> QueryRows(Influxd& influxd,
+absl::StatusOr<std::vector<core::DynamicValue>> QueryRows(Influxd& influxd,
                                                        const std::string& db,
                                                        const std::string& q);
 // SELECT count(*)-style helper: number of points of `measurement`.

@@ -28,10 +28,10 @@ class WriteRpcsTest : public ::testing::Test {
     pub_ = std::move(*handle);
   }
 
-  std::vector<core::JsonValue> Rows(const std::string& q) {
+  std::vector<core::DynamicValue> Rows(const std::string& q) {
     auto rows = QueryRows(*influxd_, "ocs_feeds", q);
     EXPECT_TRUE(rows.ok()) << rows.status();
-    return rows.ok() ? *rows : std::vector<core::JsonValue>{};
+    return rows.ok() ? *rows : std::vector<core::DynamicValue>{};
   }
 
   std::unique_ptr<Influxd> influxd_;
@@ -159,7 +159,7 @@ TEST_F(WriteRpcsTest, IngestFeedLandsAsThePythonAgentWritesIt) {
   EXPECT_EQ(rows[0].items[1].double_value, 0.0861292206532646);
   EXPECT_EQ(rows[0].items[2].int_value, 1);
   EXPECT_EQ(rows[0].items[3].string_value, "false_temperatures");
-  EXPECT_EQ(rows[1].items[1].type, core::JsonValue::Type::kNull);
+  EXPECT_EQ(rows[1].items[1].type, core::DynamicValue::Type::kNull);
   EXPECT_EQ(rows[1].items[2].int_value, 2);
 }
 

@@ -1,4 +1,4 @@
-#include "ocs_adapter/value.h"
+#include "ocs_adapter/reply_builders.h"
 
 #include <cmath>
 

@@ -1,4 +1,4 @@
-// core::JsonValue to and from MessagePack, as the OCS adapter's WAMP session
+// core::DynamicValue to and from MessagePack, as the OCS adapter's WAMP session
 // (autobahn-cpp, `wamp.2.msgpack`, msgpack-c v1 API) receives and sends
 // arguments. Incoming objects are hostile: nesting is bounded, map keys
 // must be strings, strings must be UTF-8, and every error says where
@@ -24,8 +24,8 @@
 // reach the router, and Python peers, as ints. A value that must stay a
 // float on the wire cannot be guaranteed through autobahn-cpp's argument
 // path with this msgpack-c.
-#ifndef OCS_INFLUX_OCS_ADAPTER_MSGPACK_VALUE_H_
-#define OCS_INFLUX_OCS_ADAPTER_MSGPACK_VALUE_H_
+#ifndef OCS_INFLUX_OCS_ADAPTER_MSGPACK_CODEC_H_
+#define OCS_INFLUX_OCS_ADAPTER_MSGPACK_CODEC_H_
 
 #include <cstdint>
 #include <cstring>
@@ -34,22 +34,21 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "proto/publisher.pb.h"
-#include "service/core/json.h"
+#include "service/core/dynamic_value.h"
 
 namespace ocs_influx::ocs_adapter {
 
 // Reads `o` into `out` (replaced). `where` names `o` in error messages.
 // Values nest as deep as the JSON reader allows them (at most
-// core::kMaxJsonDepth below the top value); a container whose items would
+// core::kMaxValueDepth below the top value); a container whose items would
 // sit deeper is an error, found before descending into it.
-absl::Status FromMsgpack(const msgpack::object& o, core::JsonValue* out,
+absl::Status FromMsgpack(const msgpack::object& o, core::DynamicValue* out,
                          absl::string_view where = "value");
 
 // Writes `v` with `pk`. Nesting is not checked: values we build are shallow.
 template <typename Stream>
-void PackValueTo(msgpack::packer<Stream>& pk, const core::JsonValue& v) {
-  using Type = core::JsonValue::Type;
+void PackValueTo(msgpack::packer<Stream>& pk, const core::DynamicValue& v) {
+  using Type = core::DynamicValue::Type;
   switch (v.type) {
     case Type::kNull:
     case Type::kBigInt:
@@ -88,7 +87,7 @@ void PackValueTo(msgpack::packer<Stream>& pk, const core::JsonValue& v) {
       break;
     case Type::kArray:
       pk.pack_array(static_cast<uint32_t>(v.items.size()));
-      for (const core::JsonValue& item : v.items) PackValueTo(pk, item);
+      for (const core::DynamicValue& item : v.items) PackValueTo(pk, item);
       break;
     case Type::kObject:
       pk.pack_map(static_cast<uint32_t>(v.members.size()));
@@ -101,24 +100,10 @@ void PackValueTo(msgpack::packer<Stream>& pk, const core::JsonValue& v) {
   }
 }
 
-void PackValue(msgpack::packer<msgpack::sbuffer>& pk, const core::JsonValue& v);
-
 // Builds `v` as a msgpack::object whose storage lives in `zone`, the way
 // autobahn-cpp turns arguments into a message (msgpack::object(x, zone)).
-void ToMsgpackObject(const core::JsonValue& v, msgpack::zone& zone,
+void ToMsgpackObject(const core::DynamicValue& v, msgpack::zone& zone,
                      msgpack::object* out);
-
-// An OCS feed publication as it arrives in an EVENT: `arg0` is the one
-// positional argument [message, feed]. FromMsgpack ("args[0]") then
-// core::PublicationToFeed.
-// Usual publications take a fast path (msgpack_feed_fast.h) with the same
-// results; anything else, errors included, the general one below.
-absl::Status PublicationToFeedMsgpack(const msgpack::object& arg0,
-                                      ocs::influx::v1::OcsFeed* feed);
-
-// The general path alone, for the differential fuzz target and tests.
-absl::Status PublicationToFeedMsgpackGeneral(const msgpack::object& arg0,
-                                             ocs::influx::v1::OcsFeed* feed);
 
 // Whether `bytes` is one or more complete MessagePack objects in which no
 // array or map claims more items than there are bytes left (every item
@@ -139,7 +124,7 @@ bool MsgpackReadable(const msgpack::object& o, int depth = 0);
 
 }  // namespace ocs_influx::ocs_adapter
 
-// So that autobahn-cpp can send a JsonValue as an argument, e.g.
+// So that autobahn-cpp can send a DynamicValue as an argument, e.g.
 // invocation->result(std::make_tuple(value)) or publish(topic,
 // std::make_tuple(value)): autobahn converts arguments with
 // msgpack::object(args, zone) (object_with_zone) and may pack them.
@@ -148,19 +133,19 @@ MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
 namespace adaptor {
 
 template <>
-struct pack<ocs_influx::core::JsonValue> {
+struct pack<ocs_influx::core::DynamicValue> {
   template <typename Stream>
   msgpack::packer<Stream>& operator()(msgpack::packer<Stream>& pk,
-                                      const ocs_influx::core::JsonValue& v) const {
+                                      const ocs_influx::core::DynamicValue& v) const {
     ocs_influx::ocs_adapter::PackValueTo(pk, v);
     return pk;
   }
 };
 
 template <>
-struct object_with_zone<ocs_influx::core::JsonValue> {
+struct object_with_zone<ocs_influx::core::DynamicValue> {
   void operator()(msgpack::object::with_zone& o,
-                  const ocs_influx::core::JsonValue& v) const {
+                  const ocs_influx::core::DynamicValue& v) const {
     ocs_influx::ocs_adapter::ToMsgpackObject(v, o.zone, &o);
   }
 };
@@ -169,4 +154,4 @@ struct object_with_zone<ocs_influx::core::JsonValue> {
 }  // MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS)
 }  // namespace msgpack
 
-#endif  // OCS_INFLUX_OCS_ADAPTER_MSGPACK_VALUE_H_
+#endif  // OCS_INFLUX_OCS_ADAPTER_MSGPACK_CODEC_H_

@@ -1,4 +1,4 @@
-#include "ocs_adapter/msgpack_value.h"
+#include "ocs_adapter/msgpack_codec.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -9,14 +9,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/utf8/utf8.h"
-#include "ocs_adapter/msgpack_feed_fast.h"
 #include "service/core/publication.h"
 
 namespace ocs_influx::ocs_adapter {
 namespace {
 
-using core::JsonValue;
-using Type = JsonValue::Type;
+using core::DynamicValue;
+using Type = DynamicValue::Type;
 
 // One step of the path to the value being read: an array index, or a map
 // key (pointing into the msgpack object, which outlives the read).
@@ -31,8 +30,8 @@ class Reader {
  public:
   explicit Reader(absl::string_view where) : where_(where) {}
 
-  absl::Status Read(const msgpack::object& o, JsonValue* out, int depth) {
-    *out = JsonValue();
+  absl::Status Read(const msgpack::object& o, DynamicValue* out, int depth) {
+    *out = DynamicValue();
     switch (o.type) {
       case msgpack::type::NIL:
         out->type = Type::kNull;
@@ -75,7 +74,7 @@ class Reader {
                                   ") where a value was expected"));
       case msgpack::type::ARRAY: {
         // Items would sit deeper than the JSON reader allows.
-        if (o.via.array.size > 0 && depth >= core::kMaxJsonDepth) {
+        if (o.via.array.size > 0 && depth >= core::kMaxValueDepth) {
           return Error("nested too deeply");
         }
         out->type = Type::kArray;
@@ -92,7 +91,7 @@ class Reader {
         return absl::OkStatus();
       }
       case msgpack::type::MAP: {
-        if (o.via.map.size > 0 && depth >= core::kMaxJsonDepth) {
+        if (o.via.map.size > 0 && depth >= core::kMaxValueDepth) {
           return Error("nested too deeply");
         }
         out->type = Type::kObject;
@@ -202,17 +201,13 @@ void SetStr(const std::string& s, msgpack::zone& zone, msgpack::object* out) {
 
 }  // namespace
 
-absl::Status FromMsgpack(const msgpack::object& o, core::JsonValue* out,
+absl::Status FromMsgpack(const msgpack::object& o, core::DynamicValue* out,
                          absl::string_view where) {
   Reader reader(where);
   return reader.Read(o, out, 0);
 }
 
-void PackValue(msgpack::packer<msgpack::sbuffer>& pk, const core::JsonValue& v) {
-  PackValueTo(pk, v);
-}
-
-void ToMsgpackObject(const core::JsonValue& v, msgpack::zone& zone,
+void ToMsgpackObject(const core::DynamicValue& v, msgpack::zone& zone,
                      msgpack::object* out) {
   switch (v.type) {
     case Type::kNull:
@@ -292,13 +287,13 @@ bool MsgpackReadable(const msgpack::object& o, int depth) {
     case msgpack::type::STR:
       return utf8::IsValid(absl::string_view(o.via.str.ptr, o.via.str.size));
     case msgpack::type::ARRAY:
-      if (o.via.array.size > 0 && depth >= core::kMaxJsonDepth) return false;
+      if (o.via.array.size > 0 && depth >= core::kMaxValueDepth) return false;
       for (uint32_t i = 0; i < o.via.array.size; ++i) {
         if (!MsgpackReadable(o.via.array.ptr[i], depth + 1)) return false;
       }
       return true;
     case msgpack::type::MAP:
-      if (o.via.map.size > 0 && depth >= core::kMaxJsonDepth) return false;
+      if (o.via.map.size > 0 && depth >= core::kMaxValueDepth) return false;
       for (uint32_t i = 0; i < o.via.map.size; ++i) {
         const msgpack::object_kv& kv = o.via.map.ptr[i];
         if (kv.key.type != msgpack::type::STR ||
@@ -311,25 +306,6 @@ bool MsgpackReadable(const msgpack::object& o, int depth) {
     default:
       return false;
   }
-}
-
-absl::Status PublicationToFeedMsgpack(const msgpack::object& arg0,
-                                      ocs::influx::v1::OcsFeed* feed) {
-  // The fast path checks readability itself, as it reads.
-  if (FastPublicationToFeed(arg0, feed)) {
-    return absl::OkStatus();
-  }
-  return PublicationToFeedMsgpackGeneral(arg0, feed);
-}
-
-absl::Status PublicationToFeedMsgpackGeneral(const msgpack::object& arg0,
-                                             ocs::influx::v1::OcsFeed* feed) {
-  core::JsonValue value;
-  if (absl::Status s = FromMsgpack(arg0, &value, "args[0]"); !s.ok()) {
-    feed->Clear();
-    return s;
-  }
-  return core::PublicationToFeed(value, feed);
 }
 
 bool WellFormedMsgpack(absl::string_view bytes) {

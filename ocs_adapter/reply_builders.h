@@ -1,7 +1,7 @@
-// Builders for the dynamic values (core::JsonValue) that OCS replies are
+// Builders for the dynamic values (core::DynamicValue) that OCS replies are
 // made of, so a reply reads like the Python dict it mirrors.
-#ifndef OCS_INFLUX_OCS_ADAPTER_VALUE_H_
-#define OCS_INFLUX_OCS_ADAPTER_VALUE_H_
+#ifndef OCS_INFLUX_OCS_ADAPTER_REPLY_BUILDERS_H_
+#define OCS_INFLUX_OCS_ADAPTER_REPLY_BUILDERS_H_
 
 #include <cstdint>
 #include <initializer_list>
@@ -9,11 +9,12 @@
 #include <utility>
 #include <vector>
 
-#include "service/core/json.h"
+#include "service/core/dynamic_value.h"
 
 namespace ocs_influx::ocs_adapter {
 
-using Value = core::JsonValue;
+// A WAMP argument or reply: the adapter's name for core::DynamicValue.
+using Value = core::DynamicValue;
 
 inline Value Null() { return Value(); }
 
@@ -64,4 +65,4 @@ std::string PythonRepr(const Value& v);
 
 }  // namespace ocs_influx::ocs_adapter
 
-#endif  // OCS_INFLUX_OCS_ADAPTER_VALUE_H_
+#endif  // OCS_INFLUX_OCS_ADAPTER_REPLY_BUILDERS_H_
