@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "common/flags/flags.h"
+#include "common/log/log.h"
 #include "common/signals/stop_signals.h"
-#include "service/log/log.h"
 #include "service/server/config.h"
 #include "service/server/publisher.h"
 #include "service/server/server.h"

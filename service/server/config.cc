@@ -8,7 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/files/files.h"
-#include "service/log/log.h"
+#include "common/log/log.h"
 
 namespace ocs_influx::server {
 

@@ -4,8 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/log/log.h"
 #include "google/protobuf/util/time_util.h"
-#include "service/log/log.h"
 #include "service/server/version.h"
 
 namespace ocs_influx::server {

@@ -12,7 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "service/log/log.h"
+#include "common/log/log.h"
 #include "service/spool/file_util.h"
 
 namespace ocs_influx::spool {

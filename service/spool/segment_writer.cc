@@ -8,7 +8,7 @@
 #include <cerrno>
 
 #include "absl/strings/str_cat.h"
-#include "service/log/log.h"
+#include "common/log/log.h"
 #include "service/spool/segment.h"
 
 namespace ocs_influx::spool {

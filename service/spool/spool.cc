@@ -17,7 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
-#include "service/log/log.h"
+#include "common/log/log.h"
 #include "service/spool/record_format.h"
 
 namespace ocs_influx::spool {
