@@ -24,7 +24,7 @@ absl::StatusOr<v1::RecordingStatus> EmbeddedPublisher::StopRecording() {
 
 absl::StatusOr<v1::Status> EmbeddedPublisher::GetStatus() {
   v1::Status response;
-  publisher_->FillStatus(&response);
+  server::HandleGetStatus(publisher_, &response);
   return response;
 }
 

@@ -54,7 +54,7 @@ grpc::Status PublisherService::GetStatus(grpc::ServerContext* context,
                                          const v1::GetStatusRequest* /*request*/,
                                          v1::Status* response) {
   if (auto s = CheckAuth(context); !s.ok()) return s;
-  publisher_->FillStatus(response);
+  HandleGetStatus(publisher_, response);
   return grpc::Status::OK;
 }
 

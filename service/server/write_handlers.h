@@ -36,6 +36,7 @@ absl::Status HandleStartRecording(Publisher* publisher,
                                   ocs::influx::v1::RecordingStatus* response);
 absl::Status HandleStopRecording(Publisher* publisher,
                                  ocs::influx::v1::RecordingStatus* response);
+void HandleGetStatus(Publisher* publisher, ocs::influx::v1::Status* response);
 
 }  // namespace ocs_influx::server
 
