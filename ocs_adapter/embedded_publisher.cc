@@ -1,6 +1,6 @@
 #include "ocs_adapter/embedded_publisher.h"
 
-#include "service/server/write_handlers.h"
+#include "service/api/write_handlers.h"
 
 namespace ocs_influx::ocs_adapter {
 

@@ -23,8 +23,8 @@
 #include "ocs_adapter/publisher_client.h"
 #include "ocs_adapter/site_config.h"
 #include "service/core/float_format.h"
-#include "service/server/config.h"
-#include "service/server/server.h"
+#include "service/config/config.h"
+#include "service/grpc/server.h"
 
 namespace {
 

@@ -2,12 +2,12 @@
 // and RecordingStatus. Beside write_handlers, the API layer that the gRPC
 // service and the adapter's embedded publisher share, so the engine itself
 // never touches a proto message.
-#ifndef OCS_INFLUX_SERVICE_SERVER_STATUS_PROTO_H_
-#define OCS_INFLUX_SERVICE_SERVER_STATUS_PROTO_H_
+#ifndef OCS_INFLUX_SERVICE_API_STATUS_PROTO_H_
+#define OCS_INFLUX_SERVICE_API_STATUS_PROTO_H_
 
 #include "proto/publisher.pb.h"
-#include "service/server/publisher.h"
-#include "service/server/recording.h"
+#include "service/engine/publisher.h"
+#include "service/engine/recording.h"
 
 namespace ocs_influx::server {
 
@@ -16,4 +16,4 @@ void ToProto(const PublisherStatus& in, ocs::influx::v1::Status* out);
 
 }  // namespace ocs_influx::server
 
-#endif  // OCS_INFLUX_SERVICE_SERVER_STATUS_PROTO_H_
+#endif  // OCS_INFLUX_SERVICE_API_STATUS_PROTO_H_

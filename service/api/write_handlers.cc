@@ -1,4 +1,4 @@
-#include "service/server/write_handlers.h"
+#include "service/api/write_handlers.h"
 
 #include <string>
 
@@ -7,7 +7,7 @@
 #include "service/core/feed_convert.h"
 #include "service/core/line_parser.h"
 #include "service/core/point_encoder.h"
-#include "service/server/status_proto.h"
+#include "service/api/status_proto.h"
 
 namespace ocs_influx::server {
 namespace {

@@ -1,4 +1,4 @@
-#include "service/server/server.h"
+#include "service/grpc/server.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"

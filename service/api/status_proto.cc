@@ -1,10 +1,10 @@
-#include "service/server/status_proto.h"
+#include "service/api/status_proto.h"
 
 #include <string>
 
 #include "google/protobuf/util/time_util.h"
 #include "service/core/drop_counts.h"
-#include "service/server/version.h"
+#include "service/config/version.h"
 
 namespace ocs_influx::server {
 namespace {

@@ -3,8 +3,8 @@
 // through write_handlers.h, called by the gRPC service (grpc_service.h) and
 // by the OCS adapter's embedded mode (ocs_adapter/embedded_publisher.h);
 // its owner (PublisherServer, or a test) starts and shuts it down.
-#ifndef OCS_INFLUX_SERVICE_SERVER_PUBLISHER_H_
-#define OCS_INFLUX_SERVICE_SERVER_PUBLISHER_H_
+#ifndef OCS_INFLUX_SERVICE_ENGINE_PUBLISHER_H_
+#define OCS_INFLUX_SERVICE_ENGINE_PUBLISHER_H_
 
 #include <array>
 #include <atomic>
@@ -20,11 +20,11 @@
 #include "service/core/drop_counts.h"
 #include "service/core/line_chunks.h"
 #include "service/influx/client.h"
-#include "service/server/counters.h"
-#include "service/server/dead_letter.h"
-#include "service/server/feed_tracker.h"
-#include "service/server/recording.h"
-#include "service/server/writer.h"
+#include "service/engine/counters.h"
+#include "service/engine/dead_letter.h"
+#include "service/engine/feed_tracker.h"
+#include "service/engine/recording.h"
+#include "service/engine/writer.h"
 #include "service/spool/spool.h"
 
 namespace ocs_influx::server {
@@ -127,4 +127,4 @@ class Publisher {
 
 }  // namespace ocs_influx::server
 
-#endif  // OCS_INFLUX_SERVICE_SERVER_PUBLISHER_H_
+#endif  // OCS_INFLUX_SERVICE_ENGINE_PUBLISHER_H_

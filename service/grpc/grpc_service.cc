@@ -1,11 +1,11 @@
-#include "service/server/grpc_service.h"
+#include "service/grpc/grpc_service.h"
 
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/grpc_status/grpc_status.h"
-#include "service/server/write_handlers.h"
+#include "service/api/write_handlers.h"
 
 namespace ocs_influx::server {
 

@@ -1,4 +1,4 @@
-#include "service/server/writer.h"
+#include "service/engine/writer.h"
 
 #include <algorithm>
 #include <string_view>

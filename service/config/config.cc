@@ -1,4 +1,4 @@
-#include "service/server/config.h"
+#include "service/config/config.h"
 
 #include <unistd.h>
 

@@ -1,4 +1,4 @@
-#include "service/server/publisher.h"
+#include "service/engine/publisher.h"
 
 #include <vector>
 
