@@ -4,8 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/log/log.h"
 #include "ocs_adapter/msgpack_publication.h"
-#include "service/log/log.h"
 
 namespace ocs_influx::ocs_adapter {
 

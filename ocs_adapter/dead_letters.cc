@@ -11,9 +11,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/fd/fd.h"
+#include "common/log/log.h"
 #include "common/utf8/utf8.h"
 #include "service/core/float_format.h"
-#include "service/log/log.h"
 
 namespace ocs_influx::ocs_adapter {
 namespace {

@@ -2,8 +2,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/log/log.h"
 #include "ocs_adapter/msgpack_codec.h"
-#include "service/log/log.h"
 
 namespace ocs_influx::ocs_adapter {
 

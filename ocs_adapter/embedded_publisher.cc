@@ -1,6 +1,6 @@
 #include "ocs_adapter/embedded_publisher.h"
 
-#include "service/server/write_handlers.h"
+#include "service/api/write_handlers.h"
 
 namespace ocs_influx::ocs_adapter {
 
@@ -24,7 +24,7 @@ absl::StatusOr<v1::RecordingStatus> EmbeddedPublisher::StopRecording() {
 
 absl::StatusOr<v1::Status> EmbeddedPublisher::GetStatus() {
   v1::Status response;
-  publisher_->FillStatus(&response);
+  server::HandleGetStatus(publisher_, &response);
   return response;
 }
 

@@ -10,7 +10,7 @@
 #define OCS_INFLUX_OCS_ADAPTER_EMBEDDED_PUBLISHER_H_
 
 #include "ocs_adapter/record_control.h"
-#include "service/server/publisher.h"
+#include "service/engine/publisher.h"
 
 namespace ocs_influx::ocs_adapter {
 

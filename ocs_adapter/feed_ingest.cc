@@ -6,8 +6,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/log/log.h"
 #include "ocs_adapter/feed_bounds.h"
-#include "service/log/log.h"
 
 namespace ocs_influx::ocs_adapter {
 

@@ -13,19 +13,19 @@
 #include "common/files/files.h"
 #include "common/flags/flags.h"
 #include "common/grpc_channel/grpc_channel.h"
+#include "common/log/log.h"
 #include "common/signals/stop_signals.h"
 #include "grpcpp/grpcpp.h"
 #include "ocs_adapter/adapter.h"
 #include "ocs_adapter/agent_class.h"
-#include "ocs_adapter/feed_filter.h"
 #include "ocs_adapter/embedded_publisher.h"
+#include "ocs_adapter/feed_filter.h"
 #include "ocs_adapter/merge_args.h"
 #include "ocs_adapter/publisher_client.h"
 #include "ocs_adapter/site_config.h"
 #include "service/core/float_format.h"
-#include "service/log/log.h"
-#include "service/server/config.h"
-#include "service/server/server.h"
+#include "service/config/config.h"
+#include "service/grpc/server.h"
 
 namespace {
 

@@ -13,8 +13,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/log/log.h"
 #include "ocs_adapter/msgpack_codec.h"
-#include "service/log/log.h"
 
 namespace ocs_influx::ocs_adapter {
 namespace {

@@ -7,12 +7,12 @@
 
 #include "absl/synchronization/mutex.h"
 #include "common/flags/flags.h"
+#include "common/log/log.h"
 #include "common/signals/stop_signals.h"
-#include "service/log/log.h"
-#include "service/server/config.h"
-#include "service/server/publisher.h"
-#include "service/server/server.h"
-#include "service/server/version.h"
+#include "service/config/config.h"
+#include "service/engine/publisher.h"
+#include "service/grpc/server.h"
+#include "service/config/version.h"
 
 namespace {
 

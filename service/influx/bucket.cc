@@ -1,10 +1,10 @@
 // InfluxDB 2's bucket: looked up by name in the org, created when missing.
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/log/log.h"
 #include "service/core/json.h"
 #include "service/influx/client.h"
 #include "service/influx/http_transport.h"
-#include "service/log/log.h"
 
 namespace ocs_influx::influx {
 namespace {

@@ -7,8 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
+#include "common/log/log.h"
 #include "service/influx/http_transport.h"
-#include "service/log/log.h"
 
 namespace ocs_influx::influx {
 namespace {

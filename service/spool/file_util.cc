@@ -9,7 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/fd/fd.h"
-#include "service/log/log.h"
+#include "common/log/log.h"
 
 namespace ocs_influx::spool {
 

@@ -9,7 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/fd/fd.h"
-#include "service/log/log.h"
+#include "common/log/log.h"
 #include "service/spool/file_util.h"
 #include "service/spool/segment.h"
 

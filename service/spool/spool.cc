@@ -18,7 +18,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "common/fd/fd.h"
-#include "service/log/log.h"
+#include "common/log/log.h"
 #include "service/spool/file_util.h"
 #include "service/spool/record_format.h"
 

@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "benchmark/benchmark.h"
-#include "service/server/feed_tracker.h"
+#include "service/engine/feed_tracker.h"
 
 namespace ocs_influx::server {
 namespace {

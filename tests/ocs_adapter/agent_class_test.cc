@@ -12,7 +12,7 @@
 #include "common/flags/flags.h"
 #include "gtest/gtest.h"
 #include "ocs_adapter/merge_args.h"
-#include "service/server/config.h"
+#include "service/config/config.h"
 
 namespace ocs_influx::ocs_adapter {
 namespace {

@@ -18,7 +18,7 @@ check() {  # check DESCRIPTION COMMAND...: the command must succeed
 
 deb=$("$build_deb" --publisher "$publisher" --adapter "$adapter" --ctl "$ctl" \
   --out "$work/out")
-version=$(sed -n 's/.*kVersion\[\] = "\([^"]*\)".*/\1/p' service/server/version.h)
+version=$(sed -n 's/.*kVersion\[\] = "\([^"]*\)".*/\1/p' service/config/version.h)
 arch=$(dpkg --print-architecture)
 [[ "$deb" == "$work/out/ocs-influx-publisher_${version}_${arch}.deb" && -f "$deb" ]] || {
   echo "FAIL: unexpected package path $deb"; exit 1

@@ -2,7 +2,7 @@
 // what it does with each kind of answer InfluxDB (or something else) gives,
 // without an influxd. The integration tests (tests/influx, tests/faults,
 // tests/service) run the same writer against a real influxd 1.6.
-#include "service/server/writer.h"
+#include "service/engine/writer.h"
 
 #include <stdlib.h>
 

@@ -11,7 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "service/server/config.h"
+#include "service/config/config.h"
 
 namespace ocs_influx::server {
 namespace {

@@ -1,7 +1,7 @@
 // FeedTracker alone: series recognised in line protocol as written (escapes,
 // the feed tag anywhere among the tags, none at all), the bound and its
 // eviction, the rate window, dead letters after a partial write.
-#include "service/server/feed_tracker.h"
+#include "service/engine/feed_tracker.h"
 
 #include <string>
 

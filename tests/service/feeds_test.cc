@@ -10,7 +10,7 @@
 #include "absl/time/clock.h"
 #include "common/backoff/backoff.h"
 #include "gtest/gtest.h"
-#include "service/server/feed_tracker.h"
+#include "service/engine/feed_tracker.h"
 #include "tests/service/publisher_fixture.h"
 
 namespace ocs_influx::testing {

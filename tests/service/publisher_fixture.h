@@ -12,8 +12,8 @@
 #include "grpcpp/grpcpp.h"
 #include "proto/publisher.grpc.pb.h"
 #include "service/core/json.h"
-#include "service/server/publisher.h"
-#include "service/server/server.h"
+#include "service/engine/publisher.h"
+#include "service/grpc/server.h"
 #include "tests/support/influxd.h"
 
 namespace ocs_influx::testing {

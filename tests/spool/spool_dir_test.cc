@@ -13,7 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "service/server/config.h"
+#include "service/config/config.h"
 #include "service/spool/spool.h"
 
 namespace ocs_influx::spool {

@@ -1,4 +1,4 @@
-#include "service/server/feed_tracker.h"
+#include "service/engine/feed_tracker.h"
 
 #include <algorithm>
 #include <cstring>

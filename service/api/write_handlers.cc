@@ -1,4 +1,4 @@
-#include "service/server/write_handlers.h"
+#include "service/api/write_handlers.h"
 
 #include <string>
 
@@ -7,6 +7,7 @@
 #include "service/core/feed_convert.h"
 #include "service/core/line_parser.h"
 #include "service/core/point_encoder.h"
+#include "service/api/status_proto.h"
 
 namespace ocs_influx::server {
 namespace {
@@ -142,14 +143,18 @@ absl::Status HandleStartRecording(Publisher* publisher,
                                   const v1::StartRecordingRequest& request,
                                   v1::RecordingStatus* response) {
   absl::Status s = publisher->StartRecording(request.test_mode());
-  publisher->FillRecording(response);
+  ToProto(publisher->RecordingStatus(), response);
   return s;
 }
 
 absl::Status HandleStopRecording(Publisher* publisher, v1::RecordingStatus* response) {
   absl::Status s = publisher->StopRecording();
-  publisher->FillRecording(response);
+  ToProto(publisher->RecordingStatus(), response);
   return s;
+}
+
+void HandleGetStatus(Publisher* publisher, v1::Status* response) {
+  ToProto(publisher->Status(), response);
 }
 
 }  // namespace ocs_influx::server

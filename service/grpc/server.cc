@@ -1,12 +1,12 @@
-#include "service/server/server.h"
+#include "service/grpc/server.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/files/files.h"
+#include "common/log/log.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "proto/grpc/health/v1/health.pb.h"
-#include "service/log/log.h"
 
 namespace ocs_influx::server {
 

@@ -1,4 +1,4 @@
-#include "service/server/recording.h"
+#include "service/engine/recording.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"

@@ -2,8 +2,8 @@
 // only moves forward (starting -> running -> stopping -> done), with the
 // session messages OCS clients show. It gates acceptance: write RPCs are
 // accepted only while a session is starting or running.
-#ifndef OCS_INFLUX_SERVICE_SERVER_RECORDING_H_
-#define OCS_INFLUX_SERVICE_SERVER_RECORDING_H_
+#ifndef OCS_INFLUX_SERVICE_ENGINE_RECORDING_H_
+#define OCS_INFLUX_SERVICE_ENGINE_RECORDING_H_
 
 #include <cstdint>
 #include <deque>
@@ -82,4 +82,4 @@ class Recording {
 
 }  // namespace ocs_influx::server
 
-#endif  // OCS_INFLUX_SERVICE_SERVER_RECORDING_H_
+#endif  // OCS_INFLUX_SERVICE_ENGINE_RECORDING_H_

@@ -1,8 +1,8 @@
 // The service's command line: the OCS InfluxDBAgent's flags with their
 // spellings and defaults, plus the publisher's own. Shared by the service's
 // main and the OCS adapter's embedded mode, so both read flags alike.
-#ifndef OCS_INFLUX_SERVICE_SERVER_CONFIG_H_
-#define OCS_INFLUX_SERVICE_SERVER_CONFIG_H_
+#ifndef OCS_INFLUX_SERVICE_CONFIG_CONFIG_H_
+#define OCS_INFLUX_SERVICE_CONFIG_CONFIG_H_
 
 #include <cstdint>
 #include <functional>
@@ -11,8 +11,8 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "common/flags/flags.h"
-#include "service/server/publisher.h"
-#include "service/server/server.h"
+#include "service/engine/publisher.h"
+#include "service/grpc/server.h"
 
 namespace ocs_influx::server {
 
@@ -85,4 +85,4 @@ absl::Status BuildOptions(const ServiceConfig& config,
 
 }  // namespace ocs_influx::server
 
-#endif  // OCS_INFLUX_SERVICE_SERVER_CONFIG_H_
+#endif  // OCS_INFLUX_SERVICE_CONFIG_CONFIG_H_

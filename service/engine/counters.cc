@@ -1,4 +1,4 @@
-#include "service/server/counters.h"
+#include "service/engine/counters.h"
 
 #include <algorithm>
 #include <cmath>

@@ -16,8 +16,8 @@
 // evicts the ones idle longer than `evict_idle` (at most one sweep per
 // second); if none is, it is counted in feeds_not_tracked and its points in
 // points_not_tracked. A stream of unique names cannot grow memory.
-#ifndef OCS_INFLUX_SERVICE_SERVER_FEED_TRACKER_H_
-#define OCS_INFLUX_SERVICE_SERVER_FEED_TRACKER_H_
+#ifndef OCS_INFLUX_SERVICE_ENGINE_FEED_TRACKER_H_
+#define OCS_INFLUX_SERVICE_ENGINE_FEED_TRACKER_H_
 
 #include <array>
 #include <cstdint>
@@ -118,4 +118,4 @@ class FeedTracker {
 
 }  // namespace ocs_influx::server
 
-#endif  // OCS_INFLUX_SERVICE_SERVER_FEED_TRACKER_H_
+#endif  // OCS_INFLUX_SERVICE_ENGINE_FEED_TRACKER_H_

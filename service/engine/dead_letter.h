@@ -4,8 +4,8 @@
 // hand and replayed as it is:
 //   curl -XPOST 'http://influxdb:8086/write?db=ocs_feeds' --data-binary @FILE
 // (InfluxDB skips '#' lines.)
-#ifndef OCS_INFLUX_SERVICE_SERVER_DEAD_LETTER_H_
-#define OCS_INFLUX_SERVICE_SERVER_DEAD_LETTER_H_
+#ifndef OCS_INFLUX_SERVICE_ENGINE_DEAD_LETTER_H_
+#define OCS_INFLUX_SERVICE_ENGINE_DEAD_LETTER_H_
 
 #include <string>
 
@@ -32,4 +32,4 @@ class DeadLetterFile {
 
 }  // namespace ocs_influx::server
 
-#endif  // OCS_INFLUX_SERVICE_SERVER_DEAD_LETTER_H_
+#endif  // OCS_INFLUX_SERVICE_ENGINE_DEAD_LETTER_H_

@@ -2,8 +2,8 @@
 // (grpc.health.v1, SERVING while up, not behind the token) and server
 // reflection, on a TCP address. The OCS adapter's embedded mode calls the
 // Publisher directly (ocs_adapter/embedded_publisher.h), not through this.
-#ifndef OCS_INFLUX_SERVICE_SERVER_SERVER_H_
-#define OCS_INFLUX_SERVICE_SERVER_SERVER_H_
+#ifndef OCS_INFLUX_SERVICE_GRPC_SERVER_H_
+#define OCS_INFLUX_SERVICE_GRPC_SERVER_H_
 
 #include <memory>
 #include <string>
@@ -11,8 +11,8 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
-#include "service/server/grpc_service.h"
-#include "service/server/publisher.h"
+#include "service/grpc/grpc_service.h"
+#include "service/engine/publisher.h"
 
 namespace ocs_influx::server {
 
@@ -54,4 +54,4 @@ class PublisherServer {
 
 }  // namespace ocs_influx::server
 
-#endif  // OCS_INFLUX_SERVICE_SERVER_SERVER_H_
+#endif  // OCS_INFLUX_SERVICE_GRPC_SERVER_H_

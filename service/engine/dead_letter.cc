@@ -1,4 +1,4 @@
-#include "service/server/dead_letter.h"
+#include "service/engine/dead_letter.h"
 
 #include <fcntl.h>
 #include <unistd.h>

@@ -3,26 +3,28 @@
 // through write_handlers.h, called by the gRPC service (grpc_service.h) and
 // by the OCS adapter's embedded mode (ocs_adapter/embedded_publisher.h);
 // its owner (PublisherServer, or a test) starts and shuts it down.
-#ifndef OCS_INFLUX_SERVICE_SERVER_PUBLISHER_H_
-#define OCS_INFLUX_SERVICE_SERVER_PUBLISHER_H_
+#ifndef OCS_INFLUX_SERVICE_ENGINE_PUBLISHER_H_
+#define OCS_INFLUX_SERVICE_ENGINE_PUBLISHER_H_
 
+#include <array>
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "proto/publisher.pb.h"
 #include "service/core/drop_counts.h"
 #include "service/core/line_chunks.h"
 #include "service/influx/client.h"
-#include "service/server/counters.h"
-#include "service/server/dead_letter.h"
-#include "service/server/feed_tracker.h"
-#include "service/server/recording.h"
-#include "service/server/writer.h"
+#include "service/engine/counters.h"
+#include "service/engine/dead_letter.h"
+#include "service/engine/feed_tracker.h"
+#include "service/engine/recording.h"
+#include "service/engine/writer.h"
 #include "service/spool/spool.h"
 
 namespace ocs_influx::server {
@@ -38,6 +40,38 @@ struct PublisherOptions {
   absl::Duration start_check_timeout = absl::Seconds(2);
   // A feed with nothing accepted for this long is stale (--stale-after).
   absl::Duration stale_after = absl::Seconds(60);
+};
+
+// What GetStatus reports, as plain values taken at `taken`. The API layer
+// turns it into the proto message (service/server/status_proto.h), so the
+// engine knows nothing of the wire format.
+struct PublisherStatus {
+  absl::Time taken;
+  absl::Time started;
+  RecordingSnapshot recording;
+  uint64_t points_accepted = 0;
+  uint64_t points_written = 0;
+  uint64_t points_dead_lettered = 0;
+  std::string dead_letter_file;
+  // Indexed by core::DropReason.
+  std::array<uint64_t, static_cast<int>(core::DropReason::kCount)> dropped{};
+  spool::SpoolStats spool;
+  uint64_t spool_max_bytes = 0;
+  std::string influx_url;
+  std::string influx_database;
+  std::string influx_retention_policy;
+  ConnectionState::Snapshot connection;
+  uint64_t batches_sent = 0;
+  uint64_t bytes_sent_raw = 0;
+  uint64_t bytes_sent_compressed = 0;
+  uint64_t retries = 0;
+  uint64_t batches_split = 0;
+  absl::Duration latency_p50;
+  absl::Duration latency_p99;
+  std::vector<FeedSnapshot> feeds;
+  uint64_t feeds_not_tracked = 0;
+  uint64_t points_not_tracked = 0;
+  absl::Duration stale_after;
 };
 
 class Publisher {
@@ -69,8 +103,8 @@ class Publisher {
   // sets `pending` to the points still in the spool.
   bool Flush(absl::Time deadline, uint64_t* pending);
 
-  void FillStatus(ocs::influx::v1::Status* status) const;
-  void FillRecording(ocs::influx::v1::RecordingStatus* recording) const;
+  PublisherStatus Status() const;
+  RecordingSnapshot RecordingStatus() const { return recording_.Snapshot(); }
 
   // Refuses new points, delivers for at most `drain`, leaves the rest in
   // the spool. Idempotent.
@@ -93,4 +127,4 @@ class Publisher {
 
 }  // namespace ocs_influx::server
 
-#endif  // OCS_INFLUX_SERVICE_SERVER_PUBLISHER_H_
+#endif  // OCS_INFLUX_SERVICE_ENGINE_PUBLISHER_H_

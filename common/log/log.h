@@ -2,8 +2,8 @@
 //   2026-11-27T23:59:59.123Z I spool: recovered 3 segments, 1200 points
 // Each line goes out in one write(2), so lines from threads never interleave.
 // Never pass a secret to it.
-#ifndef OCS_INFLUX_SERVICE_LOG_LOG_H_
-#define OCS_INFLUX_SERVICE_LOG_LOG_H_
+#ifndef OCS_INFLUX_COMMON_LOG_LOG_H_
+#define OCS_INFLUX_COMMON_LOG_LOG_H_
 
 #include <string_view>
 
@@ -36,4 +36,4 @@ void Write(Level level, std::string_view message);
 #define LOG_WARNING(...) OI_LOG_AT(::ocs_influx::log::Level::kWarning, __VA_ARGS__)
 #define LOG_ERROR(...) OI_LOG_AT(::ocs_influx::log::Level::kError, __VA_ARGS__)
 
-#endif  // OCS_INFLUX_SERVICE_LOG_LOG_H_
+#endif  // OCS_INFLUX_COMMON_LOG_LOG_H_

@@ -1,4 +1,4 @@
-#include "service/log/log.h"
+#include "common/log/log.h"
 
 #include <unistd.h>
 

@@ -2,13 +2,13 @@
 // request to its handler (write_handlers.h: validated whole before any of
 // it is accepted) and maps our absl::Status codes onto gRPC's (they share
 // numbers).
-#ifndef OCS_INFLUX_SERVICE_SERVER_GRPC_SERVICE_H_
-#define OCS_INFLUX_SERVICE_SERVER_GRPC_SERVICE_H_
+#ifndef OCS_INFLUX_SERVICE_GRPC_GRPC_SERVICE_H_
+#define OCS_INFLUX_SERVICE_GRPC_GRPC_SERVICE_H_
 
 #include <string>
 
 #include "proto/publisher.grpc.pb.h"
-#include "service/server/publisher.h"
+#include "service/engine/publisher.h"
 
 namespace ocs_influx::server {
 
@@ -52,4 +52,4 @@ class PublisherService final : public ocs::influx::v1::Publisher::Service {
 
 }  // namespace ocs_influx::server
 
-#endif  // OCS_INFLUX_SERVICE_SERVER_GRPC_SERVICE_H_
+#endif  // OCS_INFLUX_SERVICE_GRPC_GRPC_SERVICE_H_

@@ -1,11 +1,11 @@
-#include "service/server/grpc_service.h"
+#include "service/grpc/grpc_service.h"
 
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/grpc_status/grpc_status.h"
-#include "service/server/write_handlers.h"
+#include "service/api/write_handlers.h"
 
 namespace ocs_influx::server {
 
@@ -54,7 +54,7 @@ grpc::Status PublisherService::GetStatus(grpc::ServerContext* context,
                                          const v1::GetStatusRequest* /*request*/,
                                          v1::Status* response) {
   if (auto s = CheckAuth(context); !s.ok()) return s;
-  publisher_->FillStatus(response);
+  HandleGetStatus(publisher_, response);
   return grpc::Status::OK;
 }
 

@@ -1,4 +1,4 @@
-#include "service/server/writer.h"
+#include "service/engine/writer.h"
 
 #include <algorithm>
 #include <string_view>
@@ -6,8 +6,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/log/log.h"
 #include "service/core/line_builder.h"
-#include "service/log/log.h"
 
 namespace ocs_influx::server {
 namespace {

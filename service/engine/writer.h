@@ -7,8 +7,8 @@
 // (common/backoff), and the points wait on disk meanwhile. Whatever keeps it
 // from progressing shows in the status (last_error, degraded) and once in
 // the log.
-#ifndef OCS_INFLUX_SERVICE_SERVER_WRITER_H_
-#define OCS_INFLUX_SERVICE_SERVER_WRITER_H_
+#ifndef OCS_INFLUX_SERVICE_ENGINE_WRITER_H_
+#define OCS_INFLUX_SERVICE_ENGINE_WRITER_H_
 
 #include <cstdint>
 #include <memory>
@@ -20,10 +20,10 @@
 #include "absl/time/time.h"
 #include "common/backoff/backoff.h"
 #include "service/influx/endpoint.h"
-#include "service/server/counters.h"
-#include "service/server/dead_letter.h"
-#include "service/server/feed_tracker.h"
-#include "service/server/recording.h"
+#include "service/engine/counters.h"
+#include "service/engine/dead_letter.h"
+#include "service/engine/feed_tracker.h"
+#include "service/engine/recording.h"
 #include "service/spool/spool.h"
 
 namespace ocs_influx::server {
@@ -130,4 +130,4 @@ class Writer {
 
 }  // namespace ocs_influx::server
 
-#endif  // OCS_INFLUX_SERVICE_SERVER_WRITER_H_
+#endif  // OCS_INFLUX_SERVICE_ENGINE_WRITER_H_

@@ -6,12 +6,12 @@
 //
 // Conversion buffers live per calling thread and keep their capacity: a
 // request costs no allocation once its thread has seen one of its size.
-#ifndef OCS_INFLUX_SERVICE_SERVER_WRITE_HANDLERS_H_
-#define OCS_INFLUX_SERVICE_SERVER_WRITE_HANDLERS_H_
+#ifndef OCS_INFLUX_SERVICE_API_WRITE_HANDLERS_H_
+#define OCS_INFLUX_SERVICE_API_WRITE_HANDLERS_H_
 
 #include "absl/status/status.h"
 #include "proto/publisher.pb.h"
-#include "service/server/publisher.h"
+#include "service/engine/publisher.h"
 
 namespace ocs_influx::server {
 
@@ -36,7 +36,8 @@ absl::Status HandleStartRecording(Publisher* publisher,
                                   ocs::influx::v1::RecordingStatus* response);
 absl::Status HandleStopRecording(Publisher* publisher,
                                  ocs::influx::v1::RecordingStatus* response);
+void HandleGetStatus(Publisher* publisher, ocs::influx::v1::Status* response);
 
 }  // namespace ocs_influx::server
 
-#endif  // OCS_INFLUX_SERVICE_SERVER_WRITE_HANDLERS_H_
+#endif  // OCS_INFLUX_SERVICE_API_WRITE_HANDLERS_H_

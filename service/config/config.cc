@@ -1,4 +1,4 @@
-#include "service/server/config.h"
+#include "service/config/config.h"
 
 #include <unistd.h>
 
@@ -8,7 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/files/files.h"
-#include "service/log/log.h"
+#include "common/log/log.h"
 
 namespace ocs_influx::server {
 

@@ -1,38 +1,12 @@
-#include "service/server/publisher.h"
+#include "service/engine/publisher.h"
 
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "google/protobuf/util/time_util.h"
-#include "service/log/log.h"
-#include "service/server/version.h"
+#include "common/log/log.h"
 
 namespace ocs_influx::server {
-namespace {
-
-using google::protobuf::util::TimeUtil;
-
-void SetTime(absl::Time t, google::protobuf::Timestamp* out) {
-  *out = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
-}
-
-void SetDuration(absl::Duration d, google::protobuf::Duration* out) {
-  *out = TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(d));
-}
-
-ocs::influx::v1::RecordingState ToProto(RecordingState s) {
-  switch (s) {
-    case RecordingState::kIdle: return ocs::influx::v1::IDLE;
-    case RecordingState::kStarting: return ocs::influx::v1::STARTING;
-    case RecordingState::kRunning: return ocs::influx::v1::RUNNING;
-    case RecordingState::kStopping: return ocs::influx::v1::STOPPING;
-    case RecordingState::kDone: return ocs::influx::v1::DONE;
-  }
-  return ocs::influx::v1::RECORDING_STATE_UNSPECIFIED;
-}
-
-}  // namespace
 
 Publisher::Publisher(Token, PublisherOptions options)
     : options_(std::move(options)), feeds_(options_.stale_after) {}
@@ -157,92 +131,37 @@ bool Publisher::Flush(absl::Time deadline, uint64_t* pending) {
   return done;
 }
 
-void Publisher::FillRecording(ocs::influx::v1::RecordingStatus* out) const {
-  RecordingSnapshot s = recording_.Snapshot();
-  out->set_state(ToProto(s.state));
-  out->set_op_code(static_cast<int>(s.op_code));
-  out->set_degraded(s.degraded);
-  if (s.success.has_value()) out->set_success(*s.success);
-  out->set_session_id(s.session_id);
-  out->set_test_mode(s.test_mode);
-  if (s.start_time != absl::InfinitePast()) SetTime(s.start_time, out->mutable_start_time());
-  if (s.end_time != absl::InfinitePast()) SetTime(s.end_time, out->mutable_end_time());
-  for (const SessionMessage& m : s.messages) {
-    auto* pm = out->add_messages();
-    SetTime(m.time, pm->mutable_time());
-    pm->set_text(m.text);
-  }
-}
-
-void Publisher::FillStatus(ocs::influx::v1::Status* out) const {
-  FillRecording(out->mutable_recording());
+PublisherStatus Publisher::Status() const {
   auto get = [](const std::atomic<uint64_t>& a) {
     return a.load(std::memory_order_relaxed);
   };
-  out->set_points_accepted(get(counters_.points_accepted));
-  out->set_points_written(get(counters_.points_written));
-  out->set_points_dead_lettered(get(counters_.points_dead_lettered));
-  out->set_dead_letter_file(options_.dead_letter_file);
-  for (int r = 0; r < static_cast<int>(core::DropReason::kCount); ++r) {
-    uint64_t n = get(counters_.dropped[r]);
-    if (n == 0) continue;
-    auto* d = out->add_dropped();
-    d->set_reason(std::string(core::DropReasonName(static_cast<core::DropReason>(r))));
-    d->set_count(n);
-  }
-  spool::SpoolStats spool = spool_->Stats();
-  auto* sp = out->mutable_spool();
-  sp->set_points(spool.points);
-  sp->set_bytes(spool.bytes);
-  sp->set_max_bytes(options_.spool.max_bytes);
-  sp->set_segments(spool.segments);
-  sp->set_recovered_truncations(spool.truncations);
-  sp->set_records_lost_to_damage(spool.records_lost_to_damage);
-  sp->set_bytes_lost_to_damage(spool.bytes_lost_to_damage);
-  if (spool.oldest_accepted_unix_ns != 0) {
-    SetDuration(absl::Now() - absl::FromUnixNanos(spool.oldest_accepted_unix_ns),
-                sp->mutable_oldest_age());
-  }
-  ConnectionState::Snapshot conn = connection_.Get();
-  auto* in = out->mutable_influx();
-  in->set_url(influx_url_);
-  in->set_database(options_.influx.database);
-  in->set_retention_policy(options_.influx.retention_policy);
-  in->set_connected(conn.connected);
-  if (conn.last_success != absl::InfinitePast()) {
-    SetTime(conn.last_success, in->mutable_last_success());
-  }
-  in->set_last_error(conn.last_error);
-  if (conn.last_error_time != absl::InfinitePast()) {
-    SetTime(conn.last_error_time, in->mutable_last_error_time());
-  }
-  auto* w = out->mutable_writes();
-  w->set_batches_sent(get(counters_.batches_sent));
-  w->set_bytes_sent_raw(get(counters_.bytes_sent_raw));
-  w->set_bytes_sent_compressed(get(counters_.bytes_sent_compressed));
-  w->set_retries(get(counters_.retries));
-  w->set_batches_split(get(counters_.batches_split));
-  SetDuration(counters_.latency.Percentile(0.5), w->mutable_latency_p50());
-  SetDuration(counters_.latency.Percentile(0.99), w->mutable_latency_p99());
-  for (const FeedSnapshot& f : feeds_.Snapshot(absl::Now(), kMaxTrackedFeeds)) {
-    auto* pf = out->add_feeds();
-    pf->set_measurement(f.measurement);
-    pf->set_feed(f.feed);
-    pf->set_points_accepted(f.points_accepted);
-    pf->set_points_written(f.points_written);
-    pf->set_points_dead_lettered(f.points_dead_lettered);
-    if (f.last_point_unix_ns != 0) {
-      SetTime(absl::FromUnixNanos(f.last_point_unix_ns), pf->mutable_last_point_time());
-    }
-    SetTime(f.last_arrival, pf->mutable_last_arrival());
-    pf->set_points_per_second(f.points_per_second);
-    pf->set_stale(f.stale);
-  }
-  out->set_feeds_not_tracked(feeds_.feeds_not_tracked());
-  out->set_points_not_tracked(feeds_.points_not_tracked());
-  SetDuration(feeds_.stale_after(), out->mutable_stale_after());
-  out->set_version(kVersion);
-  SetDuration(absl::Now() - started_, out->mutable_uptime());
+  PublisherStatus out;
+  out.taken = absl::Now();
+  out.started = started_;
+  out.recording = recording_.Snapshot();
+  out.points_accepted = get(counters_.points_accepted);
+  out.points_written = get(counters_.points_written);
+  out.points_dead_lettered = get(counters_.points_dead_lettered);
+  out.dead_letter_file = options_.dead_letter_file;
+  for (size_t r = 0; r < out.dropped.size(); ++r) out.dropped[r] = get(counters_.dropped[r]);
+  out.spool = spool_->Stats();
+  out.spool_max_bytes = options_.spool.max_bytes;
+  out.influx_url = influx_url_;
+  out.influx_database = options_.influx.database;
+  out.influx_retention_policy = options_.influx.retention_policy;
+  out.connection = connection_.Get();
+  out.batches_sent = get(counters_.batches_sent);
+  out.bytes_sent_raw = get(counters_.bytes_sent_raw);
+  out.bytes_sent_compressed = get(counters_.bytes_sent_compressed);
+  out.retries = get(counters_.retries);
+  out.batches_split = get(counters_.batches_split);
+  out.latency_p50 = counters_.latency.Percentile(0.5);
+  out.latency_p99 = counters_.latency.Percentile(0.99);
+  out.feeds = feeds_.Snapshot(out.taken, kMaxTrackedFeeds);
+  out.feeds_not_tracked = feeds_.feeds_not_tracked();
+  out.points_not_tracked = feeds_.points_not_tracked();
+  out.stale_after = feeds_.stale_after();
+  return out;
 }
 
 void Publisher::Shutdown(absl::Duration drain) {
