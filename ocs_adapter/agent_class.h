@@ -7,7 +7,7 @@
 // InfluxDBAgentv2, as OCS's agent: its site arguments are --initial-state,
 // --protocol and --gzip; the server, org, bucket and token come from
 // INFLUXDB_V2_URL/_ORG/_BUCKET/_TOKEN (read by the publisher's config,
-// service/server/config.h), and the embedded publisher writes through the
+// service/config/config.h), and the embedded publisher writes through the
 // v2 API unless --influxdb-api says otherwise. OCS's first v2 agent took
 // --database (the bucket) and --org: both still work. --host and --port
 // are the v1 agent's and are refused, since the v2 agent would refuse them

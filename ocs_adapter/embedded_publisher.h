@@ -2,7 +2,7 @@
 // (--embedded-publisher): the API's calls made directly on the engine, on
 // the caller's thread, with the request objects as they are: no
 // serialisation, no gRPC thread in between. Each call goes through the
-// same handler the gRPC service runs (service/server/write_handlers.h), so
+// same handler the gRPC service runs (service/api/write_handlers.h), so
 // it validates, converts and answers exactly as IngestFeed over gRPC does.
 // No token: nothing crosses a process boundary. The gRPC server still
 // listens for publisherctl and other clients.

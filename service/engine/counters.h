@@ -1,8 +1,8 @@
 // What the publisher counts, shared by the RPC threads (acceptance) and the
 // writer thread (delivery). Plain atomics, so counting costs no lock on the
 // hot path; the few fields that are not numbers sit behind one mutex.
-#ifndef OCS_INFLUX_SERVICE_SERVER_COUNTERS_H_
-#define OCS_INFLUX_SERVICE_SERVER_COUNTERS_H_
+#ifndef OCS_INFLUX_SERVICE_ENGINE_COUNTERS_H_
+#define OCS_INFLUX_SERVICE_ENGINE_COUNTERS_H_
 
 #include <array>
 #include <atomic>
@@ -78,4 +78,4 @@ class ConnectionState {
 
 }  // namespace ocs_influx::server
 
-#endif  // OCS_INFLUX_SERVICE_SERVER_COUNTERS_H_
+#endif  // OCS_INFLUX_SERVICE_ENGINE_COUNTERS_H_

@@ -43,7 +43,7 @@ struct PublisherOptions {
 };
 
 // What GetStatus reports, as plain values taken at `taken`. The API layer
-// turns it into the proto message (service/server/status_proto.h), so the
+// turns it into the proto message (service/api/status_proto.h), so the
 // engine knows nothing of the wire format.
 struct PublisherStatus {
   absl::Time taken;
