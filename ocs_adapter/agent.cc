@@ -82,17 +82,6 @@ const Value* PositionalOrKeyword(const std::vector<Value>& args, size_t index,
 
 }  // namespace
 
-const char* RefusalName(Refusal reason) {
-  switch (reason) {
-    case Refusal::kMalformed: return "malformed";
-    case Refusal::kNameTooLong: return "name_too_long";
-    case Refusal::kTooLarge: return "too_large";
-    case Refusal::kQueueFull: return "queue_full";
-    case Refusal::kPublisherRefused: return "publisher_refused";
-    case Refusal::kCount: break;
-  }
-  return "unknown";
-}
 
 Agent::Agent(AgentIdentity identity, RecordControl* control,
              const AdapterCounters* counters, AccessControl* access)

@@ -15,12 +15,11 @@
 
 #include "absl/time/time.h"
 #include "ocs_adapter/access_policy.h"
+#include "ocs_adapter/ingest_counters.h"
 #include "ocs_adapter/record_control.h"
 #include "ocs_adapter/reply_builders.h"
 
 namespace ocs_influx::ocs_adapter {
-
-class FeedFilter;
 
 // OCS response codes.
 inline constexpr int kOk = 0;
@@ -33,35 +32,6 @@ struct AgentIdentity {
   std::string hostname;          // instance_hostname in get_api
   int64_t pid = 0;
   std::string agent_session_id;  // the agent's start time, as OCS's str(time)
-};
-
-// Why the adapter refused a publication (dead-lettered, counted per reason
-// in the session data as data.publications_refused).
-enum class Refusal : int {
-  kMalformed = 0,     // not an OCS publication (decoding failed)
-  kNameTooLong,       // a name over InfluxDB's 64 KiB limit
-  kTooLarge,          // encoded size over the bound, or a row over a call
-  kQueueFull,         // the ingest queue is full (points or bytes)
-  kPublisherRefused,  // the publisher answered INVALID_ARGUMENT
-  kCount,
-};
-const char* RefusalName(Refusal reason);
-
-// Counted by the adapter itself, shown in the session data.
-struct AdapterCounters {
-  std::atomic<uint64_t> publications_refused[static_cast<int>(Refusal::kCount)] = {};
-  // Dead letters not written: the file is at its size bound, or unwritable.
-  std::atomic<uint64_t> dead_letters_not_written{0};
-  std::atomic<uint64_t> events_received{0};
-  std::atomic<uint64_t> events_malformed{0};
-  std::atomic<uint64_t> events_skipped{0};  // record false / exclude_influx
-  std::atomic<uint64_t> points_not_recording{0};
-  std::atomic<uint64_t> points_refused{0};  // spool full, invalid
-  // The ingest sender is retrying a call the publisher does not take now
-  // (unavailable, or its spool full): points wait in the bounded queue.
-  std::atomic<bool> publisher_waiting{false};
-  // --feeds / --exclude-feeds, shown with what it skipped (null: none).
-  const FeedFilter* feed_filter = nullptr;
 };
 
 class Agent {

@@ -24,7 +24,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/fd/fd.h"
-#include "ocs_adapter/agent.h"
+#include "ocs_adapter/ingest_counters.h"
 #include "proto/publisher.pb.h"
 
 namespace ocs_influx::ocs_adapter {

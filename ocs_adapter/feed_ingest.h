@@ -26,8 +26,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/backoff/backoff.h"
-#include "ocs_adapter/agent.h"
 #include "ocs_adapter/dead_letters.h"
+#include "ocs_adapter/ingest_counters.h"
 #include "ocs_adapter/record_control.h"
 #include "proto/publisher.pb.h"
 
