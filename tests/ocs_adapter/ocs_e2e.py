@@ -508,11 +508,9 @@ class E2ETestCase(unittest.TestCase):
         return any(t is self for t, _ in result.failures + result.errors)
 
 
-class AdapterPerTestCase(E2ETestCase):
-    """One influxd and one router per class, a fresh adapter per test (its
-    session ids count from 0 again). Subclasses set `initial_state`."""
-
-    initial_state = "record"
+class StackPerClassTestCase(E2ETestCase):
+    """One influxd and one router per class, stopped with the class (their
+    logs shown if any test failed: tests set `any_failed`)."""
 
     @classmethod
     def setUpClass(cls):
@@ -528,6 +526,13 @@ class AdapterPerTestCase(E2ETestCase):
     @classmethod
     def tearDownClass(cls):
         cls.stack.stop(failed=cls.any_failed)
+
+
+class AdapterPerTestCase(StackPerClassTestCase):
+    """A fresh adapter per test (its session ids count from 0 again).
+    Subclasses set `initial_state`."""
+
+    initial_state = "record"
 
     def setUp(self):
         self.stack.agents = []

@@ -94,22 +94,7 @@ def write_site(directory, router_port, instance_arguments, hub_policy=None):
     return path
 
 
-class AccessTestBase(ocs_e2e.E2ETestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.stack = ocs_e2e.Stack(cls.__name__)
-        cls.any_failed = False
-        try:
-            cls.stack.start_influxd()
-            cls.stack.start_router()
-        except BaseException:
-            cls.stack.stop(failed=True)
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.stack.stop(failed=cls.any_failed)
-
+class AccessTestBase(ocs_e2e.StackPerClassTestCase):
     def setUp(self):
         self.adapter = None
         self.director = None
