@@ -126,7 +126,7 @@ absl::Status InfluxClient::Ping() {
 }
 
 absl::StatusOr<long> InfluxClient::Manage(const std::string& url, const std::string* json_body,
-                                          const std::string& what) {
+                                          const std::string& what, bool require_influxdb_header) {
   const HttpAnswer& a = json_body != nullptr ? http_->Post(url, *json_body, &headers_->json)
                                              : http_->Get(url, &headers_->auth);
   last_ = &a;
@@ -138,7 +138,9 @@ absl::StatusOr<long> InfluxClient::Manage(const std::string& url, const std::str
     return absl::UnauthenticatedError(
         absl::StrCat(what, ": ", TokenRefusedText(urls_.base, code, AnswerError())));
   }
-  if (!a.from_influxdb) return absl::UnavailableError(NotInfluxDBText(urls_.base, code));
+  if (require_influxdb_header && !a.from_influxdb) {
+    return absl::UnavailableError(NotInfluxDBText(urls_.base, code));
+  }
   return code;
 }
 
@@ -157,20 +159,12 @@ absl::Status InfluxClient::CreateDatabase() {
     const std::string what =
         absl::StrCat("creating database ", options_.database, " on ", urls_.base);
     const std::string request = absl::StrCat("{\"db\":", JsonQuote(options_.database), "}");
-    const HttpAnswer& a =
-        http_->Post(urls_.base + "/api/v3/configure/database", request, &headers_->json);
-    last_ = &a;
-    const long code = a.status;
-    if (a.transport_failed && code == 0) {
-      return absl::UnavailableError(absl::StrCat(what, ": ", Scrub(a.transport_error)));
-    }
-    if (code == 401 || code == 403) {
-      return absl::UnauthenticatedError(
-          absl::StrCat(what, ": ", TokenRefusedText(urls_.base, code, AnswerError())));
-    }
+    absl::StatusOr<long> code = Manage(urls_.base + "/api/v3/configure/database", &request, what,
+                                       /*require_influxdb_header=*/false);
+    if (!code.ok()) return code.status();
     // 409: it exists already.
-    if ((code >= 200 && code <= 299) || code == 409) return absl::OkStatus();
-    return HttpError(code, what, AnswerError());
+    if ((*code >= 200 && *code <= 299) || *code == 409) return absl::OkStatus();
+    return HttpError(*code, what, AnswerError());
   }
   const std::string form = absl::StrCat(
       "q=", http_->Escape("CREATE DATABASE " + QuoteInfluxQLIdentifier(options_.database)));

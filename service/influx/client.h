@@ -80,9 +80,12 @@ class InfluxClient final : public InfluxEndpoint {
 
   // The OCS InfluxDBAgentv2's start, done right (bucket.cc).
   absl::Status EnsureBucket();
-  // A v2 management call: OK with the HTTP status when InfluxDB answered.
+  // A management call (v2 buckets, v3 databases): OK with the HTTP status
+  // when the server answered and took the token. `require_influxdb_header`:
+  // an answer without X-Influxdb-Version is refused as not InfluxDB's (v3
+  // may send none; it is proven by its ping instead).
   absl::StatusOr<long> Manage(const std::string& url, const std::string* json_body,
-                              const std::string& what);
+                              const std::string& what, bool require_influxdb_header = true);
   // The error text of the last answer, scrubbed.
   std::string AnswerError() const;
   // Belt and braces: nothing we return should ever carry the password or
