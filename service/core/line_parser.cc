@@ -320,6 +320,8 @@ __attribute__((always_inline)) inline bool FastFloat(absl::string_view line,
   }
   field->type = FieldType::kFloat;
   field->float_value = negative ? -value : value;
+  field->float_text = absl::string_view(line.data() + *pos,
+                                        static_cast<size_t>(p - line.data()) - *pos);
   *pos = p - line.data();
   return true;
 }
@@ -400,6 +402,7 @@ absl::Status ParseFieldValue(absl::string_view line, size_t* pos,
                                        text.substr(0, 64), "\""));
   }
   field->type = FieldType::kFloat;
+  field->float_text = {};
   // from_chars for double is exact and locale-free.
   auto r = std::from_chars(text.data(), text.data() + text.size(),
                            field->float_value);
@@ -726,7 +729,13 @@ absl::Status EncodeParsedPointMemo(const ParsedPoint& point, Precision precision
     }
     if (s.ok()) {
       switch (field.type) {
-        case FieldType::kFloat: WriteDouble(field.float_value, out); break;
+        case FieldType::kFloat:
+          if (field.float_text.empty()) {
+            WriteDouble(field.float_value, out);
+          } else {
+            out->Put(field.float_text);
+          }
+          break;
         case FieldType::kInteger: WriteInt(field.int_value, out); break;
         case FieldType::kUnsigned:
           if (field.uint_value >

@@ -29,6 +29,12 @@ struct ParsedField {
   absl::string_view key;
   FieldType type = FieldType::kFloat;
   double float_value = 0;
+  // A float's text as written when it is in the grammar FastFloat reads
+  // (at most 18 significant digits, a small exponent): influxd reads the
+  // same double from it as from its shortest form (both round correctly),
+  // so the encoder copies it instead of formatting the double again.
+  // Empty for any other value.
+  absl::string_view float_text;
   int64_t int_value = 0;
   uint64_t uint_value = 0;
   bool bool_value = false;

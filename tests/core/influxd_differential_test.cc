@@ -120,6 +120,11 @@ const std::vector<std::string>& Crafted() {
       "m v",
       // types
       "m v=1i,w=-2i,x=1.5,y=-1e3,z=2.,a=.5 1600000000000000000",
+      // Float digits forwarded as written (in the fast grammar) or
+      // formatted again (beyond it): influxd must store the same double.
+      "m v=-0,w=007.50,x=1E+05,y=-.5e-3,z=123456789012345678 1600000000000000000",
+      "m v=1234567890123456789012,w=1e-30,x=0.1000000000000000000000001 1600000000000000000",
+      "m v=0.30000000000000004,w=1.7976931348623157e308,x=5e-324 1600000000000000000",
       "m v=t,w=T,x=true,y=True,z=TRUE,a=f,b=FALSE 1600000000000000000",
       "m v=tru 1600000000000000000",
       "m v=1u 1600000000000000000",

@@ -262,14 +262,18 @@ struct ParseCase {
 
 TEST(ParserTest, AcceptsAndCanonicalises) {
   const ParseCase cases[] = {
-      {"m v=1", "m v=1.0 5\n", nullptr},
+      {"m v=1", "m v=1 5\n", nullptr},
       {"m,t=a v=1i,w=2u,x=t,y=FALSE,z=\"s\" 10",
        "m,t=a v=1i,w=2i,x=True,y=False,z=\"s\" 10\n", nullptr},
-      {"a\\ b,t\\=k=v\\,w f\\ x=-1.5e3 3", "a\\ b,t\\=k=v\\,w f\\ x=-1500.0 3\n",
+      {"a\\ b,t\\=k=v\\,w f\\ x=-1.5e3 3", "a\\ b,t\\=k=v\\,w f\\ x=-1.5e3 3\n",
        nullptr},
       {"m s=\"q\\\"b\\\\\" 1", "m s=\"q\\\"b\\\\\" 1\n", nullptr},
-      {"m,t=a\\\\b v=1 1", "m,t=a\\\\b v=1.0 1\n", nullptr},
-      {"m v=.5,w=5. 1", "m v=0.5,w=5.0 1\n", nullptr},
+      {"m,t=a\\\\b v=1 1", "m,t=a\\\\b v=1 1\n", nullptr},
+      // Float digits go as written when influxd reads the same double from
+      // them; beyond 18 digits or a small exponent, the shortest form.
+      {"m v=.5,w=5.,x=-0,y=007.50,z=1E+05 1", "m v=.5,w=5.,x=-0,y=007.50,z=1E+05 1\n", nullptr},
+      {"m v=1234567890123456789012,w=1e-30,x=0.1000000000000000000000001 1",
+       "m v=1.2345678901234568e+21,w=1e-30,x=0.1 1\n", nullptr},
       {"m,t= v=1", nullptr, "missing tag value"},
       {"m", nullptr, "missing fields"},
       {"m v=", nullptr, "missing field value"},
@@ -288,12 +292,12 @@ TEST(ParserTest, AcceptsAndCanonicalises) {
       {"m =1", nullptr, "missing field key"},
       {"m v=1,", nullptr, "missing field key"},
       // As influxd 1.6 reads them (tests/core/influxd_differential_test).
-      {"m  v=1 7", "m v=1.0 7\n", nullptr},
-      {"m,t=a   v=1 7", "m,t=a v=1.0 7\n", nullptr},
-      {"m v=1   7", "m v=1.0 7\n", nullptr},
-      {"m v=1 \t7  ", "m v=1.0 7\n", nullptr},
-      {"m v=1 ", "m v=1.0 5\n", nullptr},
-      {"m v=1,v=2 7", "m v=1.0,v=2.0 7\n", nullptr},
+      {"m  v=1 7", "m v=1 7\n", nullptr},
+      {"m,t=a   v=1 7", "m,t=a v=1 7\n", nullptr},
+      {"m v=1   7", "m v=1 7\n", nullptr},
+      {"m v=1 \t7  ", "m v=1 7\n", nullptr},
+      {"m v=1 ", "m v=1 5\n", nullptr},
+      {"m v=1,v=2 7", "m v=1,v=2 7\n", nullptr},
       {"m v=1 7\t", nullptr, "invalid timestamp"},
       {"m,t=1,t=2 v=1", nullptr, "duplicate tags"},
       {"m,b=1,a=2,b=3 v=1", nullptr, "duplicate tags"},
@@ -434,10 +438,10 @@ TEST(ParserTest, RepeatedKeysAcrossLinesKeepTheirEscapesAndChecks) {
                                 Precision::kNanoseconds, 0, &out, &result)
                   .ok());
   EXPECT_EQ(out,
-            "m v=1.0,a\\ b=2.0,x=3.0 1\n"
-            "m v=1.0,a\\ b=2.0,y\\=z=3.0 1\n"
-            "m v=1.0,a\\ b=2.0,y\\=z=3.0 1\n"
-            "m v=1.0,a\\ b=2.0,x=3.0 1\n");
+            "m v=1,a\\ b=2,x=3 1\n"
+            "m v=1,a\\ b=2,y\\=z=3 1\n"
+            "m v=1,a\\ b=2,y\\=z=3 1\n"
+            "m v=1,a\\ b=2,x=3 1\n");
   out.clear();
   absl::Status s = converter.Convert("m v=1,a\\ b=2,time=3 1",
                                      Precision::kNanoseconds, 0, &out, &result);
@@ -462,11 +466,11 @@ TEST(ParserTest, PrecisionScalesAndOverflowIsRefused) {
   EncodeResult result;
   ASSERT_TRUE(converter.Convert("m v=1 3\r\n", Precision::kSeconds, 0, &out,
                                 &result).ok());
-  EXPECT_EQ(out, "m v=1.0 3000000000\n");
+  EXPECT_EQ(out, "m v=1 3000000000\n");
   out.clear();
   ASSERT_TRUE(converter.Convert("m v=1 3", Precision::kMilliseconds, 0, &out,
                                 &result).ok());
-  EXPECT_EQ(out, "m v=1.0 3000000\n");
+  EXPECT_EQ(out, "m v=1 3000000\n");
   out.clear();
   EXPECT_FALSE(converter.Convert("m v=1 9300000000", Precision::kSeconds, 0,
                                  &out, &result).ok());

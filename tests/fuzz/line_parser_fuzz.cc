@@ -1,8 +1,11 @@
 // libFuzzer target: line protocol text, as a WriteLines client may send it.
-// Besides not crashing, whatever is accepted must come out as canonical
-// lines that parse again to the same bytes.
+// Besides not crashing, whatever is accepted must come out as lines that
+// parse again to the same bytes, and a float forwarded as written must
+// read as the double the parser computed (std::from_chars is the judge).
+#include <charconv>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "service/core/line_parser.h"
@@ -33,6 +36,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (end == std::string::npos) abort();  // every line ends in '\n'
     absl::string_view line(out.data() + pos, end - pos);
     if (!ParseLine(line, &point).ok()) abort();
+    for (size_t i = 0; i < point.num_fields; ++i) {
+      const auto& field = point.fields[i];
+      if (field.type != ocs_influx::core::FieldType::kFloat || field.float_text.empty()) {
+        continue;
+      }
+      double want = 0;
+      const char* first = field.float_text.data();
+      const char* last = first + field.float_text.size();
+      auto r = std::from_chars(first, last, want);
+      if (r.ec != std::errc() || r.ptr != last) abort();
+      if (std::memcmp(&want, &field.float_value, sizeof(want)) != 0) abort();
+    }
     std::string again;
     if (!EncodeParsedPoint(point, Precision::kNanoseconds, 0, &again).ok()) abort();
     if (again.size() != line.size() + 1 ||
