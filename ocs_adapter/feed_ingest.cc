@@ -124,6 +124,7 @@ bool FeedIngest::CallFull() const {
 
 void FeedIngest::Run() {
   v1::IngestFeedRequest batch;
+  absl::Time last_call = absl::InfinitePast();
   while (true) {
     uint64_t points = 0;
     uint64_t bytes = 0;
@@ -139,12 +140,18 @@ void FeedIngest::Run() {
       const bool was_idle = queue_.empty();
       mu_.Await(absl::Condition(&ready));
       if (queue_.empty() || stop_signal_.stopped()) break;
-      if (was_idle && options_.linger > absl::ZeroDuration()) {
-        // What piled up during the last call goes at once; a first
-        // publication after a pause waits a moment for its neighbours.
+      // A first publication after a pause waits a moment for its
+      // neighbours; what piled up during the last call waits out the rest
+      // of the call interval. A call's worth, or a stop, goes at once.
+      absl::Time start = absl::Now();
+      absl::Time deadline = last_call + options_.call_interval;
+      if (was_idle) deadline = std::max(deadline, start + options_.linger);
+      if (deadline > start) {
         auto full = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_ || CallFull(); };
-        mu_.AwaitWithTimeout(absl::Condition(&full), options_.linger);
+        mu_.AwaitWithDeadline(absl::Condition(&full), deadline);
+        start = absl::Now();
       }
+      last_call = start;
       sending_ = true;
       if (queue_.front().feed.ByteSizeLong() > options_.max_bytes_per_call ||
           queue_.front().line_bytes > options_.max_line_bytes_per_call) {

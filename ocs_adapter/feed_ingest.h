@@ -5,7 +5,10 @@
 // Offer() wakes the sender only when it waits, and an idle sender lingers
 // (IngestOptions::linger) after the first publication so that one call,
 // one spool append and one fsync carry what several agents publish at
-// about the same time. The queue is bounded
+// about the same time. Calls start at most once per
+// IngestOptions::call_interval unless a call's worth is queued: each call
+// costs an fdatasync, and on a virtual machine an fdatasync costs as much
+// CPU as formatting a thousand points. The queue is bounded
 // in points and in bytes (protobuf size plus a per-feed overhead, so that
 // zero-point or string-heavy feeds count too); while the publisher is
 // briefly unreachable (restarting, remote) or its spool is full, batches are
@@ -49,6 +52,12 @@ struct IngestOptions {
   // unless a call's worth is queued sooner: bounds the latency added.
   // Zero: send at once.
   absl::Duration linger = absl::Milliseconds(2);
+  // The least time from the start of one call to the start of the next,
+  // unless a call's worth is queued sooner: at most 1/call_interval
+  // fsyncs a second however many agents publish. OCS agents buffer their
+  // feeds for a second or more, so 20 ms more is not seen downstream.
+  // Zero: the next call starts as soon as the last one ends.
+  absl::Duration call_interval = absl::Milliseconds(20);
   absl::Duration initial_backoff = absl::Milliseconds(50);
   absl::Duration max_backoff = absl::Seconds(5);
 };

@@ -258,6 +258,7 @@ TEST_P(FeedIngestTest, PublicationsOfferedTogetherShareOneCall) {
     AdapterCounters counters;
     IngestOptions options;
     options.linger = linger_on ? absl::Milliseconds(5) : absl::ZeroDuration();
+    options.call_interval = absl::ZeroDuration();  // the linger alone
     {
       FeedIngest ingest(options, &client, &counters);
       for (int round = 0; round < kRounds; ++round) {
@@ -286,6 +287,53 @@ TEST_P(FeedIngestTest, PublicationsOfferedTogetherShareOneCall) {
   for (int a = 0; a < kAgents; ++a) {
     EXPECT_EQ(CountPoints(*stack.influxd, "ocs_feeds", absl::StrCat("observatory.round1-", a), "n"),
               100);
+  }
+}
+
+// One agent publishes every millisecond for 300 ms: with a 50 ms call
+// interval the sender makes about 6 calls (one fsync each) where, without
+// it, it made one per publication or two. Every point lands either way,
+// in order.
+TEST_P(FeedIngestTest, CallIntervalBoundsTheCallsOfASteadyStream) {
+  Stack stack = StartStack();
+  ASSERT_NE(stack.pub.stub, nullptr);
+  std::unique_ptr<PublisherLink> inner = Link(stack.pub, GetParam());
+  constexpr int kPublications = 300;
+  int calls[2] = {0, 0};
+  absl::Duration took[2];
+  for (int interval_on = 0; interval_on < 2; ++interval_on) {
+    CountingLink client(inner.get());
+    AdapterCounters counters;
+    IngestOptions options;
+    options.linger = absl::ZeroDuration();
+    options.call_interval = interval_on ? absl::Milliseconds(50) : absl::ZeroDuration();
+    const absl::Time start = absl::Now();
+    {
+      FeedIngest ingest(options, &client, &counters);
+      for (int i = 0; i < kPublications; ++i) {
+        ocs::influx::v1::OcsFeed feed =
+            SmallIntFeed(absl::StrCat("observatory.steady", interval_on), 1);
+        (*feed.mutable_blocks(0)->mutable_timestamps())[0] += i;
+        ASSERT_TRUE(ingest.Offer(std::move(feed)));
+        absl::SleepFor(absl::Milliseconds(1));
+      }
+      EXPECT_TRUE(WaitDrained(ingest, absl::Seconds(30)));
+    }
+    took[interval_on] = absl::Now() - start;
+    EXPECT_EQ(counters.points_refused.load(), 0u);
+    calls[interval_on] = client.calls.load();
+  }
+  std::cerr << "calls for " << kPublications << " publications a millisecond apart: "
+            << calls[0] << " without a call interval (" << took[0] << "), " << calls[1]
+            << " with 50 ms (" << took[1] << ")\n";
+  // One call per 50 ms of the stream, and one for what is left.
+  EXPECT_LE(calls[1], absl::ToInt64Milliseconds(took[1]) / 50 + 2);
+  EXPECT_GT(calls[0], 2 * calls[1]);
+  ASSERT_TRUE(FlushAll(*stack.pub.stub, absl::Seconds(60)));
+  for (int on = 0; on < 2; ++on) {
+    EXPECT_EQ(CountPoints(*stack.influxd, "ocs_feeds", absl::StrCat("observatory.steady", on),
+                          "n"),
+              kPublications);
   }
 }
 
