@@ -8,12 +8,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/files/files.h"
 #include "common/flags/flags.h"
 #include "common/grpc_channel/grpc_channel.h"
 #include "common/log/log.h"
+#include "common/runtime/tuning.h"
 #include "common/signals/stop_signals.h"
 #include "grpcpp/grpcpp.h"
 #include "ocs_adapter/adapter.h"
@@ -107,10 +107,7 @@ int Fail(absl::string_view message, int code = 2) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Debian's Abseil is built with its debug checks: every Mutex lock would
-  // update a lock-order graph (seen in the adapter's profile). The tests keep
-  // the check; the programs do not pay for it.
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  const ocs_influx::runtime::AllocatorTuning tuning = ocs_influx::runtime::TuneProcess();
   std::vector<std::string> command_line(argv + 1, argv + argc);
   // First pass: the command line alone, for --help and the site flags.
   AdapterFlags first;
@@ -222,6 +219,7 @@ int main(int argc, char** argv) {
   } else if (!a.service.spool_dir.empty()) {
     options.dead_letters.path = a.service.spool_dir + "/dead-publications.jsonl";
   }
+  if (!tuning.applied) LOG_INFO("ocs_adapter: malloc as GLIBC_TUNABLES sets it");
   LOG_INFO("ocs_adapter: %s (%s) joining %s realm %s; publisher %s; refused publications "
            "to %s", options.identity.address, options.identity.agent_class, options.wamp.url,
            options.wamp.realm,

@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
 #include "common/flags/flags.h"
 #include "common/log/log.h"
+#include "common/runtime/tuning.h"
 #include "common/signals/stop_signals.h"
 #include "service/config/config.h"
 #include "service/engine/publisher.h"
@@ -37,10 +37,7 @@ constexpr char kDescription[] =
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Debian's Abseil is built with its debug checks: every Mutex lock would
-  // update a lock-order graph (seen in the adapter's profile). The tests keep
-  // the check; the programs do not pay for it.
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  const ocs_influx::runtime::AllocatorTuning tuning = ocs_influx::runtime::TuneProcess();
   using namespace ocs_influx;
   server::ServiceConfig config;
   flags::FlagSet flag_set("publisher [FLAGS]", kDescription);
@@ -73,6 +70,7 @@ int main(int argc, char** argv) {
 
   LOG_INFO("publisher %s starting; spool %s", server::kVersion,
            publisher_options.spool.dir);
+  if (!tuning.applied) LOG_INFO("publisher: malloc as GLIBC_TUNABLES sets it");
   auto publisher = server::Publisher::Create(std::move(publisher_options));
   if (!publisher.ok()) {
     LOG_ERROR("publisher: %s", std::string(publisher.status().message()));
