@@ -58,6 +58,7 @@ TEST(TuneProcessTest, FreedBlocksAreReusedWithoutPageFaults) {
   const AllocatorTuning tuning = TuneProcess();
   ASSERT_TRUE(tuning.applied);
   EXPECT_EQ(tuning.trim_threshold, size_t{32} << 20);
+  EXPECT_EQ(tuning.arenas, 2);
   FaultsOfRounds(2);  // warm: the heap grows once
   const long tuned = FaultsOfRounds(kRounds);
   EXPECT_LT(tuned, 64) << "freed memory was faulted in again: " << tuned
