@@ -219,7 +219,10 @@ int main(int argc, char** argv) {
   } else if (!a.service.spool_dir.empty()) {
     options.dead_letters.path = a.service.spool_dir + "/dead-publications.jsonl";
   }
-  if (!tuning.applied) LOG_INFO("ocs_adapter: malloc as GLIBC_TUNABLES sets it");
+  if (!tuning.applied) {
+    LOG_INFO("ocs_adapter: malloc left as glibc sets it (GLIBC_TUNABLES names glibc.malloc.*, "
+             "or mallopt refused)");
+  }
   LOG_INFO("ocs_adapter: %s (%s) joining %s realm %s; publisher %s; refused publications "
            "to %s", options.identity.address, options.identity.agent_class, options.wamp.url,
            options.wamp.realm,

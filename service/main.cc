@@ -70,7 +70,10 @@ int main(int argc, char** argv) {
 
   LOG_INFO("publisher %s starting; spool %s", server::kVersion,
            publisher_options.spool.dir);
-  if (!tuning.applied) LOG_INFO("publisher: malloc as GLIBC_TUNABLES sets it");
+  if (!tuning.applied) {
+    LOG_INFO("publisher: malloc left as glibc sets it (GLIBC_TUNABLES names glibc.malloc.*, "
+             "or mallopt refused)");
+  }
   auto publisher = server::Publisher::Create(std::move(publisher_options));
   if (!publisher.ok()) {
     LOG_ERROR("publisher: %s", std::string(publisher.status().message()));
