@@ -1,5 +1,6 @@
-// The gzip bodies libdeflate makes are what zlib (as InfluxDB's Go gzip
-// reader) reads back: one gzip member, byte for byte the input.
+// The gzip bodies ISA-L (level 1) and libdeflate (2-9) make are what zlib
+// (as InfluxDB's Go gzip reader) reads back: one gzip member, byte for byte
+// the input, also when the input does not compress.
 #include "service/influx/gzip.h"
 
 #include <zlib.h>
@@ -60,6 +61,24 @@ TEST(GzipTest, ReusedForBatchesOfAnySize) {
     auto gz = g->Compress(in);
     ASSERT_TRUE(gz.ok()) << gz.status();
     EXPECT_EQ(Gunzip(*gz), in) << n << " lines";
+  }
+}
+
+// Random bytes do not compress: the body may be larger than the input and
+// must still fit the room the compressor makes for it.
+TEST(GzipTest, IncompressibleInputFitsAtEveryLevel) {
+  std::string in(300000, '\0');
+  uint64_t x = 88172645463325252ull;
+  for (char& c : in) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;  // xorshift64
+    c = static_cast<char>(x >> 56);
+  }
+  for (int level : {1, 6}) {
+    auto g = GzipCompressor::Create(level);
+    ASSERT_TRUE(g.ok());
+    auto gz = g->Compress(in);
+    ASSERT_TRUE(gz.ok()) << "level " << level << ": " << gz.status();
+    EXPECT_EQ(Gunzip(*gz), in) << "level " << level;
   }
 }
 
