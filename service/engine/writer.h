@@ -68,6 +68,8 @@ class Writer {
   void Run();
   bool CollectBatch(std::vector<spool::Record>* records, size_t* points);
   SendResult Deliver(const std::vector<spool::Record>& records);
+  // `body` (`lines` lines) in requests of at most batch-size lines.
+  SendResult SendInBatches(absl::string_view body, size_t lines);
   // Sends until InfluxDB took the lines or refused them for their content
   // (dead letters); `depth` counts the halvings of a refused batch.
   SendResult SendLines(absl::string_view lines, size_t line_count, int depth = 0);

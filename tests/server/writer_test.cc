@@ -134,6 +134,24 @@ TEST_F(WriterTest, StoredBatchIsAcknowledgedOnce) {
   EXPECT_EQ(DeadLetters(), "");
 }
 
+// A record goes out as it is (no copy) when it is the batch, in slices of
+// batch-size lines when it is larger; records together are joined up to
+// batch-size lines. Nothing is lost or sent twice either way.
+TEST_F(WriterTest, RecordsAreJoinedOrCutAtBatchSize) {
+  const std::string big = Lines(150);  // batch_size is 64
+  Send(big);  // the writer is not started yet: all three wait in the spool
+  const std::string a = Lines(30), b = Lines(30);
+  Send(a);
+  const uint64_t last = Send(b);
+  writer_->Start();
+  ASSERT_TRUE(Delivered(last));
+  EXPECT_EQ(influx_->stored(), big + a + b);
+  std::vector<size_t> sizes;
+  for (const auto& w : influx_->writes()) sizes.push_back(LineCount(w.lines));
+  EXPECT_EQ(sizes, (std::vector<size_t>{64, 64, 22, 60}));
+  EXPECT_EQ(Get(counters_.points_written), 210u);
+}
+
 TEST_F(WriterTest, RefusedLineIsBisectedAndAloneDeadLettered) {
   // influxd 1.x refuses a whole batch (400) for one bad line.
   influx_->SetAnswer([](std::string_view lines) {
