@@ -31,7 +31,7 @@ field() { dpkg-deb --field "$deb" "$1"; }
 [[ $(field Version) == "$version" ]] || { echo "FAIL: Version $(field Version)"; fail=1; }
 [[ $(field Architecture) == "$arch" ]] || { echo "FAIL: Architecture"; fail=1; }
 # Depends come from the binaries' libraries, versioned.
-for lib in libc6 'libgrpc++1.51' libprotobuf32 libcurl4 libyaml-cpp0.7 libstdc++6; do
+for lib in libc6 'libgrpc++1.51' libprotobuf32 libcurl4 libyaml-cpp0.7 libstdc++6 libisal2 libdeflate0; do
   if ! field Depends | tr ',' '\n' | grep -q "^ *$lib (>= "; then
     echo "FAIL: Depends lacks $lib: $(field Depends)"; fail=1
   fi
