@@ -16,7 +16,7 @@ namespace ocs_influx::runtime {
 namespace {
 
 // Keeps the rounds' work observable.
-volatile int benchmark_sink = 0;
+volatile int observed = 0;
 
 long MinorFaults() {
   rusage usage{};
@@ -34,7 +34,7 @@ long FaultsOfRounds(int rounds) {
     std::string message;
     while (message.size() < (size_t{4} << 20)) message += piece;
     std::vector<char> buffer(size_t{3} << 20, static_cast<char>(i));
-    benchmark_sink += message[i] + buffer[i];
+    observed += message[i] + buffer[i];
   }
   return MinorFaults() - before;
 }
