@@ -37,12 +37,16 @@ uint64_t FeedIngest::PointsOf(const v1::OcsFeed& feed) {
 }
 
 uint64_t FeedIngest::CostOf(const v1::OcsFeed& feed) {
+  return CostOf(feed, feed.ByteSizeLong());
+}
+
+uint64_t FeedIngest::CostOf(const v1::OcsFeed& feed, size_t wire_bytes) {
   // What the feed holds in memory, estimated in one pass over its columns:
   // the wire size, plus what memory adds per value over it (a small int is
   // one byte on the wire and eight in memory; a string or a mixed value is
   // an object of its own). The wire size alone undercounted mixed columns
   // about tenfold.
-  uint64_t cost = feed.ByteSizeLong() + kFeedOverheadBytes;
+  uint64_t cost = wire_bytes + kFeedOverheadBytes;
   for (const v1::Block& b : feed.blocks()) {
     cost += kFeedOverheadBytes;
     for (const v1::Column& c : b.columns()) {
@@ -80,7 +84,8 @@ bool FeedIngest::Offer(v1::OcsFeed feed) {
 
 bool FeedIngest::Offer(v1::OcsFeed feed, uint64_t line_bytes) {
   const uint64_t points = PointsOf(feed);
-  const uint64_t bytes = CostOf(feed);
+  const size_t wire_bytes = feed.ByteSizeLong();
+  const uint64_t bytes = CostOf(feed, wire_bytes);
   absl::MutexLock lock(&mu_);
   if (stop_ || queued_points_ + points > options_.max_queued_points ||
       queued_bytes_ + bytes > options_.max_queued_bytes) {
@@ -89,7 +94,7 @@ bool FeedIngest::Offer(v1::OcsFeed feed, uint64_t line_bytes) {
   }
   queued_points_ += points;
   queued_bytes_ += bytes;
-  queue_.push_back(Entry{std::move(feed), points, bytes, line_bytes});
+  queue_.push_back(Entry{std::move(feed), points, bytes, line_bytes, wire_bytes});
   return true;
 }
 
@@ -153,7 +158,7 @@ void FeedIngest::Run() {
       }
       last_call = start;
       sending_ = true;
-      if (queue_.front().feed.ByteSizeLong() > options_.max_bytes_per_call ||
+      if (queue_.front().wire_bytes > options_.max_bytes_per_call ||
           queue_.front().line_bytes > options_.max_line_bytes_per_call) {
         // Too big for one call: cut it into pieces, put them back in its
         // place, in order. The copy runs without the lock.
@@ -163,19 +168,20 @@ void FeedIngest::Run() {
         std::vector<v1::OcsFeed> pieces =
             SplitFeed(std::move(big.feed), options_.max_bytes_per_call,
                       options_.max_line_bytes_per_call);
-        std::vector<uint64_t> costs, line_bytes;
-        costs.reserve(pieces.size());
-        line_bytes.reserve(pieces.size());
-        for (const v1::OcsFeed& p : pieces) {
-          costs.push_back(CostOf(p));
-          line_bytes.push_back(EncodedBytesBound(p));
+        std::vector<Entry> entries;
+        entries.reserve(pieces.size());
+        for (v1::OcsFeed& p : pieces) {
+          const size_t wire_bytes = p.ByteSizeLong();
+          const uint64_t n = PointsOf(p);
+          const uint64_t cost = CostOf(p, wire_bytes);
+          const uint64_t lines = EncodedBytesBound(p);
+          entries.push_back(Entry{std::move(p), n, cost, lines, wire_bytes});
         }
         mu_.Lock();
         queued_bytes_ -= big.bytes;
-        for (size_t i = pieces.size(); i-- > 0;) {
-          queued_bytes_ += costs[i];
-          const uint64_t n = PointsOf(pieces[i]);
-          queue_.push_front(Entry{std::move(pieces[i]), n, costs[i], line_bytes[i]});
+        for (size_t i = entries.size(); i-- > 0;) {
+          queued_bytes_ += entries[i].bytes;
+          queue_.push_front(std::move(entries[i]));
         }
       }
       // Bounded in bytes too: a backlog of big publications must not make
@@ -185,7 +191,7 @@ void FeedIngest::Run() {
       uint64_t call_line_bytes = 0;
       while (!queue_.empty() &&
              static_cast<size_t>(batch.feeds_size()) < options_.max_feeds_per_call) {
-        const size_t size = queue_.front().feed.ByteSizeLong();
+        const size_t size = queue_.front().wire_bytes;
         const uint64_t lines = queue_.front().line_bytes;
         if (batch.feeds_size() > 0 && (call_bytes + size > options_.max_bytes_per_call ||
                                call_line_bytes + lines > options_.max_line_bytes_per_call)) {

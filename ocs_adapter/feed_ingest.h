@@ -88,6 +88,8 @@ class FeedIngest {
   static uint64_t PointsOf(const ocs::influx::v1::OcsFeed& feed);
   // What a queued feed counts against max_queued_bytes.
   static uint64_t CostOf(const ocs::influx::v1::OcsFeed& feed);
+  // The same, with feed.ByteSizeLong() already known.
+  static uint64_t CostOf(const ocs::influx::v1::OcsFeed& feed, size_t wire_bytes);
 
  private:
   struct Entry {
@@ -95,6 +97,7 @@ class FeedIngest {
     uint64_t points = 0;
     uint64_t bytes = 0;  // CostOf
     uint64_t line_bytes = 0;  // EncodedBytesBound
+    size_t wire_bytes = 0;    // feed.ByteSizeLong(), computed once outside the lock
   };
 
   void Run();
