@@ -51,3 +51,39 @@ for result in json.load(sys.stdin).get("results", []):
         for row in series["values"]:
             print("     " + "  ".join(str(v) for v in row))'
 }
+
+# PERF=1 of the bench scripts. perf_out_path NAME: where the report goes
+# (PERF_OUT, default /tmp/NAME-perf.<time>.txt), or exits 2 without perf.
+perf_out_path() {
+  command -v perf >/dev/null ||
+    { echo "$1: PERF=1 needs perf (Debian package linux-perf: apt-get install linux-perf)" >&2; exit 2; }
+  echo "${PERF_OUT:-/tmp/$1-perf.$(date +%Y%m%dT%H%M%S).txt}"
+}
+# perf_start PID OUT LOG: `perf record -g` of PID into OUT.data; sets
+# perf_pid. Stopped by SIGINT (perf_stop) rather than `-- sleep`: with a
+# command, perf 6.1 at times exited 255 silently here, leaving a truncated
+# perf.data.
+perf_start() {
+  perf record -g -o "$2.data" -p "$1" >"$3" 2>&1 &
+  perf_pid=$!
+}
+# perf_stop LOG: stops perf_start's perf (LOG: its output, shown if it failed).
+perf_stop() {
+  local rc=0
+  kill -INT "$perf_pid"
+  wait "$perf_pid" || rc=$?
+  # SIGINT is how it ends: 130 then is success.
+  [ "$rc" = 0 ] || [ "$rc" = 130 ] ||
+    { echo "perf record failed ($rc):" >&2; cat "$1" >&2; exit 1; }
+}
+# perf_report OUT TITLE: the top 30 of `perf report --no-children --sort
+# dso,sym` of OUT.data go to OUT, under "# ... top 30: TITLE". Apart from
+# perf_stop, so that a script reads its figures before perf report runs.
+perf_report() {
+  {
+    echo "# perf report --no-children --sort dso,sym -g none, top 30: $2"
+    # awk reads to the end: a `head` would SIGPIPE perf under pipefail.
+    perf report -i "$1.data" --no-children --sort dso,sym -g none --stdio 2>/dev/null |
+      awk 'NF && !/^#/ && n++ < 30'
+  } > "$1"
+}
