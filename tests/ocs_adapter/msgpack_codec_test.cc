@@ -215,6 +215,21 @@ void PackStr(msgpack::packer<msgpack::sbuffer>& pk, const std::string& s) {
   pk.pack_str_body(s.data(), static_cast<uint32_t>(s.size()));
 }
 
+// The smallest feed map a publication can carry: agent "a", feed "f".
+void PackMinimalFeed(msgpack::packer<msgpack::sbuffer>& pk, bool record) {
+  pk.pack_map(3);
+  PackStr(pk, "agent_address");
+  PackStr(pk, "a");
+  PackStr(pk, "feed_name");
+  PackStr(pk, "f");
+  PackStr(pk, "record");
+  if (record) {
+    pk.pack_true();
+  } else {
+    pk.pack_false();
+  }
+}
+
 msgpack::sbuffer SpecPublication() {
   msgpack::sbuffer buffer;
   msgpack::packer<msgpack::sbuffer> pk(buffer);
@@ -370,13 +385,7 @@ absl::Status PublicationWithValue(const std::function<void(msgpack::packer<msgpa
   pk.pack_array(2);
   pk.pack_double(1.5);
   bad(pk);
-  pk.pack_map(3);
-  PackStr(pk, "agent_address");
-  PackStr(pk, "a");
-  PackStr(pk, "feed_name");
-  PackStr(pk, "f");
-  PackStr(pk, "record");
-  pk.pack_true();
+  PackMinimalFeed(pk, /*record=*/true);
   msgpack::object_handle handle = Unpack(buffer);
   OcsFeed feed;
   absl::Status s = PublicationToFeedMsgpack(handle.get(), &feed);
@@ -583,13 +592,7 @@ TEST(MsgpackCodecTest, RepeatedKeysReadInPlaceAsInTheTree) {
     pk.pack_array(1);
     pk.pack_double(value);
   }
-  pk.pack_map(3);
-  PackStr(pk, "agent_address");
-  PackStr(pk, "a");
-  PackStr(pk, "feed_name");
-  PackStr(pk, "f");
-  PackStr(pk, "record");
-  pk.pack_true();
+  PackMinimalFeed(pk, /*record=*/true);
   msgpack::object_handle handle = Unpack(buffer);
   OcsFeed in_place, tree;
   ASSERT_TRUE(ReadPublicationInPlace(handle.get(), &in_place).ok());
@@ -611,13 +614,7 @@ TEST(MsgpackCodecTest, InPlaceReaderChecksTheMessageOfAFeedNotRecorded) {
   PackStr(pk, "b");
   pk.pack_bin(1);
   pk.pack_bin_body("x", 1);
-  pk.pack_map(3);
-  PackStr(pk, "agent_address");
-  PackStr(pk, "a");
-  PackStr(pk, "feed_name");
-  PackStr(pk, "f");
-  PackStr(pk, "record");
-  pk.pack_false();
+  PackMinimalFeed(pk, /*record=*/false);
   msgpack::object_handle handle = Unpack(buffer);
   OcsFeed feed;
   EXPECT_FALSE(ReadPublicationInPlace(handle.get(), &feed).ok());
