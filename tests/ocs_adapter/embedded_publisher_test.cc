@@ -25,11 +25,10 @@ namespace {
 namespace v1 = ocs::influx::v1;
 using ::ocs_influx::testing::FlushAll;
 using ::ocs_influx::testing::Influxd;
-using ::ocs_influx::testing::MakeTempDir;
 using ::ocs_influx::testing::PublisherHandle;
 using ::ocs_influx::testing::PublisherSetup;
 using ::ocs_influx::testing::QueryRows;
-using ::ocs_influx::testing::StartPublisher;
+using ::ocs_influx::testing::StartInfluxdAndPublisher;
 
 // `rows` rows at `t0` on: a float column with a NaN (dropped and counted),
 // an int column, a string column.
@@ -64,16 +63,12 @@ v1::IngestFeedRequest Request(std::initializer_list<v1::OcsFeed> feeds) {
 class EmbeddedPublisherTest : public ::testing::Test {
  protected:
   void Start(uint64_t spool_max_bytes = 1ull << 30) {
-    auto influxd = Influxd::Start();
-    ASSERT_TRUE(influxd.ok()) << influxd.status();
-    influxd_ = std::move(*influxd);
     PublisherSetup setup;
-    setup.spool_dir = MakeTempDir("spool");
-    setup.influx_port = influxd_->port();
     setup.spool_max_bytes = spool_max_bytes;
-    auto pub = StartPublisher(setup);
-    ASSERT_TRUE(pub.ok()) << pub.status();
-    pub_ = std::move(*pub);
+    auto stack = StartInfluxdAndPublisher(setup);
+    ASSERT_TRUE(stack.ok()) << stack.status();
+    influxd_ = std::move(stack->influxd);
+    pub_ = std::move(stack->pub);
     grpc_ = std::make_unique<PublisherClient>(pub_.channel, "");
     embedded_ = std::make_unique<EmbeddedPublisher>(pub_.server->publisher());
   }

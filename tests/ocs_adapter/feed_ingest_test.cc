@@ -111,24 +111,11 @@ ocs::influx::v1::OcsFeed SmallIntFeed(const std::string& agent, int rows) {
   return feed;
 }
 
-struct Stack {
-  std::unique_ptr<Influxd> influxd;
-  ::ocs_influx::testing::PublisherHandle pub;
-};
-
-Stack StartStack() {
-  Stack stack;
-  auto influxd = Influxd::Start();
-  EXPECT_TRUE(influxd.ok()) << influxd.status();
-  if (!influxd.ok()) return stack;
-  stack.influxd = std::move(*influxd);
-  PublisherSetup setup;
-  setup.spool_dir = MakeTempDir("spool");
-  setup.influx_port = stack.influxd->port();
-  auto pub = StartPublisher(setup);
-  EXPECT_TRUE(pub.ok()) << pub.status();
-  if (pub.ok()) stack.pub = std::move(*pub);
-  return stack;
+// Callers check stack.pub.stub: null when the start failed (reported here).
+::ocs_influx::testing::InfluxdAndPublisher StartStack() {
+  auto stack = ::ocs_influx::testing::StartInfluxdAndPublisher();
+  EXPECT_TRUE(stack.ok()) << stack.status();
+  return stack.ok() ? std::move(*stack) : ::ocs_influx::testing::InfluxdAndPublisher{};
 }
 
 bool WaitDrained(const FeedIngest& ingest, absl::Duration timeout) {
@@ -145,7 +132,7 @@ bool WaitDrained(const FeedIngest& ingest, absl::Duration timeout) {
 // landed. Now the feed is cut into calls the publisher takes: it lands
 // whole, and so does the next agent's feed.
 TEST_P(FeedIngestTest, PublicationOverTheMessageLimitLandsWholeAndTheNextOneToo) {
-  Stack stack = StartStack();
+  auto stack = StartStack();
   ASSERT_NE(stack.pub.stub, nullptr);
   std::unique_ptr<PublisherLink> client = Link(stack.pub, GetParam());
   AdapterCounters counters;
@@ -167,7 +154,7 @@ TEST_P(FeedIngestTest, PublicationOverTheMessageLimitLandsWholeAndTheNextOneToo)
 // A single row larger than any call the publisher takes cannot be cut: it
 // is refused at once (never retried), and the next publication lands.
 TEST_P(FeedIngestTest, RowLargerThanTheMessageLimitIsRefusedNotRetried) {
-  Stack stack = StartStack();
+  auto stack = StartStack();
   ASSERT_NE(stack.pub.stub, nullptr);
   std::unique_ptr<PublisherLink> client = Link(stack.pub, GetParam());
   AdapterCounters counters;
@@ -190,7 +177,7 @@ TEST_P(FeedIngestTest, RowLargerThanTheMessageLimitIsRefusedNotRetried) {
 // shorter than its timestamps) is dead-lettered as publisher_refused and
 // counted; its neighbours in the same call land.
 TEST_P(FeedIngestTest, PublicationThePublisherRefusesIsDeadLetteredAndNeighboursLand) {
-  Stack stack = StartStack();
+  auto stack = StartStack();
   ASSERT_NE(stack.pub.stub, nullptr);
   std::unique_ptr<PublisherLink> client = Link(stack.pub, GetParam());
   AdapterCounters counters;
@@ -248,7 +235,7 @@ class CountingLink final : public PublisherLink {
 // (without it, the first publication went out alone: about 2-4 calls a
 // round). Every point lands either way.
 TEST_P(FeedIngestTest, PublicationsOfferedTogetherShareOneCall) {
-  Stack stack = StartStack();
+  auto stack = StartStack();
   ASSERT_NE(stack.pub.stub, nullptr);
   std::unique_ptr<PublisherLink> inner = Link(stack.pub, GetParam());
   constexpr int kAgents = 4, kRounds = 50;
@@ -295,7 +282,7 @@ TEST_P(FeedIngestTest, PublicationsOfferedTogetherShareOneCall) {
 // it, it made one per publication or two. Every point lands either way,
 // in order.
 TEST_P(FeedIngestTest, CallIntervalBoundsTheCallsOfASteadyStream) {
-  Stack stack = StartStack();
+  auto stack = StartStack();
   ASSERT_NE(stack.pub.stub, nullptr);
   std::unique_ptr<PublisherLink> inner = Link(stack.pub, GetParam());
   constexpr int kPublications = 300;

@@ -56,6 +56,19 @@ absl::StatusOr<PublisherHandle> StartPublisher(const PublisherSetup& setup) {
   return handle;
 }
 
+absl::StatusOr<InfluxdAndPublisher> StartInfluxdAndPublisher(PublisherSetup setup) {
+  InfluxdAndPublisher stack;
+  absl::StatusOr<std::unique_ptr<Influxd>> influxd = Influxd::Start();
+  if (!influxd.ok()) return influxd.status();
+  stack.influxd = std::move(*influxd);
+  setup.spool_dir = MakeTempDir("spool");
+  setup.influx_port = stack.influxd->port();
+  absl::StatusOr<PublisherHandle> pub = StartPublisher(setup);
+  if (!pub.ok()) return pub.status();
+  stack.pub = std::move(*pub);
+  return stack;
+}
+
 absl::StatusOr<std::vector<core::DynamicValue>> QueryRows(Influxd& influxd,
                                                        const std::string& db,
                                                        const std::string& q) {

@@ -46,6 +46,15 @@ struct PublisherSetup {
 
 absl::StatusOr<PublisherHandle> StartPublisher(const PublisherSetup& setup);
 
+// influxd on a free loopback port and a publisher in front of it. Members
+// go in reverse order: the publisher stops before influxd.
+struct InfluxdAndPublisher {
+  std::unique_ptr<Influxd> influxd;
+  PublisherHandle pub;
+};
+// `setup` with a fresh spool directory and the new influxd's port filled in.
+absl::StatusOr<InfluxdAndPublisher> StartInfluxdAndPublisher(PublisherSetup setup = {});
+
 // Runs `q` against `db` with nanosecond epochs and returns the rows of the
 // first series (each a JSON array: time first), or an empty list.
 absl::StatusOr<std::vector<core::DynamicValue>> QueryRows(Influxd& influxd,

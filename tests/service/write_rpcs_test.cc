@@ -17,15 +17,10 @@ using ::testing::HasSubstr;
 class WriteRpcsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto influxd = Influxd::Start();
-    ASSERT_TRUE(influxd.ok()) << influxd.status();
-    influxd_ = std::move(*influxd);
-    PublisherSetup setup;
-    setup.spool_dir = MakeTempDir("spool");
-    setup.influx_port = influxd_->port();
-    auto handle = StartPublisher(setup);
-    ASSERT_TRUE(handle.ok()) << handle.status();
-    pub_ = std::move(*handle);
+    auto stack = StartInfluxdAndPublisher();
+    ASSERT_TRUE(stack.ok()) << stack.status();
+    influxd_ = std::move(stack->influxd);
+    pub_ = std::move(stack->pub);
   }
 
   std::vector<core::DynamicValue> Rows(const std::string& q) {
