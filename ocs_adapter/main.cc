@@ -107,7 +107,7 @@ int Fail(absl::string_view message, int code = 2) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const ocs_influx::runtime::AllocatorTuning tuning = ocs_influx::runtime::TuneProcess();
+  const ocs_influx::runtime::AllocatorTuning tuning = ocs_influx::runtime::TuneProcess(argv);
   std::vector<std::string> command_line(argv + 1, argv + argc);
   // First pass: the command line alone, for --help and the site flags.
   AdapterFlags first;
@@ -219,10 +219,7 @@ int main(int argc, char** argv) {
   } else if (!a.service.spool_dir.empty()) {
     options.dead_letters.path = a.service.spool_dir + "/dead-publications.jsonl";
   }
-  if (!tuning.applied) {
-    LOG_INFO("ocs_adapter: malloc left as glibc sets it (GLIBC_TUNABLES names glibc.malloc.*, "
-             "or mallopt refused)");
-  }
+  LOG_INFO("ocs_adapter: %s", ocs_influx::runtime::Describe(tuning));
   LOG_INFO("ocs_adapter: %s (%s) joining %s realm %s; publisher %s; refused publications "
            "to %s", options.identity.address, options.identity.agent_class, options.wamp.url,
            options.wamp.realm,

@@ -37,7 +37,7 @@ constexpr char kDescription[] =
 }  // namespace
 
 int main(int argc, char** argv) {
-  const ocs_influx::runtime::AllocatorTuning tuning = ocs_influx::runtime::TuneProcess();
+  const ocs_influx::runtime::AllocatorTuning tuning = ocs_influx::runtime::TuneProcess(argv);
   using namespace ocs_influx;
   server::ServiceConfig config;
   flags::FlagSet flag_set("publisher [FLAGS]", kDescription);
@@ -70,10 +70,7 @@ int main(int argc, char** argv) {
 
   LOG_INFO("publisher %s starting; spool %s", server::kVersion,
            publisher_options.spool.dir);
-  if (!tuning.applied) {
-    LOG_INFO("publisher: malloc left as glibc sets it (GLIBC_TUNABLES names glibc.malloc.*, "
-             "or mallopt refused)");
-  }
+  LOG_INFO("publisher: %s", runtime::Describe(tuning));
   auto publisher = server::Publisher::Create(std::move(publisher_options));
   if (!publisher.ok()) {
     LOG_ERROR("publisher: %s", std::string(publisher.status().message()));

@@ -5,12 +5,27 @@
 #define OCS_INFLUX_COMMON_RUNTIME_TUNING_H_
 
 #include <cstddef>
+#include <string>
 
 namespace ocs_influx::runtime {
 
-// What TuneProcess() set; also for the start-up log line.
+// The malloc settings, as GLIBC_TUNABLES spells them.
+inline constexpr char kAllocatorTunables[] =
+    "glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=33554432:"
+    "glibc.malloc.trim_threshold=33554432:glibc.malloc.arena_max=2";
+
+// What TuneProcess() set up; for the start-up log line.
 struct AllocatorTuning {
-  bool applied = false;  // false when GLIBC_TUNABLES set malloc tunables
+  enum class How {
+    kTunables,  // the process runs with kAllocatorTunables (re-executed)
+    kMallopt,   // the thresholds and arenas by mallopt, no huge pages
+    kOperator,  // GLIBC_TUNABLES named glibc.malloc.* already: left alone
+    kFailed,    // mallopt refused
+  };
+  How how = How::kFailed;
+  // When a re-execution was tried and failed: why.
+  std::string reexec_error;
+  // For How::kMallopt.
   size_t mmap_threshold = 0;
   size_t trim_threshold = 0;
   int arenas = 0;
@@ -23,9 +38,19 @@ struct AllocatorTuning {
 //   the buffers of a 2 MiB gRPC message were otherwise faulted in again,
 //   page by page, on every call (page faults and the copies into fresh
 //   pages were over half of the publisher's CPU on `publisherctl write`
-//   on this project's virtual machine). An operator's own glibc.malloc.*
-//   GLIBC_TUNABLES take precedence.
-AllocatorTuning TuneProcess();
+//   on this project's virtual machine).
+// * and the heap in transparent huge pages where the kernel allows them
+//   on request (THP "madvise" or "always"): one fault per 2 MiB instead of
+//   512 while the heap warms up. Only glibc's own start-up reads that
+//   setting (glibc.malloc.hugetlb), so with `argv` given TuneProcess
+//   executes the program again, same pid and arguments, with
+//   kAllocatorTunables added to GLIBC_TUNABLES; it returns in the new
+//   image. Without `argv`, or when the exec fails, mallopt sets the rest.
+// An operator's own glibc.malloc.* GLIBC_TUNABLES take precedence.
+AllocatorTuning TuneProcess(char** argv);
+
+// The start-up log line's words for `tuning`.
+std::string Describe(const AllocatorTuning& tuning);
 
 }  // namespace ocs_influx::runtime
 
