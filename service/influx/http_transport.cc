@@ -11,6 +11,7 @@ namespace ocs_influx::influx {
 namespace {
 
 constexpr size_t kMaxHeaderValueBytes = 1024;
+constexpr long kUploadBufferBytes = 2L << 20;
 
 // curl_global_init is not thread-safe in every libcurl build, and must run
 // before any other thread uses libcurl.
@@ -82,6 +83,11 @@ absl::StatusOr<std::unique_ptr<HttpTransport>> HttpTransport::Create(Settings se
   // keep-alive connection.
   curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
+  // libcurl copies a POST body through this buffer and sends it a buffer
+  // at a time, polling the socket between sends: at the default 64 KiB a
+  // 2 MiB batch took 32 sends and twice as many polls and peeks. Its
+  // largest size, 2 MiB, is allocated once per transport.
+  curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, kUploadBufferBytes);
   curl_easy_setopt(c, CURLOPT_USERAGENT, "ocs-influx-publisher");
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, t->curl_error_);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, OnBody);
