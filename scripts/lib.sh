@@ -59,12 +59,13 @@ perf_out_path() {
     { echo "$1: PERF=1 needs perf (Debian package linux-perf: apt-get install linux-perf)" >&2; exit 2; }
   echo "${PERF_OUT:-/tmp/$1-perf.$(date +%Y%m%dT%H%M%S).txt}"
 }
-# perf_start PID OUT LOG: `perf record -g` of PID into OUT.data; sets
+# perf_start PID OUT LOG: `perf record -g` of PID into OUT.data (of the
+# event PERF_EVENT when set, e.g. page-faults; cpu-clock otherwise); sets
 # perf_pid. Stopped by SIGINT (perf_stop) rather than `-- sleep`: with a
 # command, perf 6.1 at times exited 255 silently here, leaving a truncated
 # perf.data.
 perf_start() {
-  perf record -g -o "$2.data" -p "$1" >"$3" 2>&1 &
+  perf record -g ${PERF_EVENT:+-e "$PERF_EVENT"} -o "$2.data" -p "$1" >"$3" 2>&1 &
   perf_pid=$!
 }
 # perf_stop LOG: stops perf_start's perf (LOG: its output, shown if it failed).

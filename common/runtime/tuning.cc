@@ -75,7 +75,7 @@ std::string Describe(const AllocatorTuning& tuning) {
   std::string text;
   switch (tuning.how) {
     case AllocatorTuning::How::kTunables:
-      text = absl::StrCat("malloc keeps up to 32 MiB freed per arena, 2 arenas, heap in "
+      text = absl::StrCat("malloc keeps up to 32 MiB freed, one arena, heap in "
                           "transparent huge pages where the kernel allows (GLIBC_TUNABLES ",
                           kAllocatorTunables, ")");
       break;
