@@ -33,7 +33,8 @@ Adapter::~Adapter() { ingest_.Stop(absl::Seconds(2)); }
 
 void Adapter::OnEvent(const msgpack::object& arg0, bool has_arg0) {
   counters_.events_received.fetch_add(1, std::memory_order_relaxed);
-  v1::OcsFeed feed;
+  ArenaFeed owned = ArenaFeed::New();
+  v1::OcsFeed& feed = *owned.feed;
   absl::Status s = has_arg0
                        ? PublicationToFeedMsgpack(arg0, &feed)
                        : absl::InvalidArgumentError("an event without arguments");
@@ -60,7 +61,7 @@ void Adapter::OnEvent(const msgpack::object& arg0, bool has_arg0) {
     dead_letters_.Refuse(reason, bounded.message(), &arg0);
     return;
   }
-  if (!ingest_.Offer(std::move(feed), line_bytes)) {
+  if (!ingest_.Offer(std::move(owned), line_bytes)) {
     dead_letters_.Refuse(Refusal::kQueueFull,
                          "the adapter's ingest queue is full (the publisher is slow or away)",
                          &arg0);

@@ -28,7 +28,28 @@ bool MessageTooLarge(const absl::Status& s) {
          absl::StrContains(s.message(), "larger than max");
 }
 
+// A publication of 100 rows of 16 floats takes about 17 KiB in an arena;
+// larger ones grow it in blocks of up to 1 MiB.
+constexpr size_t kFirstArenaBlock = 32u << 10;
+constexpr size_t kMaxArenaBlock = 1u << 20;
+
 }  // namespace
+
+ArenaFeed ArenaFeed::New() {
+  google::protobuf::ArenaOptions options;
+  options.start_block_size = kFirstArenaBlock;
+  options.max_block_size = kMaxArenaBlock;
+  ArenaFeed f;
+  f.arena = std::make_unique<google::protobuf::Arena>(options);
+  f.feed = google::protobuf::Arena::CreateMessage<v1::OcsFeed>(f.arena.get());
+  return f;
+}
+
+ArenaFeed ArenaFeed::Of(const v1::OcsFeed& feed) {
+  ArenaFeed f = New();
+  *f.feed = feed;
+  return f;
+}
 
 uint64_t FeedIngest::PointsOf(const v1::OcsFeed& feed) {
   uint64_t points = 0;
@@ -77,15 +98,14 @@ FeedIngest::FeedIngest(IngestOptions options, PublisherLink* client,
 
 FeedIngest::~FeedIngest() { Stop(absl::ZeroDuration()); }
 
-bool FeedIngest::Offer(v1::OcsFeed feed) {
-  const uint64_t line_bytes = EncodedBytesBound(feed);
-  return Offer(std::move(feed), line_bytes);
+bool FeedIngest::Offer(const v1::OcsFeed& feed) {
+  return Offer(ArenaFeed::Of(feed), EncodedBytesBound(feed));
 }
 
-bool FeedIngest::Offer(v1::OcsFeed feed, uint64_t line_bytes) {
-  const uint64_t points = PointsOf(feed);
-  const size_t wire_bytes = feed.ByteSizeLong();
-  const uint64_t bytes = CostOf(feed, wire_bytes);
+bool FeedIngest::Offer(ArenaFeed feed, uint64_t line_bytes) {
+  const uint64_t points = PointsOf(*feed.feed);
+  const size_t wire_bytes = feed.feed->ByteSizeLong();
+  const uint64_t bytes = CostOf(*feed.feed, wire_bytes);
   absl::MutexLock lock(&mu_);
   if (stop_ || queued_points_ + points > options_.max_queued_points ||
       queued_bytes_ + bytes > options_.max_queued_bytes) {
@@ -128,7 +148,11 @@ bool FeedIngest::CallFull() const {
 }
 
 void FeedIngest::Run() {
+  // The call's feeds stay in their arenas (held in `arenas` until the call
+  // is over): `batch` holds them without owning them, and gives them back
+  // before it is reused.
   v1::IngestFeedRequest batch;
+  std::vector<std::unique_ptr<google::protobuf::Arena>> arenas;
   absl::Time last_call = absl::InfinitePast();
   while (true) {
     uint64_t points = 0;
@@ -166,16 +190,16 @@ void FeedIngest::Run() {
         queue_.pop_front();
         mu_.Unlock();
         std::vector<v1::OcsFeed> pieces =
-            SplitFeed(std::move(big.feed), options_.max_bytes_per_call,
+            SplitFeed(v1::OcsFeed(*big.feed.feed), options_.max_bytes_per_call,
                       options_.max_line_bytes_per_call);
         std::vector<Entry> entries;
         entries.reserve(pieces.size());
-        for (v1::OcsFeed& p : pieces) {
+        for (const v1::OcsFeed& p : pieces) {
           const size_t wire_bytes = p.ByteSizeLong();
           const uint64_t n = PointsOf(p);
           const uint64_t cost = CostOf(p, wire_bytes);
           const uint64_t lines = EncodedBytesBound(p);
-          entries.push_back(Entry{std::move(p), n, cost, lines, wire_bytes});
+          entries.push_back(Entry{ArenaFeed::Of(p), n, cost, lines, wire_bytes});
         }
         mu_.Lock();
         queued_bytes_ -= big.bytes;
@@ -186,7 +210,6 @@ void FeedIngest::Run() {
       }
       // Bounded in bytes too: a backlog of big publications must not make
       // one call larger than the publisher takes (16 MiB).
-      batch.Clear();
       size_t call_bytes = 0;
       uint64_t call_line_bytes = 0;
       while (!queue_.empty() &&
@@ -201,11 +224,14 @@ void FeedIngest::Run() {
         call_line_bytes += lines;
         points += queue_.front().points;
         bytes += queue_.front().bytes;
-        batch.add_feeds()->Swap(&queue_.front().feed);
+        batch.mutable_feeds()->UnsafeArenaAddAllocated(queue_.front().feed.feed);
+        arenas.push_back(std::move(queue_.front().feed.arena));
         queue_.pop_front();
       }
     }
     const bool finished = Send(&batch, points);
+    batch.mutable_feeds()->UnsafeArenaExtractSubrange(0, batch.feeds_size(), nullptr);
+    arenas.clear();
     absl::MutexLock lock(&mu_);
     queued_points_ -= points;
     queued_bytes_ -= bytes;
@@ -265,8 +291,10 @@ bool FeedIngest::Send(v1::IngestFeedRequest* batch, uint64_t points) {
         // by one to find it.
         for (v1::OcsFeed& feed : *batch->mutable_feeds()) {
           v1::IngestFeedRequest single;
-          single.add_feeds()->Swap(&feed);
-          if (!Send(&single, PointsOf(single.feeds(0)))) return false;
+          single.mutable_feeds()->UnsafeArenaAddAllocated(&feed);  // lent, as in Run
+          const bool finished = Send(&single, PointsOf(feed));
+          single.mutable_feeds()->UnsafeArenaExtractSubrange(0, 1, nullptr);
+          if (!finished) return false;
         }
         return true;
       }
