@@ -193,17 +193,65 @@ constexpr auto kPowersOfTen = [] {
   return t;
 }();
 
+// w * 10^exponent, correctly rounded, for w < 2^60 and exponent in
+// [-19, 20] (FastFloat's grammar). Up to 2^53 and 10^22: Clinger's fast
+// path. Beyond, for e >= 0, w * 10^e fits 128 bits and its conversion
+// rounds once; for e < 0, q = (w << s) / 10^-e has at least 62 bits; its
+// lowest bit set when the division leaves a remainder stands for
+// everything below (the sticky bit, far under the rounding position), so
+// converting q rounds as the exact quotient would, and the scaling by 2^-s
+// is exact.
+double DecimalToDouble(uint64_t w, int exponent) {
+  double value = 0;
+  if (w <= (uint64_t{1} << 53) && exponent >= -22 && exponent <= 22) {
+    // Clinger's fast path: w and 10^|e| are exact doubles, and one IEEE
+    // multiplication or division rounds correctly; far cheaper than a
+    // 128-bit division.
+    static constexpr double kExact[] = {
+        1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    const double x = static_cast<double>(w);
+    value = exponent < 0 ? x / kExact[-exponent] : x * kExact[exponent];
+  } else if (w != 0 && exponent >= 0) {
+    value = static_cast<double>(w * kPowersOfTen[exponent]);
+  } else if (w != 0) {
+#if defined(__x86_64__)
+    // One 128-by-64-bit division (x86's divq) when the quotient fits 64
+    // bits: w is shifted so that w << shift has one bit less than
+    // d * 2^64, so q < 2^64 and q > 2^62 (63 bits and more, with the sticky
+    // bit as above). Converting a 64-bit q rounds once, correctly.
+    const uint64_t d = static_cast<uint64_t>(kPowersOfTen[-exponent]);
+    const int d_bits = 64 - __builtin_clzll(d);
+    const int shift = d_bits + 63 - (64 - __builtin_clzll(w));
+    const unsigned __int128 n = static_cast<unsigned __int128>(w) << shift;
+    uint64_t q;
+    uint64_t r;
+    __asm__("divq %4"
+            : "=a"(q), "=d"(r)
+            : "a"(static_cast<uint64_t>(n)), "d"(static_cast<uint64_t>(n >> 64)),
+              "rm"(d));
+    q |= r != 0;
+#else
+    const int shift = 127 - (64 - __builtin_clzll(w));  // top bit at 126
+    const unsigned __int128 n = static_cast<unsigned __int128>(w) << shift;
+    const unsigned __int128 d = kPowersOfTen[-exponent];
+    unsigned __int128 q = n / d;
+    if (q * d != n) q |= 1;
+#endif
+    // 2^-shift, exact: shift <= 127 keeps it a normal double.
+    const uint64_t scale_bits = static_cast<uint64_t>(1023 - shift) << 52;
+    double scale;
+    std::memcpy(&scale, &scale_bits, sizeof(scale));
+    value = static_cast<double>(q) * scale;
+  }
+  return value;
+}
+
 // The common float value in one pass: [-]digits[.digits][(e|E)[+-]digits]
 // (IsFloatText's grammar) ending the value, with at most 18 significant
-// digits w (< 2^60) and a decimal exponent e in [-19, 20]; exact
-// arithmetic, so the result is the correctly rounded double, the one
-// std::from_chars gives. Up to 2^53 and 10^22: Clinger's fast path. Beyond,
-// for e >= 0, w * 10^e fits 128 bits and its conversion rounds once; for
-// e < 0, q = (w << s) / 10^-e has at least 62 bits; its lowest bit set when
-// the division leaves a remainder stands for everything below (the sticky
-// bit, far under the rounding position), so converting q rounds as the
-// exact quotient would, and the scaling by 2^-s is exact. Anything else
-// returns false for the general path.
+// digits w (< 2^60) and a decimal exponent e in [-19, 20], kept as w and e
+// (DecimalToDouble gives the double, the one std::from_chars gives).
+// Anything else returns false for the general path.
 // Inline in ParseLine, with its digit reader: a call for each would cost
 // more than the work of a short run.
 __attribute__((always_inline)) inline bool FastFloat(absl::string_view line,
@@ -276,50 +324,13 @@ __attribute__((always_inline)) inline bool FastFloat(absl::string_view line,
   }
   if (p < end && *p != ',' && *p != ' ') return false;
   if (exponent < -19 || exponent > 20) return false;
-  double value = 0;
-  if (w <= (uint64_t{1} << 53) && exponent >= -22 && exponent <= 22) {
-    // Clinger's fast path: w and 10^|e| are exact doubles, and one IEEE
-    // multiplication or division rounds correctly; far cheaper than a
-    // 128-bit division.
-    static constexpr double kExact[] = {
-        1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-    const double x = static_cast<double>(w);
-    value = exponent < 0 ? x / kExact[-exponent] : x * kExact[exponent];
-  } else if (w != 0 && exponent >= 0) {
-    value = static_cast<double>(w * kPowersOfTen[exponent]);
-  } else if (w != 0) {
-#if defined(__x86_64__)
-    // One 128-by-64-bit division (x86's divq) when the quotient fits 64
-    // bits: w is shifted so that w << shift has one bit less than
-    // d * 2^64, so q < 2^64 and q > 2^62 (63 bits and more, with the sticky
-    // bit as above). Converting a 64-bit q rounds once, correctly.
-    const uint64_t d = static_cast<uint64_t>(kPowersOfTen[-exponent]);
-    const int d_bits = 64 - __builtin_clzll(d);
-    const int shift = d_bits + 63 - (64 - __builtin_clzll(w));
-    const unsigned __int128 n = static_cast<unsigned __int128>(w) << shift;
-    uint64_t q;
-    uint64_t r;
-    __asm__("divq %4"
-            : "=a"(q), "=d"(r)
-            : "a"(static_cast<uint64_t>(n)), "d"(static_cast<uint64_t>(n >> 64)),
-              "rm"(d));
-    q |= r != 0;
-#else
-    const int shift = 127 - (64 - __builtin_clzll(w));  // top bit at 126
-    const unsigned __int128 n = static_cast<unsigned __int128>(w) << shift;
-    const unsigned __int128 d = kPowersOfTen[-exponent];
-    unsigned __int128 q = n / d;
-    if (q * d != n) q |= 1;
-#endif
-    // 2^-shift, exact: shift <= 127 keeps it a normal double.
-    const uint64_t scale_bits = static_cast<uint64_t>(1023 - shift) << 52;
-    double scale;
-    std::memcpy(&scale, &scale_bits, sizeof(scale));
-    value = static_cast<double>(q) * scale;
-  }
   field->type = FieldType::kFloat;
-  field->float_value = negative ? -value : value;
+  // The double itself is left for ParsedFloatValue: the encoder forwards
+  // these digits, and computing it (a 128-bit division for most
+  // full-precision values) was work for nothing.
+  field->float_digits = w;
+  field->float_exponent = exponent;
+  field->float_negative = negative;
   field->float_text = absl::string_view(line.data() + *pos,
                                         static_cast<size_t>(p - line.data()) - *pos);
   *pos = p - line.data();
@@ -648,6 +659,12 @@ absl::Status EncodeParsedPointMemo(const ParsedPoint& point, Precision precision
                                    int64_t default_ns, LineWriter* out,
                                    PlainFieldKeys* memo);
 }  // namespace
+
+double ParsedFloatValue(const ParsedField& field) {
+  if (field.float_text.empty()) return field.float_value;
+  const double value = DecimalToDouble(field.float_digits, field.float_exponent);
+  return field.float_negative ? -value : value;
+}
 
 absl::Status EncodeParsedPoint(const ParsedPoint& point, Precision precision,
                                int64_t default_ns, std::string* out) {

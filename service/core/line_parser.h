@@ -28,13 +28,18 @@ enum class FieldType { kFloat, kInteger, kUnsigned, kBoolean, kString };
 struct ParsedField {
   absl::string_view key;
   FieldType type = FieldType::kFloat;
-  double float_value = 0;
   // A float's text as written when it is in the grammar FastFloat reads
   // (at most 18 significant digits, a small exponent): influxd reads the
   // same double from it as from its shortest form (both round correctly),
-  // so the encoder copies it instead of formatting the double again.
-  // Empty for any other value.
+  // so the encoder copies it instead of formatting the double again, and
+  // the parser keeps its decimal form (float_digits * 10^float_exponent)
+  // without computing the double. Empty for any other float, whose value
+  // is then float_value. ParsedFloatValue gives the double either way.
   absl::string_view float_text;
+  uint64_t float_digits = 0;
+  int float_exponent = 0;
+  bool float_negative = false;
+  double float_value = 0;
   int64_t int_value = 0;
   uint64_t uint_value = 0;
   bool bool_value = false;
@@ -42,6 +47,9 @@ struct ParsedField {
   std::string key_storage;
   std::string string_storage;
 };
+
+// A float field's value (type kFloat), correctly rounded.
+double ParsedFloatValue(const ParsedField& field);
 
 struct ParsedTag {
   absl::string_view key;

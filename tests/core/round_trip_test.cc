@@ -156,7 +156,8 @@ TEST(RoundTripTest, ParsedPointEqualsEncodedPoint) {
         case ocs::influx::v1::FieldValue::kDoubleValue: {
           ASSERT_EQ(got.type, FieldType::kFloat) << line;
           double w = want.value().double_value();
-          EXPECT_EQ(std::memcmp(&got.float_value, &w, sizeof(w)), 0) << line;
+          const double value = ParsedFloatValue(got);
+          EXPECT_EQ(std::memcmp(&value, &w, sizeof(w)), 0) << line;
           break;
         }
         case ocs::influx::v1::FieldValue::kIntValue:
