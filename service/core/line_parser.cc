@@ -416,8 +416,8 @@ absl::Status ParseFieldValue(absl::string_view line, size_t* pos,
   field->float_text = {};
   // from_chars for double is exact and locale-free.
   auto r = std::from_chars(text.data(), text.data() + text.size(),
-                           field->float_value);
-  if (r.ec != std::errc() || !std::isfinite(field->float_value)) {
+                           field->other_float_value);
+  if (r.ec != std::errc() || !std::isfinite(field->other_float_value)) {
     return ErrorAt(start, absl::StrCat("float \"", text.substr(0, 64),
                                        "\" out of range"));
   }
@@ -661,7 +661,7 @@ absl::Status EncodeParsedPointMemo(const ParsedPoint& point, Precision precision
 }  // namespace
 
 double ParsedFloatValue(const ParsedField& field) {
-  if (field.float_text.empty()) return field.float_value;
+  if (field.float_text.empty()) return field.other_float_value;
   const double value = DecimalToDouble(field.float_digits, field.float_exponent);
   return field.float_negative ? -value : value;
 }
@@ -748,7 +748,7 @@ absl::Status EncodeParsedPointMemo(const ParsedPoint& point, Precision precision
       switch (field.type) {
         case FieldType::kFloat:
           if (field.float_text.empty()) {
-            WriteDouble(field.float_value, out);
+            WriteDouble(field.other_float_value, out);
           } else {
             out->Put(field.float_text);
           }

@@ -34,12 +34,13 @@ struct ParsedField {
   // so the encoder copies it instead of formatting the double again, and
   // the parser keeps its decimal form (float_digits * 10^float_exponent)
   // without computing the double. Empty for any other float, whose value
-  // is then float_value. ParsedFloatValue gives the double either way.
+  // is then other_float_value. Read either through ParsedFloatValue: the
+  // other field is stale from an earlier line.
   absl::string_view float_text;
   uint64_t float_digits = 0;
   int float_exponent = 0;
   bool float_negative = false;
-  double float_value = 0;
+  double other_float_value = 0;
   int64_t int_value = 0;
   uint64_t uint_value = 0;
   bool bool_value = false;
