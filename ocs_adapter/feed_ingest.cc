@@ -28,9 +28,10 @@ bool MessageTooLarge(const absl::Status& s) {
          absl::StrContains(s.message(), "larger than max");
 }
 
-// A publication of 100 rows of 16 floats takes about 17 KiB in an arena;
-// larger ones grow it in blocks of up to 1 MiB.
-constexpr size_t kFirstArenaBlock = 32u << 10;
+// An arena's first block is what the smallest publication costs, so it is
+// one page (a 1-row feed holds it all); the blocks after it double, up to
+// 1 MiB: a publication of 100 rows of 16 floats (about 17 KiB) takes three.
+constexpr size_t kFirstArenaBlock = 4u << 10;
 constexpr size_t kMaxArenaBlock = 1u << 20;
 
 }  // namespace
@@ -59,6 +60,13 @@ uint64_t FeedIngest::PointsOf(const v1::OcsFeed& feed) {
 
 uint64_t FeedIngest::CostOf(const v1::OcsFeed& feed) {
   return CostOf(feed, feed.ByteSizeLong());
+}
+
+uint64_t FeedIngest::CostOf(const ArenaFeed& feed, size_t wire_bytes) {
+  // The arena's blocks are what the feed holds; the estimate counts what
+  // the blocks leave unused in a tiny feed, and the other way round.
+  return std::max<uint64_t>(CostOf(*feed.feed, wire_bytes),
+                            feed.arena->SpaceAllocated() + sizeof(google::protobuf::Arena));
 }
 
 uint64_t FeedIngest::CostOf(const v1::OcsFeed& feed, size_t wire_bytes) {
@@ -105,7 +113,7 @@ bool FeedIngest::Offer(const v1::OcsFeed& feed) {
 bool FeedIngest::Offer(ArenaFeed feed, uint64_t line_bytes) {
   const uint64_t points = PointsOf(*feed.feed);
   const size_t wire_bytes = feed.feed->ByteSizeLong();
-  const uint64_t bytes = CostOf(*feed.feed, wire_bytes);
+  const uint64_t bytes = CostOf(feed, wire_bytes);
   absl::MutexLock lock(&mu_);
   if (stop_ || queued_points_ + points > options_.max_queued_points ||
       queued_bytes_ + bytes > options_.max_queued_bytes) {
@@ -189,17 +197,23 @@ void FeedIngest::Run() {
         Entry big = std::move(queue_.front());
         queue_.pop_front();
         mu_.Unlock();
-        std::vector<v1::OcsFeed> pieces =
-            SplitFeed(v1::OcsFeed(*big.feed.feed), options_.max_bytes_per_call,
-                      options_.max_line_bytes_per_call);
+        // Out of its arena (a copy: protobuf moves only within one arena),
+        // which goes before the pieces are made; each piece goes into an
+        // arena of its own and its heap copy at once.
+        v1::OcsFeed whole(*big.feed.feed);
+        big.feed = ArenaFeed();
+        std::vector<v1::OcsFeed> pieces = SplitFeed(
+            std::move(whole), options_.max_bytes_per_call, options_.max_line_bytes_per_call);
         std::vector<Entry> entries;
         entries.reserve(pieces.size());
-        for (const v1::OcsFeed& p : pieces) {
+        for (v1::OcsFeed& p : pieces) {
           const size_t wire_bytes = p.ByteSizeLong();
           const uint64_t n = PointsOf(p);
-          const uint64_t cost = CostOf(p, wire_bytes);
           const uint64_t lines = EncodedBytesBound(p);
-          entries.push_back(Entry{ArenaFeed::Of(p), n, cost, lines, wire_bytes});
+          ArenaFeed piece = ArenaFeed::Of(p);
+          p = v1::OcsFeed();
+          const uint64_t cost = CostOf(piece, wire_bytes);
+          entries.push_back(Entry{std::move(piece), n, cost, lines, wire_bytes});
         }
         mu_.Lock();
         queued_bytes_ -= big.bytes;

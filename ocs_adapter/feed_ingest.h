@@ -74,8 +74,7 @@ struct IngestOptions {
 // the adapter's malloc time; in an arena they are carved from a few blocks
 // and freed with them.
 struct ArenaFeed {
-  // An empty feed in a new arena, with a first block sized for a typical
-  // publication (100 rows of 16 floats fit).
+  // An empty feed in a new arena (its first block one page).
   static ArenaFeed New();
   // `feed` copied into a new arena.
   static ArenaFeed Of(const ocs::influx::v1::OcsFeed& feed);
@@ -111,6 +110,8 @@ class FeedIngest {
   static uint64_t CostOf(const ocs::influx::v1::OcsFeed& feed);
   // The same, with feed.ByteSizeLong() already known.
   static uint64_t CostOf(const ocs::influx::v1::OcsFeed& feed, size_t wire_bytes);
+  // The same for a feed in its arena: at least the arena's blocks.
+  static uint64_t CostOf(const ArenaFeed& feed, size_t wire_bytes);
 
  private:
   struct Entry {

@@ -3,6 +3,7 @@
 // (issue 8: findings 1, 2 and 10, and the dead letters of publications).
 #include "ocs_adapter/feed_bounds.h"
 
+#include <malloc.h>
 #include <sys/stat.h>
 
 #include <fstream>
@@ -326,6 +327,51 @@ TEST(FeedIngestBoundsTest, ZeroPointFeedsAreBoundedInBytesAndStopIsPrompt) {
   ingest->Stop(absl::ZeroDuration());
   EXPECT_LT(absl::Now() - start, absl::Seconds(2));
   ingest.reset();
+}
+
+// Each queued publication lives in a protobuf arena whose first block is
+// larger than a tiny feed: the queue's byte bound must count the blocks,
+// or a stream of tiny publications against a publisher that is away holds
+// many times max_queued_bytes of the heap.
+TEST(FeedIngestBoundsTest, TinyFeedsHoldNoMoreHeapThanTheByteBound) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "under ASan, malloc is ASan's and keeps no glibc statistics";
+#endif
+  PublisherClient client(
+      grpc::CreateChannel("127.0.0.1:1", grpc::InsecureChannelCredentials()), "",
+      absl::Seconds(1));
+  AdapterCounters counters;
+  IngestOptions options;
+  options.max_queued_bytes = 8 << 20;
+  options.initial_backoff = absl::Seconds(5);
+  options.max_backoff = absl::Seconds(30);
+  auto ingest = std::make_unique<FeedIngest>(options, &client, &counters);
+  v1::OcsFeed tiny;
+  tiny.set_agent_address("observatory.tiny");
+  tiny.set_feed_name("f");
+  tiny.set_record(true);
+  v1::Block* block = tiny.add_blocks();
+  block->set_block_name("b");
+  block->add_timestamps(1700000000.0);
+  v1::Column* column = block->add_columns();
+  column->set_name("v");
+  column->mutable_doubles()->add_values(1.5);
+  auto heap = [] {
+    const struct mallinfo2 m = mallinfo2();
+    return m.uordblks + m.hblkhd;
+  };
+  const size_t before = heap();
+  int accepted = 0;
+  for (int i = 0; i < 200000; ++i) {
+    if (ingest->Offer(tiny)) ++accepted;
+  }
+  const size_t held = heap() - before;
+  EXPECT_GT(accepted, 500);
+  EXPECT_LT(accepted, 200000) << "the byte bound never refused";
+  EXPECT_LE(ingest->queued_bytes(), options.max_queued_bytes);
+  EXPECT_LE(held, options.max_queued_bytes * 3 / 2)
+      << accepted << " tiny feeds queued hold " << held << " bytes of the heap";
+  ingest->Stop(absl::ZeroDuration());
 }
 
 }  // namespace
