@@ -259,6 +259,24 @@ TEST(DeadLettersTest, RefusedPublicationsAreWrittenCountedAndBounded) {
   EXPECT_EQ(counters.publications_refused[static_cast<int>(Refusal::kMalformed)].load(), 1u);
 }
 
+// A FeedIngest whose publisher is away (nothing listens on port 1), with
+// `max_queued_bytes` and a long backoff: what is offered stays queued.
+struct IngestWithoutPublisher {
+  explicit IngestWithoutPublisher(uint64_t max_queued_bytes) {
+    options.max_queued_bytes = max_queued_bytes;
+    options.initial_backoff = absl::Seconds(5);
+    options.max_backoff = absl::Seconds(30);
+    ingest = std::make_unique<FeedIngest>(options, &client, &counters);
+  }
+
+  PublisherClient client{
+      grpc::CreateChannel("127.0.0.1:1", grpc::InsecureChannelCredentials()), "",
+      absl::Seconds(1)};
+  AdapterCounters counters;
+  IngestOptions options;
+  std::unique_ptr<FeedIngest> ingest;
+};
+
 // Issue 8, finding 10: "the general MessagePack path costs about 112 bytes
 // per item": mixed columns (what the general path makes of a column with
 // nulls or several types) are a message per value, small ints eight bytes
@@ -299,15 +317,10 @@ TEST(FeedIngestBoundsTest, QueuedCostFollowsMemoryNotWireSize) {
 // they are refused once their bytes reach the bound; Stop() then ends the
 // sender's backoff at once.
 TEST(FeedIngestBoundsTest, ZeroPointFeedsAreBoundedInBytesAndStopIsPrompt) {
-  PublisherClient client(
-      grpc::CreateChannel("127.0.0.1:1", grpc::InsecureChannelCredentials()), "",
-      absl::Seconds(1));
-  AdapterCounters counters;
-  IngestOptions options;
-  options.max_queued_bytes = 1 << 20;
-  options.initial_backoff = absl::Seconds(5);
-  options.max_backoff = absl::Seconds(30);
-  auto ingest = std::make_unique<FeedIngest>(options, &client, &counters);
+  IngestWithoutPublisher absent(1 << 20);
+  const IngestOptions& options = absent.options;
+  AdapterCounters& counters = absent.counters;
+  std::unique_ptr<FeedIngest>& ingest = absent.ingest;
   v1::OcsFeed empty;
   empty.set_agent_address("observatory.empty");
   empty.set_feed_name(std::string(1000, 'f'));
@@ -337,15 +350,9 @@ TEST(FeedIngestBoundsTest, TinyFeedsHoldNoMoreHeapThanTheByteBound) {
 #if defined(__SANITIZE_ADDRESS__)
   GTEST_SKIP() << "under ASan, malloc is ASan's and keeps no glibc statistics";
 #endif
-  PublisherClient client(
-      grpc::CreateChannel("127.0.0.1:1", grpc::InsecureChannelCredentials()), "",
-      absl::Seconds(1));
-  AdapterCounters counters;
-  IngestOptions options;
-  options.max_queued_bytes = 8 << 20;
-  options.initial_backoff = absl::Seconds(5);
-  options.max_backoff = absl::Seconds(30);
-  auto ingest = std::make_unique<FeedIngest>(options, &client, &counters);
+  IngestWithoutPublisher absent(8 << 20);
+  const IngestOptions& options = absent.options;
+  std::unique_ptr<FeedIngest>& ingest = absent.ingest;
   v1::OcsFeed tiny;
   tiny.set_agent_address("observatory.tiny");
   tiny.set_feed_name("f");
