@@ -308,6 +308,22 @@ bool MsgpackReadable(const msgpack::object& o, int depth) {
   }
 }
 
+absl::StatusOr<msgpack::object_handle> UnpackChecked(absl::string_view bytes) {
+  if (!WellFormedMsgpack(bytes)) {
+    return absl::InvalidArgumentError("not well-formed MessagePack");
+  }
+  try {
+    size_t offset = 0;
+    msgpack::object_handle handle = msgpack::unpack(bytes.data(), bytes.size(), offset);
+    if (offset != bytes.size()) {
+      return absl::InvalidArgumentError("more than one MessagePack object");
+    }
+    return handle;
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("not MessagePack: ", e.what()));
+  }
+}
+
 bool WellFormedMsgpack(absl::string_view bytes) {
   const size_t n = bytes.size();
   size_t pos = 0;

@@ -33,6 +33,7 @@
 #include <msgpack.hpp>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "service/core/dynamic_value.h"
 
@@ -117,6 +118,11 @@ void ToMsgpackObject(const core::DynamicValue& v, msgpack::zone& zone,
 // msgpack::object, 32 per map pair of at least 2 bytes). One pass, no
 // allocation.
 bool WellFormedMsgpack(absl::string_view bytes);
+
+// `bytes` unpacked by msgpack-c, if they are exactly one object that passes
+// WellFormedMsgpack (which bounds what msgpack-c allocates); an error
+// otherwise.
+absl::StatusOr<msgpack::object_handle> UnpackChecked(absl::string_view bytes);
 
 // Whether FromMsgpack would read `o` (at `depth` below the top) without
 // error; builds nothing.

@@ -1,5 +1,6 @@
 #include "ocs_adapter/msgpack_publication.h"
 
+#include "absl/strings/str_cat.h"
 #include "ocs_adapter/msgpack_codec.h"
 #include "ocs_adapter/msgpack_view.h"
 #include "service/core/dynamic_value.h"
@@ -31,6 +32,20 @@ absl::Status PublicationToFeedMsgpack(const msgpack::object& arg0,
   absl::Status s = PublicationToFeedViaTree(arg0, feed);
   feed->Clear();
   return s;
+}
+
+absl::Status PublicationToFeedMsgpack(absl::string_view arg0, MsgpackTape* tape,
+                                      ocs::influx::v1::OcsFeed* feed) {
+  if (tape->Read(arg0) && core::ReadPublication(tape->root(), feed).ok()) {
+    return absl::OkStatus();
+  }
+  feed->Clear();
+  absl::StatusOr<msgpack::object_handle> unpacked = UnpackChecked(arg0);
+  if (!unpacked.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("args[0]: ", unpacked.status().message()));
+  }
+  return PublicationToFeedMsgpack(unpacked->get(), feed);
 }
 
 }  // namespace ocs_influx::ocs_adapter
