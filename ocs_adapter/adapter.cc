@@ -31,16 +31,23 @@ Adapter::Adapter(AdapterOptions options, PublisherLink* publisher)
 
 Adapter::~Adapter() { ingest_.Stop(absl::Seconds(2)); }
 
-void Adapter::OnEvent(const msgpack::object& arg0, bool has_arg0) {
+void Adapter::OnEvent(absl::string_view arg0, bool has_arg0) {
+  ReadEvent(arg0, has_arg0);
+  tape_.Trim();
+}
+
+void Adapter::ReadEvent(absl::string_view arg0, bool has_arg0) {
   counters_.events_received.fetch_add(1, std::memory_order_relaxed);
   ArenaFeed owned = ArenaFeed::New();
   v1::OcsFeed& feed = *owned.feed;
-  absl::Status s = has_arg0
-                       ? PublicationToFeedMsgpack(arg0, &feed)
-                       : absl::InvalidArgumentError("an event without arguments");
-  if (!s.ok()) {
+  if (!has_arg0) {
     counters_.events_malformed.fetch_add(1, std::memory_order_relaxed);
-    dead_letters_.Refuse(Refusal::kMalformed, s.message(), has_arg0 ? &arg0 : nullptr);
+    dead_letters_.Refuse(Refusal::kMalformed, "an event without arguments", nullptr);
+    return;
+  }
+  if (absl::Status s = PublicationToFeedMsgpack(arg0, &tape_, &feed); !s.ok()) {
+    counters_.events_malformed.fetch_add(1, std::memory_order_relaxed);
+    dead_letters_.RefuseMsgpack(Refusal::kMalformed, s.message(), arg0);
     return;
   }
   if (!feed.record() || feed.agg_params().exclude_influx()) {
@@ -58,13 +65,13 @@ void Adapter::OnEvent(const msgpack::object& arg0, bool has_arg0) {
   if (absl::Status bounded = CheckFeedBounds(feed, options_.bounds, &reason, &line_bytes);
       !bounded.ok()) {
     counters_.points_refused.fetch_add(FeedIngest::PointsOf(feed), std::memory_order_relaxed);
-    dead_letters_.Refuse(reason, bounded.message(), &arg0);
+    dead_letters_.RefuseMsgpack(reason, bounded.message(), arg0);
     return;
   }
   if (!ingest_.Offer(std::move(owned), line_bytes)) {
-    dead_letters_.Refuse(Refusal::kQueueFull,
-                         "the adapter's ingest queue is full (the publisher is slow or away)",
-                         &arg0);
+    dead_letters_.RefuseMsgpack(Refusal::kQueueFull,
+                                "the adapter's ingest queue is full (the publisher is slow or away)",
+                                arg0);
   }
 }
 
@@ -143,7 +150,7 @@ absl::Status Adapter::ConnectAndServe(std::unique_ptr<WampConnection>* connectio
   if (s.ok()) {
     s = (*connection)->Subscribe(
         options_.address_root + "..feeds.", "wildcard",
-        [this](const msgpack::object& arg0, bool has_arg0) { OnEvent(arg0, has_arg0); });
+        [this](absl::string_view arg0, bool has_arg0) { OnEvent(arg0, has_arg0); });
   }
   if (s.ok() && director_ != nullptr) s = director_->Join(connection->get());
   if (!s.ok()) return s;

@@ -30,6 +30,7 @@
 #include "ocs_adapter/feed_bounds.h"
 #include "ocs_adapter/feed_filter.h"
 #include "ocs_adapter/feed_ingest.h"
+#include "ocs_adapter/msgpack_tape.h"
 #include "ocs_adapter/record_control.h"
 #include "ocs_adapter/wamp_connection.h"
 
@@ -80,7 +81,9 @@ class Adapter {
   };
 
   absl::Status ConnectAndServe(std::unique_ptr<WampConnection>* connection);
-  void OnEvent(const msgpack::object& arg0, bool has_arg0);
+  // On the WAMP I/O thread: one publication, its argument's bytes.
+  void OnEvent(absl::string_view arg0, bool has_arg0);
+  void ReadEvent(absl::string_view arg0, bool has_arg0);
   void Enqueue(Call call);
   void ServeCalls();
   void SettleWaits(bool all_now);
@@ -95,6 +98,7 @@ class Adapter {
   DeadLetters dead_letters_;
   FeedIngest ingest_;
   StopSignal stop_signal_;  // cuts the rejoin backoff short
+  MsgpackTape tape_;  // the WAMP I/O thread's, reused for every publication
 
   absl::Mutex mu_;
   std::deque<Call> calls_ ABSL_GUARDED_BY(mu_);

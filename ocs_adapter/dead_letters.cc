@@ -13,6 +13,7 @@
 #include "common/fd/fd.h"
 #include "common/log/log.h"
 #include "common/utf8/utf8.h"
+#include "ocs_adapter/msgpack_codec.h"
 #include "service/core/float_format.h"
 
 namespace ocs_influx::ocs_adapter {
@@ -279,6 +280,21 @@ void DeadLetters::Write(Refusal reason, absl::string_view detail,
 void DeadLetters::Refuse(Refusal reason, absl::string_view detail,
                          const msgpack::object* publication) {
   if (!Count(reason, detail)) return;
+  WritePublication(reason, detail, publication);
+}
+
+void DeadLetters::RefuseMsgpack(Refusal reason, absl::string_view detail,
+                                absl::string_view publication) {
+  if (!Count(reason, detail)) return;
+  // Unpacked only for a record that is written.
+  absl::StatusOr<msgpack::object_handle> unpacked = UnpackChecked(publication);
+  // Not reached from the WAMP transport, which passes only checked bytes.
+  if (!unpacked.ok()) return WritePublication(reason, detail, nullptr);
+  WritePublication(reason, detail, &unpacked->get());
+}
+
+void DeadLetters::WritePublication(Refusal reason, absl::string_view detail,
+                                   const msgpack::object* publication) {
   const bool pair = publication != nullptr && publication->type == msgpack::type::ARRAY &&
                     publication->via.array.size == 2;
   if (!pair) {

@@ -45,10 +45,14 @@ class DeadLetters {
   // From any thread. `publication` may be null (an event without arguments).
   void Refuse(Refusal reason, absl::string_view detail, const msgpack::object* publication);
   void Refuse(Refusal reason, absl::string_view detail, const ocs::influx::v1::OcsFeed& feed);
+  // `publication`: the bytes of one MessagePack object (an EVENT's argument).
+  void RefuseMsgpack(Refusal reason, absl::string_view detail, absl::string_view publication);
 
  private:
   // Counts and logs; false when the record is not to be written.
   bool Count(Refusal reason, absl::string_view detail);
+  void WritePublication(Refusal reason, absl::string_view detail,
+                        const msgpack::object* publication);
   void Write(Refusal reason, absl::string_view detail, const std::string& publication,
              bool truncated);
 

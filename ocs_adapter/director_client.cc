@@ -22,7 +22,12 @@ absl::Status DirectorClient::Join(WampConnection* connection) {
   // Subscribed first, so the answer to the poll cannot be missed.
   absl::Status s = connection->Subscribe(
       ControlsTopic(), "exact",
-      [this](const msgpack::object& arg0, bool has_arg0) { OnEvent(arg0, has_arg0); });
+      [this](absl::string_view arg0, bool has_arg0) {
+        if (!has_arg0) return OnEvent(msgpack::object(), false);
+        absl::StatusOr<msgpack::object_handle> unpacked = UnpackChecked(arg0);
+        if (!unpacked.ok()) return Refuse(unpacked.status().message());
+        OnEvent(unpacked->get(), true);
+      });
   if (!s.ok()) return s;
   absl::Status polled = connection->CallIgnoringResult(
       PollProcedure(), {{"instance_id", access_->agent().instance_id},

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <future>
+#include <map>
 #include <optional>
 #include <thread>
 
@@ -15,6 +16,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/log/log.h"
 #include "ocs_adapter/msgpack_codec.h"
+#include "ocs_adapter/msgpack_tape.h"
 
 namespace ocs_influx::ocs_adapter {
 namespace {
@@ -46,6 +48,14 @@ constexpr size_t kMaxWampMessageBytes = 32000000;
 // message (a WAMP protocol error, a msgpack parse error) would otherwise
 // leave websocketpp's read loop without its next read, a session that is
 // connected but deaf.
+//
+// EVENTs of our subscriptions (AddEventHandler) are read here
+// (ReadWampEvent) and never reach autobahn-cpp: it copied each message into
+// its unpacker and unpacked all of it into msgpack-c objects, a sixth of
+// the WAMP thread's time, for handlers that read only the first argument's
+// bytes. An EVENT that arrives before its subscription is added here (the
+// moment between SUBSCRIBED and AddEventHandler) goes through autobahn-cpp,
+// whose handler reads the same bytes (current_event).
 class BoundedTransport final : public Transport {
  public:
   BoundedTransport(WsClient& client, const std::string& url)
@@ -55,6 +65,16 @@ class BoundedTransport final : public Transport {
           OnMessage(std::move(hdl), std::move(msg));
         });
   }
+
+  // From any thread.
+  void AddEventHandler(uint64_t subscription, EventHandler handler) {
+    absl::MutexLock lock(&mu_);
+    handlers_.emplace(subscription, std::move(handler));
+  }
+
+  // The EVENT autobahn-cpp is handling (on the I/O thread, during its
+  // handler's call); null otherwise.
+  const WampEvent* current_event() const { return current_event_; }
 
  private:
   void OnMessage(websocketpp::connection_hdl hdl, WsClient::message_ptr msg) {
@@ -68,10 +88,56 @@ class BoundedTransport final : public Transport {
       return;
     }
     try {
-      receive_message(payload);
+      const size_t first = MsgpackObjectLength(payload);
+      if (first == payload.size()) {
+        Receive(payload, &payload);
+        return;
+      }
+      // Several WAMP messages in one WebSocket message (no router we know
+      // sends that; autobahn-cpp reads them all): one at a time, so that
+      // every EVENT autobahn-cpp handles is current_event.
+      absl::string_view rest = payload;
+      for (size_t n = first; !rest.empty(); n = MsgpackObjectLength(rest)) {
+        Receive(rest.substr(0, n), nullptr);
+        rest.remove_prefix(n);
+      }
     } catch (const std::exception& e) {
       Fail(hdl, e.what());
     }
+  }
+
+  // One WAMP message; `whole`: the same bytes as a string when they are
+  // the whole payload (no copy for autobahn-cpp).
+  void Receive(absl::string_view message, const std::string* whole) {
+    WampEvent event;
+    const bool is_event = ReadWampEvent(message, &event);
+    if (is_event && Dispatch(event)) return;
+    current_event_ = is_event ? &event : nullptr;
+    struct Reset {
+      const WampEvent** current;
+      ~Reset() { *current = nullptr; }
+    } reset{&current_event_};
+    if (whole != nullptr) {
+      receive_message(*whole);
+    } else {
+      receive_message(std::string(message));
+    }
+  }
+
+  // Whether the event's subscription is ours; its handlers are then called.
+  bool Dispatch(const WampEvent& event) {
+    absl::MutexLock lock(&mu_);
+    auto [it, end] = handlers_.equal_range(event.subscription);
+    if (it == end) return false;
+    for (; it != end; ++it) {
+      // As autobahn-cpp does, a handler's exception ends with the handler.
+      try {
+        it->second(event.arg0, event.has_arg0);
+      } catch (const std::exception& e) {
+        LOG_WARNING("wamp: an event handler failed: %s", e.what());
+      }
+    }
+    return true;
   }
 
   void Fail(websocketpp::connection_hdl hdl, const std::string& why) {
@@ -81,6 +147,9 @@ class BoundedTransport final : public Transport {
   }
 
   WsClient& client_;
+  const WampEvent* current_event_ = nullptr;  // I/O thread only
+  absl::Mutex mu_;
+  std::multimap<uint64_t, EventHandler> handlers_ ABSL_GUARDED_BY(mu_);
 };
 
 // Waits for a boost::future from the I/O thread, turning its exception (how
@@ -245,19 +314,17 @@ class AutobahnConnection final : public WampConnection {
 
   absl::Status Subscribe(const std::string& topic, const std::string& match,
                          EventHandler handler) override {
-    autobahn::wamp_event_handler on_event = [handler](const autobahn::wamp_event& event) {
-      if (event.number_of_arguments() == 0) {
-        handler(msgpack::object(), false);
+    BoundedTransport* transport = transport_.get();  // outlives the session's handlers
+    autobahn::wamp_event_handler on_event = [handler, transport](const autobahn::wamp_event&) {
+      const WampEvent* event = transport->current_event();
+      if (event == nullptr) {
+        // Not reached: every message autobahn-cpp handles as an EVENT of
+        // ours passed ReadWampEvent first.
+        LOG_ERROR("wamp: an event without its bytes; read as an event without arguments");
+        handler(absl::string_view(), false);
         return;
       }
-      msgpack::object arg0;
-      try {
-        arg0 = event.argument<msgpack::object>(0);
-      } catch (const std::exception&) {
-        handler(msgpack::object(), false);
-        return;
-      }
-      handler(arg0, true);
+      handler(event->arg0, event->has_arg0);
     };
     auto subscribed = OnIo([this, topic, match, on_event] {
       return session_->subscribe(topic, on_event, autobahn::wamp_subscribe_options(match));
@@ -266,6 +333,7 @@ class AutobahnConnection final : public WampConnection {
     absl::StatusOr<autobahn::wamp_subscription> s =
         Await(*subscribed, options_.timeout, absl::StrCat("subscribing to ", topic));
     if (!s.ok()) return s.status();
+    transport->AddEventHandler(s->id(), std::move(handler));
     return absl::OkStatus();
   }
 
@@ -384,7 +452,7 @@ class AutobahnConnection final : public WampConnection {
   const std::shared_ptr<IoHandle> io_handle_ = std::make_shared<IoHandle>(&io_);
   std::optional<boost::asio::io_service::work> work_;
   WsClient ws_;
-  std::shared_ptr<Transport> transport_;
+  std::shared_ptr<BoundedTransport> transport_;
   std::shared_ptr<autobahn::wamp_session> session_;
   std::thread thread_;
   std::atomic<bool> closed_{false};

@@ -16,8 +16,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "msgpack.hpp"
 #include "ocs_adapter/reply_builders.h"
 
 namespace ocs_influx::ocs_adapter {
@@ -38,9 +38,10 @@ class Responder {
 using Procedure = std::function<void(std::vector<Value> args, Value kwargs,
                                      std::shared_ptr<Responder> responder)>;
 
-// An event handler gets the first positional argument as MessagePack, valid
-// during the call only; it runs on the I/O thread and must not block.
-using EventHandler = std::function<void(const msgpack::object& arg0, bool has_arg0)>;
+// An event handler gets the bytes of the first positional argument: one
+// complete, well-formed MessagePack object (WellFormedMsgpack), valid
+// during the call only. It runs on the I/O thread and must not block.
+using EventHandler = std::function<void(absl::string_view arg0, bool has_arg0)>;
 
 struct WampOptions {
   std::string url;    // ws://host:port/path
