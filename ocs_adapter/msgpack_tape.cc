@@ -15,27 +15,39 @@ using Type = MsgpackTape::Type;
 // publication of 100 rows of 16 floats needs about 1,700.
 constexpr size_t kKeptNodes = size_t{1} << 20;
 
-inline uint64_t BigEndian(const char* p, int width) {
-  uint64_t v = 0;
-  for (int i = 0; i < width; ++i) v = v << 8 | static_cast<uint8_t>(p[i]);
-  return v;
+// A big-endian number of W bytes at `p`, moved past; false if the bytes
+// end first.
+template <int W>
+inline bool Take(const char*& p, const char* end, uint64_t* out) {
+  if (end - p < W) return false;
+  if constexpr (W == 1) {
+    *out = static_cast<uint8_t>(*p);
+  } else if constexpr (W == 2) {
+    uint16_t v;
+    std::memcpy(&v, p, 2);
+    *out = __builtin_bswap16(v);
+  } else if constexpr (W == 4) {
+    uint32_t v;
+    std::memcpy(&v, p, 4);
+    *out = __builtin_bswap32(v);
+  } else {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    *out = __builtin_bswap64(v);
+  }
+  p += W;
+  return true;
 }
 
 // Reads the item at `p` into `node` and moves `p` past it, except for a
 // container's items: `items` is how many follow (a map's: keys and values).
-// False when the bytes end first or on the unused byte 0xc1.
-inline bool ReadItem(const char*& p, const char* end, Node* node, uint64_t* items) {
+// False when the bytes end first or on the unused byte 0xc1. Inlined into
+// each loop that calls it: it is most of their time.
+__attribute__((always_inline)) inline bool ReadItem(const char*& p, const char* end,
+                                                    Node* node, uint64_t* items) {
   *items = 0;
   if (p == end) return false;
   const uint8_t b = static_cast<uint8_t>(*p++);
-  const size_t left = static_cast<size_t>(end - p);
-  // The width of a length, count or number that follows the byte.
-  auto take = [&](int width, uint64_t* out) {
-    if (left < static_cast<size_t>(width)) return false;
-    *out = BigEndian(p, width);
-    p += width;
-    return true;
-  };
   auto bytes = [&](Type type, uint64_t len) {
     if (len > static_cast<size_t>(end - p)) return false;
     node->type = type;
@@ -65,7 +77,7 @@ inline bool ReadItem(const char*& p, const char* end, Node* node, uint64_t* item
   };
   uint64_t v = 0;
   if (b == 0xcb) {  // float64, most of a publication: first
-    if (!take(8, &v)) return false;
+    if (!Take<8>(p, end, &v)) return false;
     node->type = Type::kFloat64;
     std::memcpy(&node->via.f64, &v, sizeof(double));
     return true;
@@ -87,14 +99,14 @@ inline bool ReadItem(const char*& p, const char* end, Node* node, uint64_t* item
       node->via.u64 = 0;
       node->via.boolean = b == 0xc3;
       return true;
-    case 0xc4: return take(1, &v) && bytes(Type::kBin, v);
-    case 0xc5: return take(2, &v) && bytes(Type::kBin, v);
-    case 0xc6: return take(4, &v) && bytes(Type::kBin, v);
-    case 0xc7: return take(1, &v) && bytes(Type::kExt, v + 1);  // + the ext type
-    case 0xc8: return take(2, &v) && bytes(Type::kExt, v + 1);
-    case 0xc9: return take(4, &v) && bytes(Type::kExt, v + 1);
+    case 0xc4: return Take<1>(p, end, &v) && bytes(Type::kBin, v);
+    case 0xc5: return Take<2>(p, end, &v) && bytes(Type::kBin, v);
+    case 0xc6: return Take<4>(p, end, &v) && bytes(Type::kBin, v);
+    case 0xc7: return Take<1>(p, end, &v) && bytes(Type::kExt, v + 1);  // + the ext type
+    case 0xc8: return Take<2>(p, end, &v) && bytes(Type::kExt, v + 1);
+    case 0xc9: return Take<4>(p, end, &v) && bytes(Type::kExt, v + 1);
     case 0xca: {
-      if (!take(4, &v)) return false;
+      if (!Take<4>(p, end, &v)) return false;
       const uint32_t bits = static_cast<uint32_t>(v);
       float f;
       std::memcpy(&f, &bits, sizeof(f));
@@ -102,30 +114,26 @@ inline bool ReadItem(const char*& p, const char* end, Node* node, uint64_t* item
       node->via.f64 = f;
       return true;
     }
-    case 0xcc:
-    case 0xcd:
-    case 0xce:
-    case 0xcf:
-      if (!take(1 << (b - 0xcc), &v)) return false;
-      node->type = Type::kPositive;
-      node->via.u64 = v;
-      return true;
-    case 0xd0: return take(1, &v) && signed_int(static_cast<int8_t>(v));
-    case 0xd1: return take(2, &v) && signed_int(static_cast<int16_t>(v));
-    case 0xd2: return take(4, &v) && signed_int(static_cast<int32_t>(v));
-    case 0xd3: return take(8, &v) && signed_int(static_cast<int64_t>(v));
+    case 0xcc: node->type = Type::kPositive; return Take<1>(p, end, &node->via.u64);
+    case 0xcd: node->type = Type::kPositive; return Take<2>(p, end, &node->via.u64);
+    case 0xce: node->type = Type::kPositive; return Take<4>(p, end, &node->via.u64);
+    case 0xcf: node->type = Type::kPositive; return Take<8>(p, end, &node->via.u64);
+    case 0xd0: return Take<1>(p, end, &v) && signed_int(static_cast<int8_t>(v));
+    case 0xd1: return Take<2>(p, end, &v) && signed_int(static_cast<int16_t>(v));
+    case 0xd2: return Take<4>(p, end, &v) && signed_int(static_cast<int32_t>(v));
+    case 0xd3: return Take<8>(p, end, &v) && signed_int(static_cast<int64_t>(v));
     case 0xd4: return bytes(Type::kExt, 2);  // fixext 1, 2, 4, 8, 16 and the type
     case 0xd5: return bytes(Type::kExt, 3);
     case 0xd6: return bytes(Type::kExt, 5);
     case 0xd7: return bytes(Type::kExt, 9);
     case 0xd8: return bytes(Type::kExt, 17);
-    case 0xd9: return take(1, &v) && bytes(Type::kStr, v);
-    case 0xda: return take(2, &v) && bytes(Type::kStr, v);
-    case 0xdb: return take(4, &v) && bytes(Type::kStr, v);
-    case 0xdc: return take(2, &v) && container(Type::kArray, v, 1);
-    case 0xdd: return take(4, &v) && container(Type::kArray, v, 1);
-    case 0xde: return take(2, &v) && container(Type::kMap, v, 2);
-    case 0xdf: return take(4, &v) && container(Type::kMap, v, 2);
+    case 0xd9: return Take<1>(p, end, &v) && bytes(Type::kStr, v);
+    case 0xda: return Take<2>(p, end, &v) && bytes(Type::kStr, v);
+    case 0xdb: return Take<4>(p, end, &v) && bytes(Type::kStr, v);
+    case 0xdc: return Take<2>(p, end, &v) && container(Type::kArray, v, 1);
+    case 0xdd: return Take<4>(p, end, &v) && container(Type::kArray, v, 1);
+    case 0xde: return Take<2>(p, end, &v) && container(Type::kMap, v, 2);
+    case 0xdf: return Take<4>(p, end, &v) && container(Type::kMap, v, 2);
     default: return false;  // 0xc1
   }
 }
