@@ -137,9 +137,10 @@ struct WampEvent {
 size_t MsgpackObjectLength(absl::string_view bytes);
 
 // Whether `message` is exactly one EVENT that autobahn-cpp would accept
-// (its checks in wamp_session::process_event); fills `event` if so.
-// `message` must have passed WellFormedMsgpack. False for anything else,
-// which then goes to autobahn-cpp as before.
+// (its checks in wamp_session::process_event); fills `event` if so. Any
+// bytes: true means the whole message was walked and every item it claims
+// is there (so it passes WellFormedMsgpack, and so does `event.arg0`).
+// False for anything else, which then goes to autobahn-cpp as before.
 bool ReadWampEvent(absl::string_view message, WampEvent* event);
 
 }  // namespace ocs_influx::ocs_adapter

@@ -81,6 +81,10 @@ class BoundedTransport final : public Transport {
     // wamp.2.msgpack travels in binary frames; autobahn ignores the others.
     if (msg->get_opcode() != websocketpp::frame::opcode::binary) return;
     const std::string& payload = msg->get_payload();
+    // An EVENT of ours first: ReadWampEvent walked it whole, every item the
+    // message claims is there, so the check below would only walk it again.
+    WampEvent event;
+    if (ReadWampEvent(payload, &event) && Dispatch(event)) return;
     if (!WellFormedMsgpack(payload)) {
       Fail(hdl, absl::StrCat("a message of ", payload.size(),
                              " bytes is not well-formed MessagePack or claims more "
