@@ -4,13 +4,12 @@
 
 #include <cstdint>
 #include <cstring>
-#include <fstream>
 #include <limits>
-#include <sstream>
 #include <string>
 
 #include <msgpack.hpp>
 
+#include "common/files/files.h"
 #include "gtest/gtest.h"
 #include "ocs_adapter/msgpack_codec.h"
 #include "ocs_adapter/msgpack_publication.h"
@@ -236,19 +235,14 @@ TEST(MsgpackTapeTest, LeavesEverythingElseToAutobahn) {
   EXPECT_TRUE(ReadWampEvent(signed_code, &event));
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // Real publications (packed by Python's msgpack): the tape path gives the
 // feed, or the refusal, that the msgpack-c path gives.
 TEST(MsgpackTapeTest, PublicationsReadAsThroughMsgpackC) {
   for (const char* path : {"tests/ocs_adapter/testdata/ocs_feeds.msgpack",
                            "tests/ocs_adapter/testdata/ocs_vectors.msgpack"}) {
-    std::string bytes = ReadFile(path);
+    absl::StatusOr<std::string> read = files::ReadWholeFile(path, "test data");
+    ASSERT_TRUE(read.ok()) << read.status();
+    const std::string& bytes = *read;
     ASSERT_FALSE(bytes.empty()) << path;
     absl::string_view rest = bytes;
     int publications = 0, refused = 0;
