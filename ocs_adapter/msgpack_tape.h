@@ -55,7 +55,7 @@ class MsgpackTape {
 
   // Reads `bytes`, which must be exactly one complete object; false (and
   // nothing to view) otherwise. Strings point into `bytes`, which must
-  // outlive the views.
+  // outlive the views; the next Read or Trim ends every view.
   bool Read(absl::string_view bytes);
   // The object read; only after Read returned true.
   MsgpackTapeView root() const;

@@ -1,6 +1,9 @@
 // A core value view (service/core/value_view.h) over a msgpack::object, so
-// that the one OCS publication reader (core::ReadPublication) reads the
-// adapter's WAMP EVENTs in place, without a value tree in between.
+// that the one OCS publication reader (core::ReadPublication) reads
+// msgpack-c's objects in place, without a value tree in between. The
+// adapter's EVENTs are read through MsgpackTapeView (msgpack_tape.h), which
+// gives the same view of the same bytes; this one serves publications that
+// are already msgpack::objects (a refusal being explained, tests, fuzzing).
 //
 // Kinds are those FromMsgpack (msgpack_codec.h) gives: positive integers
 // above INT64_MAX are kUint, other integers kInt, float32 and float64
