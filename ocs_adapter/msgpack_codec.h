@@ -116,7 +116,7 @@ void ToMsgpackObject(const core::DynamicValue& v, msgpack::zone& zone,
 // autobahn's unpacker and swallows the messages after it. Past this check
 // msgpack-c allocates at most 16 bytes per byte of the message (16 per
 // msgpack::object, 32 per map pair of at least 2 bytes). One pass, no
-// allocation.
+// allocation; defined in msgpack_tape.cc, with the item reader it shares.
 bool WellFormedMsgpack(absl::string_view bytes);
 
 // `bytes` unpacked by msgpack-c, if they are exactly one object that passes

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "common/utf8/utf8.h"
+#include "ocs_adapter/msgpack_codec.h"
 
 namespace ocs_influx::ocs_adapter {
 namespace {
@@ -248,6 +249,26 @@ bool MsgpackTapeView::Readable(const MsgpackTapeView& v, int depth) {
     default:
       return false;
   }
+}
+
+// msgpack_codec.h's check, here beside the one item reader it shares with
+// the tape and the envelope.
+bool WellFormedMsgpack(absl::string_view bytes) {
+  const char* p = bytes.data();
+  const char* const end = p + bytes.size();
+  if (p == end) return false;
+  Node node;
+  while (p < end) {
+    // Items still to read over all open containers: each needs a byte.
+    uint64_t pending = 1;
+    while (pending > 0) {
+      uint64_t items;
+      if (!ReadItem(p, end, &node, &items)) return false;
+      pending += items - 1;
+      if (pending > static_cast<uint64_t>(end - p)) return false;
+    }
+  }
+  return true;
 }
 
 size_t MsgpackObjectLength(absl::string_view bytes) {
