@@ -1,11 +1,13 @@
 #include "common/runtime/tuning.h"
 
 #include <malloc.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -37,6 +39,19 @@ AllocatorTuning TuneByMallopt(AllocatorTuning tuning) {
   return tuning;
 }
 
+// An image started through /proc/self/exe is named "exe" by the kernel,
+// which `ps -C`, `pgrep`, `top` and `killall` then show and match: it gets
+// the name it was started by back.
+void RestoreNameAfterReexec(const char* argv0) {
+  std::ifstream comm("/proc/self/comm");
+  std::string name;
+  if (argv0 == nullptr || !std::getline(comm, name) || name != "exe") return;
+  const char* slash = std::strrchr(argv0, '/');
+  const std::string base = slash == nullptr ? argv0 : slash + 1;
+  // The kernel keeps 15 bytes of it, as it would have at the first exec.
+  if (!base.empty()) prctl(PR_SET_NAME, base.substr(0, 15).c_str(), 0, 0, 0);
+}
+
 }  // namespace
 
 AllocatorTuning TuneProcess(char** argv) {
@@ -45,6 +60,7 @@ AllocatorTuning TuneProcess(char** argv) {
   const char* tunables = std::getenv("GLIBC_TUNABLES");
   const std::string before = tunables == nullptr ? "" : tunables;
   if (before.find(kAllocatorTunables) != std::string::npos) {
+    if (argv != nullptr) RestoreNameAfterReexec(argv[0]);
     tuning.how = AllocatorTuning::How::kTunables;
     return tuning;
   }

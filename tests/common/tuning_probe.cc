@@ -1,6 +1,6 @@
 // For tuning_test: a program whose main calls TuneProcess(argv) as the
 // publisher's does, then reports on stdout what it runs with: the tuning,
-// its pid, its arguments, GLIBC_TUNABLES, and the transparent huge pages
+// its pid, its name, its arguments, GLIBC_TUNABLES, and the transparent huge pages
 // of a 16 MiB heap block it touched, then of one more touched by another
 // thread (glibc gives threads arenas of their own unless told one).
 #include <malloc.h>
@@ -53,6 +53,10 @@ int main(int argc, char** argv) {
   std::thread([&thread_block] { thread_block.assign(kBlock, 2); }).join();
   const char* tunables = std::getenv("GLIBC_TUNABLES");
   std::printf("how=%d\npid=%d\n", static_cast<int>(tuning.how), static_cast<int>(getpid()));
+  std::ifstream comm("/proc/self/comm");
+  std::string name;
+  std::getline(comm, name);
+  std::printf("comm=%s\n", name.c_str());
   for (int i = 1; i < argc; ++i) std::printf("arg=%s\n", argv[i]);
   std::printf("arenas=%d\n", Arenas());
   std::printf("tunables=%s\nhuge_main_kb=%ld\nhuge_thread_kb=%ld\nblock=%d\n",

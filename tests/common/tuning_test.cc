@@ -144,6 +144,8 @@ TEST(TuneProcessTest, RunsAgainInPlaceWithTheTunablesAndTheSameArguments) {
   EXPECT_EQ(run.Get("how"), std::to_string(static_cast<int>(AllocatorTuning::How::kTunables)));
   // The same process: whoever started it (systemd, a test) still has it.
   EXPECT_EQ(run.Get("pid"), std::to_string(run.pid));
+  // Still found by its name (`pgrep`, `ps -C`), not as "exe".
+  EXPECT_EQ(run.Get("comm"), "tuning_probe");
   EXPECT_EQ(run.Get("tunables"),
             std::string("glibc.cpu.x86_ibt=on:") + kAllocatorTunables);
   std::vector<std::string> args;
