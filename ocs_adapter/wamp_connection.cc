@@ -14,7 +14,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "common/log/log.h"
+#include "ocs_adapter/event_pacer.h"
 #include "ocs_adapter/msgpack_codec.h"
 #include "ocs_adapter/msgpack_tape.h"
 
@@ -55,11 +57,12 @@ constexpr size_t kMaxWampMessageBytes = 32000000;
 // the WAMP thread's time, for handlers that read only the first argument's
 // bytes. An EVENT that arrives before its subscription is added here (the
 // moment between SUBSCRIBED and AddEventHandler) goes through autobahn-cpp,
-// whose handler reads the same bytes (current_event).
+// whose handler reads the same bytes (current_event). After an EVENT of
+// ours that woke the thread, it pauses (EventPacer, WampOptions::event_pause).
 class BoundedTransport final : public Transport {
  public:
-  BoundedTransport(WsClient& client, const std::string& url)
-      : Transport(client, url, false), client_(client) {
+  BoundedTransport(WsClient& client, const std::string& url, absl::Duration event_pause)
+      : Transport(client, url, false), client_(client), pacer_(event_pause) {
     client_.set_message_handler(
         [this](websocketpp::connection_hdl hdl, WsClient::message_ptr msg) {
           OnMessage(std::move(hdl), std::move(msg));
@@ -81,10 +84,17 @@ class BoundedTransport final : public Transport {
     // wamp.2.msgpack travels in binary frames; autobahn ignores the others.
     if (msg->get_opcode() != websocketpp::frame::opcode::binary) return;
     const std::string& payload = msg->get_payload();
+    const absl::Time started = absl::Now();
     // An EVENT of ours first: ReadWampEvent walked it whole, every item the
     // message claims is there, so the check below would only walk it again.
     WampEvent event;
-    if (ReadWampEvent(payload, &event) && Dispatch(event)) return;
+    if (ReadWampEvent(payload, &event) && Dispatch(event)) {
+      // Sleeping here, on the only thread that reads the socket, is the
+      // point: the next publications gather in it meanwhile.
+      const absl::Duration pause = pacer_.PauseAfter(started, absl::Now());
+      if (pause > absl::ZeroDuration()) absl::SleepFor(pause);
+      return;
+    }
     if (!WellFormedMsgpack(payload)) {
       Fail(hdl, absl::StrCat("a message of ", payload.size(),
                              " bytes is not well-formed MessagePack or claims more "
@@ -151,6 +161,7 @@ class BoundedTransport final : public Transport {
   }
 
   WsClient& client_;
+  EventPacer pacer_;                          // I/O thread only
   const WampEvent* current_event_ = nullptr;  // I/O thread only
   absl::Mutex mu_;
   std::multimap<uint64_t, EventHandler> handlers_ ABSL_GUARDED_BY(mu_);
@@ -268,7 +279,7 @@ class AutobahnConnection final : public WampConnection {
   ~AutobahnConnection() override { Close(); }
 
   absl::Status Open() {
-    transport_ = std::make_shared<BoundedTransport>(ws_, options_.url);
+    transport_ = std::make_shared<BoundedTransport>(ws_, options_.url, options_.event_pause);
     session_ = std::make_shared<autobahn::wamp_session>(io_, false);
     transport_->attach(std::static_pointer_cast<autobahn::wamp_transport_handler>(session_));
     thread_ = std::thread([this] { Run(); });

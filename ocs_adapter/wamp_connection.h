@@ -47,6 +47,14 @@ struct WampOptions {
   std::string url;    // ws://host:port/path
   std::string realm;
   absl::Duration timeout = absl::Seconds(10);  // connect, join, register
+  // After an EVENT of ours that woke the I/O thread, it pauses this long so
+  // that the next ones are read together (EventPacer): at 200 publications
+  // a second, 40 wake-ups instead of 200. What arrives meanwhile waits in
+  // the socket, as long at most; the adapter's sender calls the publisher
+  // every 50 ms and its writer flushes every second, so this is not seen
+  // downstream. Everything on the I/O thread (invocations, other messages)
+  // may wait as long. Zero: never pause.
+  absl::Duration event_pause = absl::Milliseconds(50);
 };
 
 class WampConnection {
