@@ -5,9 +5,14 @@
 // cost. After an EVENT that woke it, the thread pauses, the publications
 // that arrive meanwhile gather in the socket, and it then reads and
 // handles them back to back: one wake-up for many (docs/benchmarks.md,
-// "Issue 10, sixth round"). An EVENT handled right after the previous
-// one (a backlog) never pauses, so the pause never limits throughput; it
-// only delays what arrives during it, by at most `pause`.
+// "Issue 10, sixth round").
+//
+// Never in a backlog: an EVENT handled right after the previous one's end
+// (or the end of a pause) found its message already read, and the caller
+// does not pause while bytes wait in the socket either, so a pause only
+// delays what arrives during it, by at most `pause`, and never limits
+// throughput. The end is taken after the pause, as it really ended: a
+// thread that overslept is not taken for one that was woken.
 #ifndef OCS_INFLUX_OCS_ADAPTER_EVENT_PACER_H_
 #define OCS_INFLUX_OCS_ADAPTER_EVENT_PACER_H_
 
@@ -24,10 +29,16 @@ class EventPacer {
   // Zero: never pause.
   explicit EventPacer(absl::Duration pause) : pause_(pause) {}
 
-  // An EVENT was handled from `started` to `now`: how long to pause before
-  // the next message. The caller pauses, then nothing else is handled
-  // until the pause is over.
-  absl::Duration PauseAfter(absl::Time started, absl::Time now);
+  absl::Duration pause() const { return pause_; }
+
+  // Whether an EVENT whose handling started at `started` woke the thread
+  // (rather than being part of a burst), and a pause is configured.
+  bool Woke(absl::Time started) const {
+    return pause_ > absl::ZeroDuration() && started - last_end_ > kBurstGap;
+  }
+
+  // The handling of an EVENT, and its pause if any, ended at `now`.
+  void Ended(absl::Time now) { last_end_ = now; }
 
  private:
   const absl::Duration pause_;

@@ -1,5 +1,7 @@
 #include "ocs_adapter/wamp_connection.h"
 
+#include <sys/ioctl.h>
+
 #include <atomic>
 #include <future>
 #include <map>
@@ -91,8 +93,8 @@ class BoundedTransport final : public Transport {
     if (ReadWampEvent(payload, &event) && Dispatch(event)) {
       // Sleeping here, on the only thread that reads the socket, is the
       // point: the next publications gather in it meanwhile.
-      const absl::Duration pause = pacer_.PauseAfter(started, absl::Now());
-      if (pause > absl::ZeroDuration()) absl::SleepFor(pause);
+      if (pacer_.Woke(started) && !BytesWaiting(hdl)) absl::SleepFor(pacer_.pause());
+      pacer_.Ended(absl::Now());
       return;
     }
     if (!WellFormedMsgpack(payload)) {
@@ -152,6 +154,17 @@ class BoundedTransport final : public Transport {
       }
     }
     return true;
+  }
+
+  // Whether bytes wait in the connection's socket (a backlog: no pause).
+  // Unsure counts as yes.
+  bool BytesWaiting(websocketpp::connection_hdl hdl) {
+    websocketpp::lib::error_code ec;
+    WsClient::connection_ptr con = client_.get_con_from_hdl(std::move(hdl), ec);
+    if (ec || !con) return true;
+    int bytes = 0;
+    if (ioctl(con->get_raw_socket().native_handle(), FIONREAD, &bytes) != 0) return true;
+    return bytes > 0;
   }
 
   void Fail(websocketpp::connection_hdl hdl, const std::string& why) {

@@ -48,7 +48,8 @@ struct AllocatorTuning {
 //   setting (glibc.malloc.hugetlb), so with `argv` given TuneProcess
 //   executes the program again, same pid and arguments, with
 //   kAllocatorTunables added to GLIBC_TUNABLES; it returns in the new
-//   image, which keeps the process name argv[0] gave it (not "exe"). Without `argv`, or when the exec fails, mallopt sets the rest.
+//   image, which keeps the process name argv[0] gave it (not "exe").
+//   Without `argv`, or when the exec fails, mallopt sets the rest.
 // An operator's own glibc.malloc.* GLIBC_TUNABLES take precedence.
 AllocatorTuning TuneProcess(char** argv);
 

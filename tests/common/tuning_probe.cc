@@ -1,8 +1,9 @@
 // For tuning_test: a program whose main calls TuneProcess(argv) as the
 // publisher's does, then reports on stdout what it runs with: the tuning,
-// its pid, its name, its arguments, GLIBC_TUNABLES, and the transparent huge pages
-// of a 16 MiB heap block it touched, then of one more touched by another
-// thread (glibc gives threads arenas of their own unless told one).
+// its pid, its name, its arguments, GLIBC_TUNABLES, and the transparent
+// huge pages of a 16 MiB heap block it touched, then of one more touched
+// by another thread (glibc gives threads arenas of their own unless told
+// one).
 #include <malloc.h>
 #include <unistd.h>
 
