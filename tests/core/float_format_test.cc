@@ -1,6 +1,9 @@
 #include "service/core/float_format.h"
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -125,22 +128,52 @@ std::string Repr(double value) {
   return std::string(buffer, FormatDouble(value, buffer));
 }
 
-// Millions of doubles from every class of bit pattern, against the {fmt}
-// path: uniform bits (every exponent), subnormals, integers, values at the
-// fixed/scientific boundaries and their neighbours, short decimals.
-TEST(FloatFormatTest, MatchesTheFmtPathOnMillionsOfDoubles) {
+// Python's repr built from libstdc++'s shortest round-trip digits (its own
+// Ryu, independent of {fmt}): the digits and exponent of the scientific
+// form, laid out as repr does (fixed for decimal exponents in [-4, 16)).
+// The oracle for the {fmt} build options (the full Dragonbox table).
+std::string ReprFromStdToChars(double value) {
+  char sci[64];
+  const auto r = std::to_chars(sci, sci + sizeof(sci), value,
+                               std::chars_format::scientific);
+  std::string text(sci, r.ptr);
+  std::string sign;
+  if (text[0] == '-') {
+    sign = "-";
+    text.erase(0, 1);
+  }
+  const size_t e = text.find('e');
+  std::string digits = text.substr(0, e);
+  digits.erase(std::remove(digits.begin(), digits.end(), '.'), digits.end());
+  const int exponent = std::stoi(text.substr(e + 1));
+  if (digits == "0") return sign + "0.0";
+  const int n = static_cast<int>(digits.size());
+  const int decpt = exponent + 1;
+  if (decpt > -4 && decpt <= 16) {
+    if (decpt <= 0) return sign + "0." + std::string(-decpt, '0') + digits;
+    if (decpt >= n) return sign + digits + std::string(decpt - n, '0') + ".0";
+    return sign + digits.substr(0, decpt) + "." + digits.substr(decpt);
+  }
+  std::string out = sign + digits.substr(0, 1);
+  if (n > 1) out += "." + digits.substr(1);
+  const int shown = decpt - 1;
+  char exp[8];
+  std::snprintf(exp, sizeof(exp), "e%c%02d", shown < 0 ? '-' : '+', std::abs(shown));
+  return out + exp;
+}
+
+// Calls `check` on millions of doubles from every class of bit pattern:
+// uniform bits (every exponent), subnormals, integers, values at the
+// fixed/scientific boundaries and their neighbours, short decimals. Stops at
+// the first fatal failure.
+template <typename Check>
+void ForMillionsOfDoubles(Check check) {
   std::mt19937_64 rng(20261130);
-  auto check = [](double v, int* checked) {
-    if (!std::isfinite(v)) return;
-    ++*checked;
-    ASSERT_EQ(Repr(v), ReferenceRepr(v)) << std::hexfloat << v;
-  };
-  int checked = 0;
   for (int i = 0; i < 2000000; ++i) {  // uniform bit patterns
     uint64_t bits = rng();
     double v;
     std::memcpy(&v, &bits, sizeof(v));
-    check(v, &checked);
+    check(v);
     if (::testing::Test::HasFatalFailure()) return;
   }
   for (int i = 0; i < 500000; ++i) {  // subnormals (exponent bits zero)
@@ -149,15 +182,14 @@ TEST(FloatFormatTest, MatchesTheFmtPathOnMillionsOfDoubles) {
     if (i < 64) bits = uint64_t{1} << (i % 52);
     double v;
     std::memcpy(&v, &bits, sizeof(v));
-    check(v, &checked);
+    check(v);
     if (::testing::Test::HasFatalFailure()) return;
   }
   for (int i = 0; i < 500000; ++i) {  // integers of every size
     int shift = static_cast<int>(rng() % 64);
     int64_t n = static_cast<int64_t>(rng() >> shift) * (i % 2 ? -1 : 1);
-    check(static_cast<double>(n), &checked);
-    check(std::ldexp(static_cast<double>(rng() >> 11), static_cast<int>(rng() % 200)),
-          &checked);
+    check(static_cast<double>(n));
+    check(std::ldexp(static_cast<double>(rng() >> 11), static_cast<int>(rng() % 200)));
     if (::testing::Test::HasFatalFailure()) return;
   }
   for (int e = -330; e <= 310; ++e) {  // powers of ten and their neighbours
@@ -165,24 +197,45 @@ TEST(FloatFormatTest, MatchesTheFmtPathOnMillionsOfDoubles) {
     double v = p;
     for (int k = 0; k < 50; ++k) v = std::nextafter(v, 0.0);
     for (int k = 0; k < 100; ++k) {
-      check(v, &checked);
-      check(-v, &checked);
+      check(v);
+      check(-v);
       v = std::nextafter(v, INFINITY);
     }
-    for (int k = 1; k < 1000; ++k) check(k * p, &checked);
+    for (int k = 1; k < 1000; ++k) check(k * p);
     if (::testing::Test::HasFatalFailure()) return;
   }
   for (int i = 0; i < 500000; ++i) {  // short decimals, readings and times
-    check(static_cast<double>(static_cast<int64_t>(rng() % 2000001) - 1000000) / 100.0,
-          &checked);
-    check(1.6e9 + static_cast<double>(rng() % 100000000) / 1e6, &checked);
+    check(static_cast<double>(static_cast<int64_t>(rng() % 2000001) - 1000000) / 100.0);
+    check(1.6e9 + static_cast<double>(rng() % 100000000) / 1e6);
     if (::testing::Test::HasFatalFailure()) return;
   }
-  check(std::numeric_limits<double>::max(), &checked);
-  check(std::numeric_limits<double>::min(), &checked);
-  check(std::numeric_limits<double>::denorm_min(), &checked);
-  check(-0.0, &checked);
-  check(0.0, &checked);
+  check(std::numeric_limits<double>::max());
+  check(std::numeric_limits<double>::min());
+  check(std::numeric_limits<double>::denorm_min());
+  check(-0.0);
+  check(0.0);
+}
+
+// Against the {fmt} path.
+TEST(FloatFormatTest, MatchesTheFmtPathOnMillionsOfDoubles) {
+  int checked = 0;
+  ForMillionsOfDoubles([&checked](double v) {
+    if (!std::isfinite(v)) return;
+    ++checked;
+    ASSERT_EQ(Repr(v), ReferenceRepr(v)) << std::hexfloat << v;
+  });
+  EXPECT_GT(checked, 5000000);
+}
+
+// Against libstdc++'s digits: {fmt} is built with its full Dragonbox table
+// (//third_party/system:fmt), which must not change a digit.
+TEST(FloatFormatTest, MatchesLibstdcxxShortestDigitsOnMillionsOfDoubles) {
+  int checked = 0;
+  ForMillionsOfDoubles([&checked](double v) {
+    if (!std::isfinite(v)) return;
+    ++checked;
+    ASSERT_EQ(Repr(v), ReprFromStdToChars(v)) << std::hexfloat << v;
+  });
   EXPECT_GT(checked, 5000000);
 }
 
