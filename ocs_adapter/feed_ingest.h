@@ -60,10 +60,14 @@ struct IngestOptions {
   // The least time from the start of one call to the start of the next,
   // unless a call's worth is queued sooner: at most 1/call_interval
   // fsyncs a second however many agents publish. OCS agents buffer their
-  // feeds for a second or more, and Grafana refreshes every few seconds:
-  // 50 ms more is not seen downstream (20 ms cost 0.4 us more a point).
+  // feeds for a second or more, the writer flushes to InfluxDB every
+  // second and Grafana refreshes every few seconds: 100 ms is not seen
+  // downstream (20 ms cost 0.4 us more a point than 50, and 50 about 0.3
+  // more than 100 once the WAMP thread's event pause gathered the
+  // publications; docs/benchmarks.md). What it costs: a crash loses what
+  // waits in the queue, at most this long.
   // Zero: the next call starts as soon as the last one ends.
-  absl::Duration call_interval = absl::Milliseconds(50);
+  absl::Duration call_interval = absl::Milliseconds(100);
   absl::Duration initial_backoff = absl::Milliseconds(50);
   absl::Duration max_backoff = absl::Seconds(5);
 };

@@ -51,7 +51,7 @@ struct WampOptions {
   // that the next ones are read together (EventPacer): at 200 publications
   // a second, 40 wake-ups instead of 200. What arrives meanwhile waits in
   // the socket, as long at most; the adapter's sender calls the publisher
-  // every 50 ms and its writer flushes every second, so this is not seen
+  // every 100 ms and its writer flushes every second, so this is not seen
   // downstream. Everything on the I/O thread (invocations, other messages)
   // may wait as long. Zero: never pause.
   absl::Duration event_pause = absl::Milliseconds(50);
