@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "service/core/float_format.h"
 #include "service/core/line_builder.h"
+#include "service/core/same_bytes.h"
 
 namespace ocs_influx::core {
 namespace {
@@ -466,10 +467,12 @@ inline uint64_t KeyHash(absl::string_view key) {
 }
 
 // Returns the index of an entry whose key an earlier entry has and
-// `conflicts(earlier, later)` holds for, or `n` if none.
+// `conflicts(earlier, later)` holds for, or `n` if none. `*repeated`: some
+// key appeared twice (up to the conflict, if one is found).
 template <typename Key, typename Conflicts>
 size_t FindConflict(size_t n, Key key, Conflicts conflicts,
-                    std::vector<size_t>* scratch) {
+                    std::vector<size_t>* scratch, bool* repeated) {
+  *repeated = false;
   if (n < 2) return n;
   if (n <= kHashedNames) {
     uint8_t slots[kSlots];  // index + 1 of the first entry with a key; 0 free
@@ -483,6 +486,7 @@ size_t FindConflict(size_t n, Key key, Conflicts conflicts,
         }
         const size_t j = slots[s] - 1;
         if (key(j) == k) {
+          *repeated = true;
           if (conflicts(j, i)) return i;
           break;
         }
@@ -502,20 +506,29 @@ size_t FindConflict(size_t n, Key key, Conflicts conflicts,
     const size_t j = (*scratch)[i];
     if (key(j) != key(first)) {
       first = j;
-    } else if (conflicts(first, j)) {
-      return j;
+      continue;
     }
+    *repeated = true;
+    if (conflicts(first, j)) return j;
   }
   return n;
 }
 
-absl::Status CheckDuplicates(ParsedPoint* point) {
+absl::Status CheckDuplicateTags(ParsedPoint* point) {
   const auto& tags = point->tags;
+  bool repeated;
   if (FindConflict(
           point->num_tags, [&tags](size_t i) { return tags[i].key; },
-          [](size_t, size_t) { return true; }, &point->scratch) != point->num_tags) {
+          [](size_t, size_t) { return true; }, &point->scratch,
+          &repeated) != point->num_tags) {
     return absl::InvalidArgumentError("duplicate tags");
   }
+  return absl::OkStatus();
+}
+
+// `*fields_repeat`: some field key appears twice (with the same type).
+absl::Status CheckDuplicates(ParsedPoint* point, bool* fields_repeat) {
+  if (absl::Status s = CheckDuplicateTags(point); !s.ok()) return s;
   const auto& fields = point->fields;
   const size_t conflict = FindConflict(
       point->num_fields,
@@ -523,7 +536,7 @@ absl::Status CheckDuplicates(ParsedPoint* point) {
       [&fields](size_t a, size_t b) {
         return StoredType(fields[a].type) != StoredType(fields[b].type);
       },
-      &point->scratch);
+      &point->scratch, fields_repeat);
   if (conflict != point->num_fields) {
     return absl::InvalidArgumentError(absl::StrCat(
         "field \"", fields[conflict].key.substr(0, 200),
@@ -581,9 +594,23 @@ void AddEntry(std::vector<Entry>* entries, size_t used) {
   for (size_t i = 0; i < used; ++i) Repoint(&(*entries)[i], owned.begin() + i);
 }
 
-}  // namespace
+// Bits 0 to n-1 (n <= 64).
+inline uint64_t LowBits(size_t n) { return n >= 64 ? ~uint64_t{0} : (uint64_t{1} << n) - 1; }
 
-absl::Status ParseLine(absl::string_view line, ParsedPoint* point) {
+// What a parse with LinesConverter's memo of field keys learned.
+struct KnownKeys {
+  uint64_t matched = 0;          // bit j: field j's key is memo->keys[j]
+  bool fields_distinct = false;  // no field key appears twice
+};
+
+// ParseLine, and with kMemo LinesConverter's parse: a field key that is
+// the memo's at its position is compared, not scanned, and a line of only
+// such keys within the memo's distinct ones skips the duplicate check.
+template <bool kMemo>
+__attribute__((always_inline)) inline absl::Status ParseLineImpl(
+    absl::string_view line, ParsedPoint* point, const PlainFieldKeys* memo,
+    KnownKeys* known) {
+  *known = KnownKeys{};
   point->num_tags = 0;
   point->num_fields = 0;
   point->has_timestamp = false;
@@ -619,11 +646,28 @@ absl::Status ParseLine(absl::string_view line, ParsedPoint* point) {
       AddEntry(&point->fields, point->num_fields);
     }
     ParsedField& field = point->fields[point->num_fields];
-    size_t key_start = pos;
-    pos = ScanName<true>(line, pos, &field.key_storage, &field.key);
-    if (field.key.empty()) return ErrorAt(key_start, "missing field key");
-    if (pos >= line.size() || line[pos] != '=') {
-      return ErrorAt(pos, "missing '=' after field key");
+    bool key_known = false;
+    if constexpr (kMemo) {
+      const size_t j = point->num_fields;
+      if (j < 64 && ((memo->plain >> j) & 1) != 0) {
+        const std::string& k = memo->keys[j];
+        const size_t n = k.size();
+        if (n < line.size() - pos && line[pos + n] == '=' &&
+            SameBytes(line.data() + pos, k.data(), n)) {
+          field.key = absl::string_view(line.data() + pos, n);
+          pos += n;
+          known->matched |= uint64_t{1} << j;
+          key_known = true;
+        }
+      }
+    }
+    if (!key_known) {
+      size_t key_start = pos;
+      pos = ScanName<true>(line, pos, &field.key_storage, &field.key);
+      if (field.key.empty()) return ErrorAt(key_start, "missing field key");
+      if (pos >= line.size() || line[pos] != '=') {
+        return ErrorAt(pos, "missing '=' after field key");
+      }
     }
     ++pos;
     if (absl::Status s = ParseFieldValue(line, &pos, &field); !s.ok()) return s;
@@ -634,7 +678,14 @@ absl::Status ParseLine(absl::string_view line, ParsedPoint* point) {
     }
     break;
   }
-  if (absl::Status s = CheckDuplicates(point); !s.ok()) return s;
+  bool fields_repeat = false;
+  if (kMemo && point->num_fields <= memo->distinct &&
+      known->matched == LowBits(point->num_fields)) {
+    if (absl::Status s = CheckDuplicateTags(point); !s.ok()) return s;
+  } else if (absl::Status s = CheckDuplicates(point, &fields_repeat); !s.ok()) {
+    return s;
+  }
+  known->fields_distinct = !fields_repeat;
   if (pos == line.size()) return absl::OkStatus();
   if (line[pos] != ' ') return ErrorAt(pos, "unexpected character after fields");
   // As influxd 1.6: spaces and tabs before the timestamp, spaces after it,
@@ -654,11 +705,21 @@ absl::Status ParseLine(absl::string_view line, ParsedPoint* point) {
   return absl::OkStatus();
 }
 
-namespace {
+absl::Status ParseLineWithMemo(absl::string_view line, ParsedPoint* point,
+                               const PlainFieldKeys& memo, KnownKeys* known) {
+  return ParseLineImpl<true>(line, point, &memo, known);
+}
+
 absl::Status EncodeParsedPointMemo(const ParsedPoint& point, Precision precision,
                                    int64_t default_ns, LineWriter* out,
-                                   PlainFieldKeys* memo);
+                                   PlainFieldKeys* memo, const KnownKeys& known);
+
 }  // namespace
+
+absl::Status ParseLine(absl::string_view line, ParsedPoint* point) {
+  KnownKeys unused;
+  return ParseLineImpl<false>(line, point, nullptr, &unused);
+}
 
 double ParsedFloatValue(const ParsedField& field) {
   if (field.float_text.empty()) return field.other_float_value;
@@ -669,14 +730,14 @@ double ParsedFloatValue(const ParsedField& field) {
 absl::Status EncodeParsedPoint(const ParsedPoint& point, Precision precision,
                                int64_t default_ns, std::string* out) {
   LineWriter writer(out);
-  return EncodeParsedPointMemo(point, precision, default_ns, &writer, nullptr);
+  return EncodeParsedPointMemo(point, precision, default_ns, &writer, nullptr, KnownKeys{});
 }
 
 namespace {
 
 absl::Status EncodeParsedPointMemo(const ParsedPoint& point, Precision precision,
                                    int64_t default_ns, LineWriter* out,
-                                   PlainFieldKeys* memo) {
+                                   PlainFieldKeys* memo, const KnownKeys& known) {
   const size_t start = out->size();
   auto fail = [&](absl::string_view what, const absl::Status& cause) {
     out->Truncate(start);
@@ -718,8 +779,7 @@ absl::Status EncodeParsedPointMemo(const ParsedPoint& point, Precision precision
     const uint64_t bit = i < 64 ? uint64_t{1} << i : 0;
     const char separator = i == 0 ? ' ' : ',';
     absl::Status s;
-    if (memo != nullptr && (memo->plain & bit) != 0 &&
-        memo->keys[i] == field.key) {
+    if ((known.matched & bit) != 0) {
       char* p = out->Room(field.key.size() + 2);
       *p++ = separator;
       std::memcpy(p, field.key.data(), field.key.size());
@@ -733,7 +793,10 @@ absl::Status EncodeParsedPointMemo(const ParsedPoint& point, Precision precision
         const size_t key_start = out->size();
         s = WriteEscapedName(NameKind::kFieldKey, field.key, out);
         if (s.ok() && memo != nullptr && bit != 0) {
-          if (out->size() - key_start == field.key.size()) {
+          // Changed at i: what follows may repeat the new key.
+          memo->distinct = std::min(memo->distinct, i);
+          if (out->size() - key_start == field.key.size() &&
+              field.key.find('\\') == absl::string_view::npos) {
             if (memo->keys.size() <= i) memo->keys.resize(i + 1);
             memo->keys[i].assign(field.key.data(), field.key.size());
             memo->plain |= bit;
@@ -769,6 +832,13 @@ absl::Status EncodeParsedPointMemo(const ParsedPoint& point, Precision precision
       }
     }
     if (!s.ok()) return fail(absl::StrCat("field \"", field.key.substr(0, 200), "\""), s);
+  }
+  // The memo's first keys are now this line's: different from each other
+  // when the line's are.
+  const size_t n = point.num_fields;
+  if (memo != nullptr && n <= 64 && known.fields_distinct &&
+      (memo->plain & LowBits(n)) == LowBits(n)) {
+    memo->distinct = std::max(memo->distinct, n);
   }
   WriteTimestampAndNewline(ns, out);
   return absl::OkStatus();
@@ -812,9 +882,10 @@ absl::Status LinesConverter::Convert(absl::string_view text, Precision precision
   const size_t start = writer.size();
   uint32_t points = 0;
   absl::Status s = ForEachLine(text, [&](size_t n, absl::string_view line) {
-    absl::Status s = ParseLine(line, &point_);
+    KnownKeys known;
+    absl::Status s = ParseLineWithMemo(line, &point_, plain_keys_, &known);
     if (s.ok()) {
-      s = EncodeParsedPointMemo(point_, precision, now_ns, &writer, &plain_keys_);
+      s = EncodeParsedPointMemo(point_, precision, now_ns, &writer, &plain_keys_, known);
     }
     if (!s.ok()) return LineError(n, s);
     ++points;
@@ -835,10 +906,11 @@ absl::Status LinesConverter::Convert(absl::string_view text, Precision precision
   const LineChunks::Mark start = out->mark();
   uint32_t points = 0;
   absl::Status s = ForEachLine(text, [&](size_t n, absl::string_view line) {
-    absl::Status s = ParseLine(line, &point_);
+    KnownKeys known;
+    absl::Status s = ParseLineWithMemo(line, &point_, plain_keys_, &known);
     if (s.ok()) {
       LineWriter writer(out->tail());
-      s = EncodeParsedPointMemo(point_, precision, now_ns, &writer, &plain_keys_);
+      s = EncodeParsedPointMemo(point_, precision, now_ns, &writer, &plain_keys_, known);
     }
     if (!s.ok()) return LineError(n, s);
     out->EndLine();

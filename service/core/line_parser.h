@@ -77,12 +77,19 @@ struct ParsedPoint {
 
 enum class Precision { kNanoseconds, kMicroseconds, kMilliseconds, kSeconds };
 
-// Field keys that earlier lines wrote as they are, by position: a key equal
-// to the one remembered at its position is copied without a second check
-// and escape scan. LinesConverter's own; the strings only grow.
+// Field keys that earlier lines wrote as they are, by position. A line
+// whose bytes at field j are keys[j] followed by '=' has that key without
+// a scan, a second check or an escape pass; a line whose every key is
+// known and within the first `distinct` has no duplicate key to look for.
+// LinesConverter's own; the strings only grow.
 struct PlainFieldKeys {
   std::vector<std::string> keys;
-  uint64_t plain = 0;  // bit j: keys[j] is valid and needs no escape
+  // Bit j: keys[j] is valid, passed the key checks, needs no escape and
+  // holds no backslash (so the bytes of a line that equal it followed by
+  // '=' scan to exactly it).
+  uint64_t plain = 0;
+  // keys[0, distinct) are plain and pairwise different.
+  size_t distinct = 0;
 };
 
 // Parses one line (no trailing newline). Errors say the 1-based column and

@@ -5,6 +5,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/time/clock.h"
+#include "service/core/same_bytes.h"
 
 namespace ocs_influx::server {
 namespace {
@@ -119,7 +120,7 @@ void FeedTracker::Tally(absl::string_view lines, Count what, absl::Time now) {
     // is unescaped here too.
     const size_t k = run.key.size();
     if (run.points > 0 && line.size() > k && line[k] == ' ' &&
-        std::memcmp(line.data(), run.key.data(), k) == 0) {
+        core::SameBytes(line.data(), run.key.data(), k)) {
       ++run.points;
       run.last_line = line;
       continue;

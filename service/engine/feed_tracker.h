@@ -7,7 +7,7 @@
 // WriteLines, WriteStream, IngestFeed, the adapter's embedded publisher) and
 // the writer's acknowledgements are counted alike. The cost stays per run
 // of lines of one series, not per point: a line is compared with the
-// previous line's series key (one memcmp), and only when the series
+// previous line's series key (one comparison), and only when the series
 // changes is its `feed` tag parsed and the table looked up, once, under one
 // lock per call. An OCS feed is one run. Nothing is allocated per point;
 // the table allocates only when a new feed enters it.

@@ -450,6 +450,29 @@ TEST(ParserTest, RepeatedKeysAcrossLinesKeepTheirEscapesAndChecks) {
   EXPECT_EQ(out, "");
 }
 
+// A line of only known keys skips the duplicate check when the known keys
+// differ from each other. A line that repeats a key (allowed with one
+// type) makes the memo's keys repeat too: the next line with those keys
+// and two types must still be refused. Lines that a memo key prefixes, or
+// that escape a byte after it, are scanned as on their own.
+TEST(ParserTest, KnownKeysStillMeetTheDuplicateCheck) {
+  LinesConverter converter;
+  std::string out;
+  EncodeResult result;
+  absl::Status s = converter.Convert("m a=1,b=2 1\nm a=1,a=2 2\nm a=1,a=\"s\" 3\n",
+                                     Precision::kNanoseconds, 0, &out, &result);
+  EXPECT_THAT(s.message(), HasSubstr("line 3"));
+  EXPECT_THAT(s.message(), HasSubstr("appears twice with different types"));
+  EXPECT_EQ(out, "");
+  s = converter.Convert("m a=1,b=2 1\nm b=1,a=2 2\nm a=1,b=2 3\nm a=1,a=\"s\" 4\n",
+                        Precision::kNanoseconds, 0, &out, &result);
+  EXPECT_THAT(s.message(), HasSubstr("line 4"));
+  ASSERT_TRUE(converter.Convert("m ab=1,b=2 1\nm a=1,b=2 2\nm ab\\ c=1,b\\,=2 3\n",
+                                Precision::kNanoseconds, 0, &out, &result)
+                  .ok());
+  EXPECT_EQ(out, "m ab=1,b=2 1\nm a=1,b=2 2\nm ab\\ c=1,b\\,=2 3\n");
+}
+
 TEST(ParserTest, NamesLineAndColumnAndKeepsNothingOnError) {
   LinesConverter converter;
   std::string out;
