@@ -51,12 +51,19 @@ absl::StatusOr<bool> SegmentReader::Fetch(uint64_t offset, size_t size, uint64_t
     return true;
   }
   size_t want = static_cast<size_t>(std::min<uint64_t>(std::max(size, read_ahead_), limit - offset));
+  // A record larger than the read-ahead begins in the bytes its header was
+  // read with: those are kept, not read again.
+  size_t kept = 0;
+  if (offset >= buf_offset_ && offset - buf_offset_ < buf_len_) {
+    kept = static_cast<size_t>(buf_len_ - (offset - buf_offset_));
+    if (offset != buf_offset_) std::memmove(buf_.data(), buf_.data() + (offset - buf_offset_), kept);
+  }
   if (buf_.size() < want) buf_.resize(want);
   buf_offset_ = offset;
   buf_len_ = 0;
-  absl::StatusOr<size_t> got = fd::PreadFull(fd_, path_, buf_.data(), want, offset);
+  absl::StatusOr<size_t> got = fd::PreadFull(fd_, path_, buf_.data() + kept, want - kept, offset + kept);
   if (!got.ok()) return got.status();
-  buf_len_ = *got;
+  buf_len_ = kept + *got;
   if (buf_len_ < size) return false;
   *data = buf_.data();
   return true;

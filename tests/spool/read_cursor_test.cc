@@ -1,5 +1,7 @@
 #include "service/spool/read_cursor.h"
 
+#include <fcntl.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -70,6 +72,60 @@ TEST(ReadCursorTest, ReadsInBatchesOfPointsAndResumesAtTheReturnedOffset) {
   EXPECT_EQ(out[0].seq, 3u);
   EXPECT_EQ(out[2].lines, "m,id=5 v=5i\nm,id=5 w=1i\n");
   EXPECT_EQ(*next, offsets.back());
+}
+
+// Bytes this process has read through read(2)/pread(2) so far.
+uint64_t BytesRead() {
+  std::ifstream io("/proc/self/io");
+  std::string key;
+  uint64_t value = 0;
+  while (io >> key >> value) {
+    if (key == "rchar:") return value;
+  }
+  ADD_FAILURE() << "no rchar in /proc/self/io";
+  return 0;
+}
+
+// A record larger than the read-ahead is fetched after its header was read
+// with the first read-ahead's bytes of it: those are not read again.
+TEST(ReadCursorTest, ReadsEachByteOnceWhenRecordsOutgrowTheReadAhead) {
+  const std::string path = Path();
+  std::string file;
+  std::vector<std::string> payloads;
+  for (int i = 1; i <= 40; ++i) {
+    // 10 to 990 bytes: below, around and far above the 64-byte read-ahead.
+    std::string payload;
+    while (payload.size() < static_cast<size_t>(10 + (i * 97) % 990)) {
+      absl::StrAppend(&payload, "m,id=", i, " v=", payload.size(), "i\n");
+    }
+    RecordHeader h;
+    h.payload_len = static_cast<uint32_t>(payload.size());
+    h.points = 1;
+    h.seq = static_cast<uint64_t>(i);
+    char header[kRecordHeaderSize];
+    EncodeRecordHeader(h, PayloadCrc(payload), header);
+    file.append(header, sizeof(header));
+    file.append(payload);
+    payloads.push_back(payload);
+  }
+  std::ofstream(path, std::ios::binary) << file;
+  absl::StatusOr<fd::UniqueFd> fd = fd::Open(path, O_RDONLY);
+  ASSERT_TRUE(fd.ok()) << fd.status();
+  SegmentReader reader(fd->get(), path, /*read_ahead=*/64);
+  SegmentReader::Result r;
+  uint64_t offset = 0;
+  // Reading /proc/self/io is itself a read: its size is taken off.
+  const uint64_t probe = BytesRead();
+  const uint64_t before = BytesRead();
+  const uint64_t probe_bytes = before - probe;
+  for (const std::string& payload : payloads) {
+    ASSERT_TRUE(reader.Next(offset, file.size(), /*verify_crc=*/true, &r).ok());
+    ASSERT_EQ(r.outcome, SegmentReader::Outcome::kRecord) << r.reason;
+    EXPECT_EQ(r.payload, payload);
+    offset += kRecordHeaderSize + r.header.payload_len;
+  }
+  EXPECT_EQ(offset, file.size());
+  EXPECT_EQ(BytesRead() - before - probe_bytes, file.size());
 }
 
 TEST(ReadCursorTest, SkipsKnownAndNewDamageReportingNewOnly) {
