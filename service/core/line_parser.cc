@@ -594,13 +594,26 @@ void AddEntry(std::vector<Entry>* entries, size_t used) {
   for (size_t i = 0; i < used; ++i) Repoint(&(*entries)[i], owned.begin() + i);
 }
 
+// An integer as std::to_chars writes it (no leading zero, no "-0"); the
+// text is one std::from_chars took whole. False for an empty text.
+inline bool IsCanonicalInteger(absl::string_view text) {
+  const size_t sign = !text.empty() && text[0] == '-' ? 1 : 0;
+  return text.size() > sign && (text[sign] != '0' || (sign == 0 && text.size() == 1));
+}
+
 // Bits 0 to n-1 (n <= 64).
 inline uint64_t LowBits(size_t n) { return n >= 64 ? ~uint64_t{0} : (uint64_t{1} << n) - 1; }
 
 // What a parse with LinesConverter's memo of field keys learned.
-struct KnownKeys {
+struct ParseNotes {
   uint64_t matched = 0;          // bit j: field j's key is memo->keys[j]
   bool fields_distinct = false;  // no field key appears twice
+  // Every value is a float kept as written (float_text).
+  bool floats_as_written = true;
+  // The line's fields, from the first key to the end of the last value,
+  // and its timestamp's digits (empty without one).
+  absl::string_view fields_text;
+  absl::string_view timestamp_text;
 };
 
 // ParseLine, and with kMemo LinesConverter's parse: a field key that is
@@ -609,8 +622,8 @@ struct KnownKeys {
 template <bool kMemo>
 __attribute__((always_inline)) inline absl::Status ParseLineImpl(
     absl::string_view line, ParsedPoint* point, const PlainFieldKeys* memo,
-    KnownKeys* known) {
-  *known = KnownKeys{};
+    ParseNotes* known) {
+  *known = ParseNotes{};
   point->num_tags = 0;
   point->num_fields = 0;
   point->has_timestamp = false;
@@ -641,6 +654,7 @@ __attribute__((always_inline)) inline absl::Status ParseLineImpl(
   }
   // influxd 1.6 takes a run of spaces between the key and the fields.
   pos = SkipSpaces(line, pos);
+  const size_t fields_begin = pos;
   while (true) {
     if (point->num_fields == point->fields.size()) {
       AddEntry(&point->fields, point->num_fields);
@@ -671,6 +685,10 @@ __attribute__((always_inline)) inline absl::Status ParseLineImpl(
     }
     ++pos;
     if (absl::Status s = ParseFieldValue(line, &pos, &field); !s.ok()) return s;
+    if constexpr (kMemo) {
+      known->floats_as_written &=
+          field.type == FieldType::kFloat && !field.float_text.empty();
+    }
     ++point->num_fields;
     if (pos < line.size() && line[pos] == ',') {
       ++pos;
@@ -686,6 +704,7 @@ __attribute__((always_inline)) inline absl::Status ParseLineImpl(
     return s;
   }
   known->fields_distinct = !fields_repeat;
+  if constexpr (kMemo) known->fields_text = line.substr(fields_begin, pos - fields_begin);
   if (pos == line.size()) return absl::OkStatus();
   if (line[pos] != ' ') return ErrorAt(pos, "unexpected character after fields");
   // As influxd 1.6: spaces and tabs before the timestamp, spaces after it,
@@ -702,22 +721,23 @@ __attribute__((always_inline)) inline absl::Status ParseLineImpl(
                                      line.substr(pos, 64), "\""));
   }
   point->has_timestamp = true;
+  if constexpr (kMemo) known->timestamp_text = ts;
   return absl::OkStatus();
 }
 
 absl::Status ParseLineWithMemo(absl::string_view line, ParsedPoint* point,
-                               const PlainFieldKeys& memo, KnownKeys* known) {
+                               const PlainFieldKeys& memo, ParseNotes* known) {
   return ParseLineImpl<true>(line, point, &memo, known);
 }
 
 absl::Status EncodeParsedPointMemo(const ParsedPoint& point, Precision precision,
                                    int64_t default_ns, LineWriter* out,
-                                   PlainFieldKeys* memo, const KnownKeys& known);
+                                   PlainFieldKeys* memo, const ParseNotes& known);
 
 }  // namespace
 
 absl::Status ParseLine(absl::string_view line, ParsedPoint* point) {
-  KnownKeys unused;
+  ParseNotes unused;
   return ParseLineImpl<false>(line, point, nullptr, &unused);
 }
 
@@ -730,14 +750,14 @@ double ParsedFloatValue(const ParsedField& field) {
 absl::Status EncodeParsedPoint(const ParsedPoint& point, Precision precision,
                                int64_t default_ns, std::string* out) {
   LineWriter writer(out);
-  return EncodeParsedPointMemo(point, precision, default_ns, &writer, nullptr, KnownKeys{});
+  return EncodeParsedPointMemo(point, precision, default_ns, &writer, nullptr, ParseNotes{});
 }
 
 namespace {
 
 absl::Status EncodeParsedPointMemo(const ParsedPoint& point, Precision precision,
                                    int64_t default_ns, LineWriter* out,
-                                   PlainFieldKeys* memo, const KnownKeys& known) {
+                                   PlainFieldKeys* memo, const ParseNotes& known) {
   const size_t start = out->size();
   auto fail = [&](absl::string_view what, const absl::Status& cause) {
     out->Truncate(start);
@@ -774,73 +794,91 @@ absl::Status EncodeParsedPointMemo(const ParsedPoint& point, Precision precision
   if (absl::Status s = CheckSeriesKeySize(out->size() - start); !s.ok()) {
     return fail("", s);
   }
-  for (size_t i = 0; i < point.num_fields; ++i) {
-    const ParsedField& field = point.fields[i];
-    const uint64_t bit = i < 64 ? uint64_t{1} << i : 0;
-    const char separator = i == 0 ? ' ' : ',';
-    absl::Status s;
-    if ((known.matched & bit) != 0) {
-      char* p = out->Room(field.key.size() + 2);
-      *p++ = separator;
-      std::memcpy(p, field.key.data(), field.key.size());
-      p += field.key.size();
-      *p++ = '=';
-      out->Advance(p);
-    } else {
-      s = CheckKey(NameKind::kFieldKey, field.key);
-      if (s.ok()) {
-        out->Put(separator);
-        const size_t key_start = out->size();
-        s = WriteEscapedName(NameKind::kFieldKey, field.key, out);
-        if (s.ok() && memo != nullptr && bit != 0) {
-          // Changed at i: what follows may repeat the new key.
-          memo->distinct = std::min(memo->distinct, i);
-          if (out->size() - key_start == field.key.size() &&
-              field.key.find('\\') == absl::string_view::npos) {
-            if (memo->keys.size() <= i) memo->keys.resize(i + 1);
-            memo->keys[i].assign(field.key.data(), field.key.size());
-            memo->plain |= bit;
-          } else {
-            memo->plain &= ~bit;
+  const size_t n = point.num_fields;
+  if (n <= 64 && known.floats_as_written && known.matched == LowBits(n)) {
+    // Known keys and floats as written: the line's fields are already what
+    // the loop below would write, in one copy.
+    out->Put(' ');
+    out->Put(known.fields_text);
+  } else {
+    for (size_t i = 0; i < point.num_fields; ++i) {
+      const ParsedField& field = point.fields[i];
+      const uint64_t bit = i < 64 ? uint64_t{1} << i : 0;
+      const char separator = i == 0 ? ' ' : ',';
+      absl::Status s;
+      if ((known.matched & bit) != 0) {
+        char* p = out->Room(field.key.size() + 2);
+        *p++ = separator;
+        std::memcpy(p, field.key.data(), field.key.size());
+        p += field.key.size();
+        *p++ = '=';
+        out->Advance(p);
+      } else {
+        s = CheckKey(NameKind::kFieldKey, field.key);
+        if (s.ok()) {
+          out->Put(separator);
+          const size_t key_start = out->size();
+          s = WriteEscapedName(NameKind::kFieldKey, field.key, out);
+          if (s.ok() && memo != nullptr && bit != 0) {
+            // Changed at i: what follows may repeat the new key.
+            memo->distinct = std::min(memo->distinct, i);
+            if (out->size() - key_start == field.key.size() &&
+                field.key.find('\\') == absl::string_view::npos) {
+              if (memo->keys.size() <= i) memo->keys.resize(i + 1);
+              memo->keys[i].assign(field.key.data(), field.key.size());
+              memo->plain |= bit;
+            } else {
+              memo->plain &= ~bit;
+            }
           }
+          out->Put('=');
         }
-        out->Put('=');
       }
-    }
-    if (s.ok()) {
-      switch (field.type) {
-        case FieldType::kFloat:
-          if (field.float_text.empty()) {
-            WriteDouble(field.other_float_value, out);
-          } else {
-            out->Put(field.float_text);
-          }
-          break;
-        case FieldType::kInteger: WriteInt(field.int_value, out); break;
-        case FieldType::kUnsigned:
-          if (field.uint_value >
-              static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-            s = absl::InvalidArgumentError(absl::StrCat(
-                "unsigned value ", field.uint_value,
-                " does not fit InfluxDB 1.x's signed 64-bit integers"));
-          } else {
-            WriteInt(static_cast<int64_t>(field.uint_value), out);
-          }
-          break;
-        case FieldType::kBoolean: WriteBool(field.bool_value, out); break;
-        case FieldType::kString: s = WriteStringValue(field.string_value, out); break;
+      if (s.ok()) {
+        switch (field.type) {
+          case FieldType::kFloat:
+            if (field.float_text.empty()) {
+              WriteDouble(field.other_float_value, out);
+            } else {
+              out->Put(field.float_text);
+            }
+            break;
+          case FieldType::kInteger: WriteInt(field.int_value, out); break;
+          case FieldType::kUnsigned:
+            if (field.uint_value >
+                static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+              s = absl::InvalidArgumentError(absl::StrCat(
+                  "unsigned value ", field.uint_value,
+                  " does not fit InfluxDB 1.x's signed 64-bit integers"));
+            } else {
+              WriteInt(static_cast<int64_t>(field.uint_value), out);
+            }
+            break;
+          case FieldType::kBoolean: WriteBool(field.bool_value, out); break;
+          case FieldType::kString: s = WriteStringValue(field.string_value, out); break;
+        }
       }
+      if (!s.ok()) return fail(absl::StrCat("field \"", field.key.substr(0, 200), "\""), s);
     }
-    if (!s.ok()) return fail(absl::StrCat("field \"", field.key.substr(0, 200), "\""), s);
   }
   // The memo's first keys are now this line's: different from each other
   // when the line's are.
-  const size_t n = point.num_fields;
   if (memo != nullptr && n <= 64 && known.fields_distinct &&
       (memo->plain & LowBits(n)) == LowBits(n)) {
     memo->distinct = std::max(memo->distinct, n);
   }
-  WriteTimestampAndNewline(ns, out);
+  if (precision == Precision::kNanoseconds && IsCanonicalInteger(known.timestamp_text)) {
+    // The digits to_chars would write for it.
+    const absl::string_view ts = known.timestamp_text;
+    char* p = out->Room(ts.size() + 2);
+    *p++ = ' ';
+    std::memcpy(p, ts.data(), ts.size());
+    p += ts.size();
+    *p++ = '\n';
+    out->Advance(p);
+  } else {
+    WriteTimestampAndNewline(ns, out);
+  }
   return absl::OkStatus();
 }
 
@@ -882,7 +920,7 @@ absl::Status LinesConverter::Convert(absl::string_view text, Precision precision
   const size_t start = writer.size();
   uint32_t points = 0;
   absl::Status s = ForEachLine(text, [&](size_t n, absl::string_view line) {
-    KnownKeys known;
+    ParseNotes known;
     absl::Status s = ParseLineWithMemo(line, &point_, plain_keys_, &known);
     if (s.ok()) {
       s = EncodeParsedPointMemo(point_, precision, now_ns, &writer, &plain_keys_, known);
@@ -906,7 +944,7 @@ absl::Status LinesConverter::Convert(absl::string_view text, Precision precision
   const LineChunks::Mark start = out->mark();
   uint32_t points = 0;
   absl::Status s = ForEachLine(text, [&](size_t n, absl::string_view line) {
-    KnownKeys known;
+    ParseNotes known;
     absl::Status s = ParseLineWithMemo(line, &point_, plain_keys_, &known);
     if (s.ok()) {
       LineWriter writer(out->tail());

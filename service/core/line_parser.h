@@ -104,7 +104,10 @@ absl::Status EncodeParsedPoint(const ParsedPoint& point, Precision precision,
 // Validates and re-encodes every line of `text` (lines split at '\n'; a
 // trailing '\r', empty lines and '#' comments are skipped). Any invalid line
 // fails the whole text: `out` is left as it was and the error names the
-// 1-based line and column.
+// 1-based line and column. Output is the same as ParseLine and
+// EncodeParsedPoint line by line; a line whose field keys earlier lines
+// wrote (PlainFieldKeys) and whose values are floats as written has its
+// fields, and a timestamp written as std::to_chars would, copied whole.
 class LinesConverter {
  public:
   absl::Status Convert(absl::string_view text, Precision precision,

@@ -473,6 +473,29 @@ TEST(ParserTest, KnownKeysStillMeetTheDuplicateCheck) {
   EXPECT_EQ(out, "m ab=1,b=2 1\nm a=1,b=2 2\nm ab\\ c=1,b\\,=2 3\n");
 }
 
+// A line whose keys are known and whose values are floats as written is
+// copied, not re-encoded; its timestamp too when it is written as
+// to_chars writes it. Anything else in the same keys is still rewritten.
+TEST(ParserTest, KnownLinesAreCopiedOnlyWhereTheCopyIsCanonical) {
+  LinesConverter converter;
+  std::string out;
+  EncodeResult result;
+  ASSERT_TRUE(converter.Convert("m a=1.5,b=2.5 1\nm a=1.5,b=2.5 0010\nm a=1.5,b=2.5 -0\n"
+                                "m a=1.5,b=2.5 0\nm  a=1.5,b=2.5   -12  \nm a=t,b=2.5 1\n"
+                                "m a=1.5,b=2i 2\nm a=1.50,b=\"x\" 3\nm a=1.5,b=2.5\n",
+                                Precision::kNanoseconds, 7, &out, &result)
+                  .ok());
+  EXPECT_EQ(out,
+            "m a=1.5,b=2.5 1\nm a=1.5,b=2.5 10\nm a=1.5,b=2.5 0\n"
+            "m a=1.5,b=2.5 0\nm a=1.5,b=2.5 -12\nm a=True,b=2.5 1\n"
+            "m a=1.5,b=2i 2\nm a=1.50,b=\"x\" 3\nm a=1.5,b=2.5 7\n");
+  out.clear();
+  ASSERT_TRUE(converter.Convert("m a=1.5,b=2.5 12\n", Precision::kMicroseconds, 7, &out,
+                                &result)
+                  .ok());
+  EXPECT_EQ(out, "m a=1.5,b=2.5 12000\n");
+}
+
 TEST(ParserTest, NamesLineAndColumnAndKeepsNothingOnError) {
   LinesConverter converter;
   std::string out;
