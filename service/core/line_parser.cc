@@ -166,93 +166,18 @@ bool IsFloatText(absl::string_view t) {
   return i == t.size();
 }
 
-// Eight ASCII digits at once (the well-known SWAR conversion).
-// 0x80 in each byte that is not a digit; exact up to the first such byte
+// Eight bytes at once: 0x80 in each byte that is not a digit; exact up to the first such byte
 // (the bytes below it are digits, which neither carry nor borrow), which
 // is all we use.
 inline uint64_t NonDigits(uint64_t v) {
   return ((v + 0x4646464646464646ULL) | (v - 0x3030303030303030ULL)) & kHighs;
 }
-// The number eight digit values make (bytes 0-9, the first byte the most
-// significant digit).
-inline uint32_t DigitValues(uint64_t v) {
-  v = v * 10 + (v >> 8);
-  v = (((v & 0x000000FF000000FFULL) * 0x000F424000000064ULL) +
-       (((v >> 16) & 0x000000FF000000FFULL) * 0x0000271000000001ULL)) >> 32;
-  return static_cast<uint32_t>(v);
-}
-
-// 10^k, for k <= 20 (< 2^67).
-constexpr unsigned __int128 Pow10(int k) {
-  unsigned __int128 p = 1;
-  for (int i = 0; i < k; ++i) p *= 10;
-  return p;
-}
-constexpr auto kPowersOfTen = [] {
-  std::array<unsigned __int128, 21> t{};
-  for (int k = 0; k <= 20; ++k) t[k] = Pow10(k);
-  return t;
-}();
-
-// w * 10^exponent, correctly rounded, for w < 2^60 and exponent in
-// [-19, 20] (FastFloat's grammar). Up to 2^53 and 10^22: Clinger's fast
-// path. Beyond, for e >= 0, w * 10^e fits 128 bits and its conversion
-// rounds once; for e < 0, q = (w << s) / 10^-e has at least 62 bits; its
-// lowest bit set when the division leaves a remainder stands for
-// everything below (the sticky bit, far under the rounding position), so
-// converting q rounds as the exact quotient would, and the scaling by 2^-s
-// is exact.
-double DecimalToDouble(uint64_t w, int exponent) {
-  double value = 0;
-  if (w <= (uint64_t{1} << 53) && exponent >= -22 && exponent <= 22) {
-    // Clinger's fast path: w and 10^|e| are exact doubles, and one IEEE
-    // multiplication or division rounds correctly; far cheaper than a
-    // 128-bit division.
-    static constexpr double kExact[] = {
-        1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-    const double x = static_cast<double>(w);
-    value = exponent < 0 ? x / kExact[-exponent] : x * kExact[exponent];
-  } else if (w != 0 && exponent >= 0) {
-    value = static_cast<double>(w * kPowersOfTen[exponent]);
-  } else if (w != 0) {
-#if defined(__x86_64__)
-    // One 128-by-64-bit division (x86's divq) when the quotient fits 64
-    // bits: w is shifted so that w << shift has one bit less than
-    // d * 2^64, so q < 2^64 and q > 2^62 (63 bits and more, with the sticky
-    // bit as above). Converting a 64-bit q rounds once, correctly.
-    const uint64_t d = static_cast<uint64_t>(kPowersOfTen[-exponent]);
-    const int d_bits = 64 - __builtin_clzll(d);
-    const int shift = d_bits + 63 - (64 - __builtin_clzll(w));
-    const unsigned __int128 n = static_cast<unsigned __int128>(w) << shift;
-    uint64_t q;
-    uint64_t r;
-    __asm__("divq %4"
-            : "=a"(q), "=d"(r)
-            : "a"(static_cast<uint64_t>(n)), "d"(static_cast<uint64_t>(n >> 64)),
-              "rm"(d));
-    q |= r != 0;
-#else
-    const int shift = 127 - (64 - __builtin_clzll(w));  // top bit at 126
-    const unsigned __int128 n = static_cast<unsigned __int128>(w) << shift;
-    const unsigned __int128 d = kPowersOfTen[-exponent];
-    unsigned __int128 q = n / d;
-    if (q * d != n) q |= 1;
-#endif
-    // 2^-shift, exact: shift <= 127 keeps it a normal double.
-    const uint64_t scale_bits = static_cast<uint64_t>(1023 - shift) << 52;
-    double scale;
-    std::memcpy(&scale, &scale_bits, sizeof(scale));
-    value = static_cast<double>(q) * scale;
-  }
-  return value;
-}
-
 // The common float value in one pass: [-]digits[.digits][(e|E)[+-]digits]
 // (IsFloatText's grammar) ending the value, with at most 18 significant
-// digits w (< 2^60) and a decimal exponent e in [-19, 20], kept as w and e
-// (DecimalToDouble gives the double, the one std::from_chars gives).
-// Anything else returns false for the general path.
+// digits and a decimal exponent in [-19, 20] (so its magnitude is 0 or
+// between 1e-19 and 1e38), kept as written. Anything else returns false for the general
+// path. Only the grammar is checked: the double is never needed to forward
+// the text, so it is not computed (ParsedFloatValue reads it when asked).
 // Inline in ParseLine, with its digit reader: a call for each would cost
 // more than the work of a short run.
 __attribute__((always_inline)) inline bool FastFloat(absl::string_view line,
@@ -260,39 +185,25 @@ __attribute__((always_inline)) inline bool FastFloat(absl::string_view line,
                                                      ParsedField* field) {
   const char* p = line.data() + *pos;
   const char* const end = line.data() + line.size();
-  const bool negative = p < end && *p == '-';
-  if (negative) ++p;
-  uint64_t w = 0;
-  int significant = 0;  // digits in w, leading zeros not counted
+  if (p < end && *p == '-') ++p;
+  int significant = 0;  // digits, leading zeros not counted
   bool any_digit = false;
   int exponent = 0;
-  static constexpr uint64_t kPow10[] = {1,      10,      100,      1000,     10000,
-                                        100000, 1000000, 10000000, 100000000};
-  // Reads a run of digits into w, eight bytes at a time while eight remain
-  // in the line: a block of eight digits, or the digits before the first
-  // other byte (moved to the top of the block, under leading zeros).
+  // Skips a run of digits, eight bytes at a time while eight remain in
+  // the line; returns its length.
   auto run = [&]() __attribute__((always_inline)) -> int {
     const char* const first = p;
     while (end - p >= 8) {
       uint64_t v;
       std::memcpy(&v, p, 8);
       const uint64_t non_digits = NonDigits(v);
-      if (non_digits == 0) {
-        w = w * 100000000 + DigitValues(v - 0x3030303030303030ULL);
-        p += 8;
-        continue;
+      if (non_digits != 0) {
+        p += __builtin_ctzll(non_digits) / 8;
+        return static_cast<int>(p - first);
       }
-      const int count = __builtin_ctzll(non_digits) / 8;  // 0 to 7
-      if (count > 0) {
-        const uint64_t digits = (v - 0x3030303030303030ULL) << (8 * (8 - count));
-        w = w * kPow10[count] + DigitValues(digits);
-        p += count;
-      }
-      return static_cast<int>(p - first);
+      p += 8;
     }
-    for (; p < end && static_cast<unsigned>(*p - '0') <= 9; ++p) {
-      w = w * 10 + static_cast<unsigned>(*p - '0');
-    }
+    while (p < end && static_cast<unsigned>(*p - '0') <= 9) ++p;
     return static_cast<int>(p - first);
   };
   while (p < end && *p == '0') ++p, any_digit = true;
@@ -326,12 +237,6 @@ __attribute__((always_inline)) inline bool FastFloat(absl::string_view line,
   if (p < end && *p != ',' && *p != ' ') return false;
   if (exponent < -19 || exponent > 20) return false;
   field->type = FieldType::kFloat;
-  // The double itself is left for ParsedFloatValue: the encoder forwards
-  // these digits, and computing it (a 128-bit division for most
-  // full-precision values) was work for nothing.
-  field->float_digits = w;
-  field->float_exponent = exponent;
-  field->float_negative = negative;
   field->float_text = absl::string_view(line.data() + *pos,
                                         static_cast<size_t>(p - line.data()) - *pos);
   *pos = p - line.data();
@@ -743,8 +648,10 @@ absl::Status ParseLine(absl::string_view line, ParsedPoint* point) {
 
 double ParsedFloatValue(const ParsedField& field) {
   if (field.float_text.empty()) return field.other_float_value;
-  const double value = DecimalToDouble(field.float_digits, field.float_exponent);
-  return field.float_negative ? -value : value;
+  double value = 0;
+  std::from_chars(field.float_text.data(), field.float_text.data() + field.float_text.size(),
+                  value);
+  return value;
 }
 
 absl::Status EncodeParsedPoint(const ParsedPoint& point, Precision precision,

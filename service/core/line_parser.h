@@ -32,14 +32,11 @@ struct ParsedField {
   // (at most 18 significant digits, a small exponent): influxd reads the
   // same double from it as from its shortest form (both round correctly),
   // so the encoder copies it instead of formatting the double again, and
-  // the parser keeps its decimal form (float_digits * 10^float_exponent)
-  // without computing the double. Empty for any other float, whose value
-  // is then other_float_value. Read either through ParsedFloatValue: the
-  // other field is stale from an earlier line.
+  // the parser only checks its grammar, without computing the double.
+  // Empty for any other float, whose value is then other_float_value. Read
+  // either through ParsedFloatValue: the other field is stale from an
+  // earlier line.
   absl::string_view float_text;
-  uint64_t float_digits = 0;
-  int float_exponent = 0;
-  bool float_negative = false;
   double other_float_value = 0;
   int64_t int_value = 0;
   uint64_t uint_value = 0;
