@@ -76,6 +76,10 @@ class LineWriter {
 
   // Bytes of the string up to the cursor.
   size_t size() const { return static_cast<size_t>(p_ - out_->data()); }
+  // The bytes written from `from` (a size() taken earlier) to the cursor.
+  absl::string_view WrittenSince(size_t from) const {
+    return absl::string_view(out_->data() + from, size() - from);
+  }
   void Truncate(size_t size) { p_ = out_->data() + size; }
   // The string gets its size; writing may go on (it grows again).
   void Close() {

@@ -511,6 +511,9 @@ inline uint64_t LowBits(size_t n) { return n >= 64 ? ~uint64_t{0} : (uint64_t{1}
 
 // What a parse with LinesConverter's memo of field keys learned.
 struct ParseNotes {
+  bool series_known = false;     // the line begins with memo->series
+  // The measurement and tags as written, up to the space before the fields.
+  absl::string_view series_text;
   uint64_t matched = 0;          // bit j: field j's key is memo->keys[j]
   bool fields_distinct = false;  // no field key appears twice
   // Every value is a float kept as written (float_text).
@@ -526,37 +529,51 @@ struct ParseNotes {
 // such keys within the memo's distinct ones skips the duplicate check.
 template <bool kMemo>
 __attribute__((always_inline)) inline absl::Status ParseLineImpl(
-    absl::string_view line, ParsedPoint* point, const PlainFieldKeys* memo,
+    absl::string_view line, ParsedPoint* point, const KnownNames* memo,
     ParseNotes* known) {
   *known = ParseNotes{};
   point->num_tags = 0;
   point->num_fields = 0;
   point->has_timestamp = false;
-  size_t pos = ScanName<false>(line, 0, &point->measurement_storage,
-                              &point->measurement);
-  if (point->measurement.empty()) return ErrorAt(0, "missing measurement");
-  while (pos < line.size() && line[pos] == ',') {
-    ++pos;
-    if (point->num_tags == point->tags.size()) AddEntry(&point->tags, point->num_tags);
-    ParsedTag& tag = point->tags[point->num_tags];
-    size_t key_start = pos;
-    pos = ScanName<true>(line, pos, &tag.key_storage, &tag.key);
-    if (tag.key.empty()) return ErrorAt(key_start, "missing tag key");
-    if (pos >= line.size() || line[pos] != '=') {
-      return ErrorAt(pos, "missing '=' after tag key");
+  size_t pos = 0;
+  if constexpr (kMemo) {
+    // The same bytes and a space scan to the same names, which stop there:
+    // the point's measurement and tags are left as they were, unread.
+    const size_t k = memo->series.size();
+    if (k != 0 && k < line.size() && line[k] == ' ' &&
+        SameBytes(line.data(), memo->series.data(), k)) {
+      pos = k;
+      known->series_known = true;
     }
-    ++pos;
-    size_t value_start = pos;
-    pos = ScanName<true>(line, pos, &tag.value_storage, &tag.value);
-    if (tag.value.empty()) return ErrorAt(value_start, "missing tag value");
-    if (pos < line.size() && line[pos] == '=') {
-      return ErrorAt(pos, "invalid tag format: unescaped '=' in a tag value");
+  }
+  if (!known->series_known) {
+    pos = ScanName<false>(line, 0, &point->measurement_storage,
+                          &point->measurement);
+    if (point->measurement.empty()) return ErrorAt(0, "missing measurement");
+    while (pos < line.size() && line[pos] == ',') {
+      ++pos;
+      if (point->num_tags == point->tags.size()) AddEntry(&point->tags, point->num_tags);
+      ParsedTag& tag = point->tags[point->num_tags];
+      size_t key_start = pos;
+      pos = ScanName<true>(line, pos, &tag.key_storage, &tag.key);
+      if (tag.key.empty()) return ErrorAt(key_start, "missing tag key");
+      if (pos >= line.size() || line[pos] != '=') {
+        return ErrorAt(pos, "missing '=' after tag key");
+      }
+      ++pos;
+      size_t value_start = pos;
+      pos = ScanName<true>(line, pos, &tag.value_storage, &tag.value);
+      if (tag.value.empty()) return ErrorAt(value_start, "missing tag value");
+      if (pos < line.size() && line[pos] == '=') {
+        return ErrorAt(pos, "invalid tag format: unescaped '=' in a tag value");
+      }
+      ++point->num_tags;
     }
-    ++point->num_tags;
   }
   if (pos >= line.size() || line[pos] != ' ') {
     return ErrorAt(pos, "missing fields");
   }
+  if constexpr (kMemo) known->series_text = line.substr(0, pos);
   // influxd 1.6 takes a run of spaces between the key and the fields.
   pos = SkipSpaces(line, pos);
   const size_t fields_begin = pos;
@@ -604,6 +621,7 @@ __attribute__((always_inline)) inline absl::Status ParseLineImpl(
   bool fields_repeat = false;
   if (kMemo && point->num_fields <= memo->distinct &&
       known->matched == LowBits(point->num_fields)) {
+    // A known series has no tags parsed (num_tags 0): nothing to check.
     if (absl::Status s = CheckDuplicateTags(point); !s.ok()) return s;
   } else if (absl::Status s = CheckDuplicates(point, &fields_repeat); !s.ok()) {
     return s;
@@ -631,13 +649,13 @@ __attribute__((always_inline)) inline absl::Status ParseLineImpl(
 }
 
 absl::Status ParseLineWithMemo(absl::string_view line, ParsedPoint* point,
-                               const PlainFieldKeys& memo, ParseNotes* known) {
+                               const KnownNames& memo, ParseNotes* known) {
   return ParseLineImpl<true>(line, point, &memo, known);
 }
 
 absl::Status EncodeParsedPointMemo(const ParsedPoint& point, Precision precision,
                                    int64_t default_ns, LineWriter* out,
-                                   PlainFieldKeys* memo, const ParseNotes& known);
+                                   KnownNames* memo, const ParseNotes& known);
 
 }  // namespace
 
@@ -664,7 +682,7 @@ namespace {
 
 absl::Status EncodeParsedPointMemo(const ParsedPoint& point, Precision precision,
                                    int64_t default_ns, LineWriter* out,
-                                   PlainFieldKeys* memo, const ParseNotes& known) {
+                                   KnownNames* memo, const ParseNotes& known) {
   const size_t start = out->size();
   auto fail = [&](absl::string_view what, const absl::Status& cause) {
     out->Truncate(start);
@@ -677,29 +695,38 @@ absl::Status EncodeParsedPointMemo(const ParsedPoint& point, Precision precision
                         "timestamp ", point.timestamp,
                         " is outside InfluxDB's range")));
   }
-  if (point.measurement == "time") {
-    return fail("", absl::InvalidArgumentError("measurement \"time\" is reserved"));
-  }
-  if (absl::Status s =
-          WriteEscapedName(NameKind::kMeasurement, point.measurement, out);
-      !s.ok()) {
-    return fail("", s);
-  }
-  for (size_t i = 0; i < point.num_tags; ++i) {
-    const ParsedTag& tag = point.tags[i];
-    absl::Status s = CheckKey(NameKind::kTagKey, tag.key);
-    if (s.ok()) {
-      out->Put(',');
-      s = WriteEscapedName(NameKind::kTagKey, tag.key, out);
+  if (known.series_known) {
+    // Checked and written as it stands when the memo took it.
+    out->Put(known.series_text);
+  } else {
+    if (point.measurement == "time") {
+      return fail("", absl::InvalidArgumentError("measurement \"time\" is reserved"));
     }
-    if (s.ok()) {
-      out->Put('=');
-      s = WriteEscapedName(NameKind::kTagValue, tag.value, out);
+    if (absl::Status s =
+            WriteEscapedName(NameKind::kMeasurement, point.measurement, out);
+        !s.ok()) {
+      return fail("", s);
     }
-    if (!s.ok()) return fail(absl::StrCat("tag \"", tag.key.substr(0, 200), "\""), s);
-  }
-  if (absl::Status s = CheckSeriesKeySize(out->size() - start); !s.ok()) {
-    return fail("", s);
+    for (size_t i = 0; i < point.num_tags; ++i) {
+      const ParsedTag& tag = point.tags[i];
+      absl::Status s = CheckKey(NameKind::kTagKey, tag.key);
+      if (s.ok()) {
+        out->Put(',');
+        s = WriteEscapedName(NameKind::kTagKey, tag.key, out);
+      }
+      if (s.ok()) {
+        out->Put('=');
+        s = WriteEscapedName(NameKind::kTagValue, tag.value, out);
+      }
+      if (!s.ok()) return fail(absl::StrCat("tag \"", tag.key.substr(0, 200), "\""), s);
+    }
+    if (absl::Status s = CheckSeriesKeySize(out->size() - start); !s.ok()) {
+      return fail("", s);
+    }
+    // Written as it stands: lines that begin with it may copy it.
+    if (memo != nullptr && out->WrittenSince(start) == known.series_text) {
+      memo->series.assign(known.series_text.data(), known.series_text.size());
+    }
   }
   const size_t n = point.num_fields;
   if (n <= 64 && known.floats_as_written && known.matched == LowBits(n)) {
@@ -828,9 +855,9 @@ absl::Status LinesConverter::Convert(absl::string_view text, Precision precision
   uint32_t points = 0;
   absl::Status s = ForEachLine(text, [&](size_t n, absl::string_view line) {
     ParseNotes known;
-    absl::Status s = ParseLineWithMemo(line, &point_, plain_keys_, &known);
+    absl::Status s = ParseLineWithMemo(line, &point_, known_names_, &known);
     if (s.ok()) {
-      s = EncodeParsedPointMemo(point_, precision, now_ns, &writer, &plain_keys_, known);
+      s = EncodeParsedPointMemo(point_, precision, now_ns, &writer, &known_names_, known);
     }
     if (!s.ok()) return LineError(n, s);
     ++points;
@@ -852,10 +879,10 @@ absl::Status LinesConverter::Convert(absl::string_view text, Precision precision
   uint32_t points = 0;
   absl::Status s = ForEachLine(text, [&](size_t n, absl::string_view line) {
     ParseNotes known;
-    absl::Status s = ParseLineWithMemo(line, &point_, plain_keys_, &known);
+    absl::Status s = ParseLineWithMemo(line, &point_, known_names_, &known);
     if (s.ok()) {
       LineWriter writer(out->tail());
-      s = EncodeParsedPointMemo(point_, precision, now_ns, &writer, &plain_keys_, known);
+      s = EncodeParsedPointMemo(point_, precision, now_ns, &writer, &known_names_, known);
     }
     if (!s.ok()) return LineError(n, s);
     out->EndLine();

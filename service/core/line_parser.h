@@ -74,12 +74,15 @@ struct ParsedPoint {
 
 enum class Precision { kNanoseconds, kMicroseconds, kMilliseconds, kSeconds };
 
-// Field keys that earlier lines wrote as they are, by position. A line
-// whose bytes at field j are keys[j] followed by '=' has that key without
-// a scan, a second check or an escape pass; a line whose every key is
-// known and within the first `distinct` has no duplicate key to look for.
-// LinesConverter's own; the strings only grow.
-struct PlainFieldKeys {
+// Names that earlier lines wrote as they are. A line that begins with
+// `series` and a space has that measurement and those tags, checked and
+// written as they stand, without a scan. A line whose bytes at field j are
+// keys[j] followed by '=' has that key without a scan, a second check or
+// an escape pass; a line whose every key is known and within the first
+// `distinct` has no duplicate key to look for. LinesConverter's own; the
+// strings only grow (a series key is at most kMaxSeriesKeyBytes).
+struct KnownNames {
+  std::string series;
   std::vector<std::string> keys;
   // Bit j: keys[j] is valid, passed the key checks, needs no escape and
   // holds no backslash (so the bytes of a line that equal it followed by
@@ -103,7 +106,7 @@ absl::Status EncodeParsedPoint(const ParsedPoint& point, Precision precision,
 // fails the whole text: `out` is left as it was and the error names the
 // 1-based line and column. Output is the same as ParseLine and
 // EncodeParsedPoint line by line; a line whose field keys earlier lines
-// wrote (PlainFieldKeys) and whose values are floats as written has its
+// wrote (KnownNames) and whose values are floats as written has its
 // fields, and a timestamp written as std::to_chars would, copied whole.
 class LinesConverter {
  public:
@@ -116,7 +119,7 @@ class LinesConverter {
 
  private:
   ParsedPoint point_;
-  PlainFieldKeys plain_keys_;
+  KnownNames known_names_;
 };
 
 }  // namespace ocs_influx::core

@@ -500,6 +500,36 @@ TEST(ParserTest, KnownLinesAreCopiedOnlyWhereTheCopyIsCanonical) {
   EXPECT_EQ(out, "m a=1.5,b=2.5 12000\n");
 }
 
+// A line that begins with the series key an earlier line wrote as it stood,
+// and a space, copies it; one that only begins with its bytes is parsed
+// and checked on its own.
+TEST(ParserTest, KnownSeriesIsCopiedOnlyWhenTheLineHasExactlyIt) {
+  LinesConverter converter;
+  std::string out;
+  EncodeResult result;
+  ASSERT_TRUE(converter.Convert("m\\,x,t=a v=1 1\nm\\,x,t=a  v=2 2\nm\\,x,t=ab v=3 3\n"
+                                "m\\,x,t=a\\ b v=4 4\nm\\,x,t=a v=5 5\n",
+                                Precision::kNanoseconds, 0, &out, &result)
+                  .ok());
+  EXPECT_EQ(out,
+            "m\\,x,t=a v=1 1\nm\\,x,t=a v=2 2\nm\\,x,t=ab v=3 3\n"
+            "m\\,x,t=a\\ b v=4 4\nm\\,x,t=a v=5 5\n");
+  out.clear();
+  absl::Status s = converter.Convert("m\\,x,t=a v=1 1\nm\\,x,t=a,t=b v=1 2\n",
+                                     Precision::kNanoseconds, 0, &out, &result);
+  EXPECT_THAT(s.message(), HasSubstr("line 2"));
+  EXPECT_THAT(s.message(), HasSubstr("duplicate tags"));
+  s = converter.Convert("m\\,x,t=a v=1 1\nm\\,x,t=a,_field=b v=1 2\n",
+                        Precision::kNanoseconds, 0, &out, &result);
+  EXPECT_THAT(s.message(), HasSubstr("line 2"));
+  EXPECT_EQ(out, "");
+  // Read as "m=x" and written so: not as it stood, so not copied.
+  ASSERT_TRUE(converter.Convert("m\\=x v=1 1\nm\\=x v=2 2\n", Precision::kNanoseconds, 0,
+                                &out, &result)
+                  .ok());
+  EXPECT_EQ(out, "m=x v=1 1\nm=x v=2 2\n");
+}
+
 TEST(ParserTest, NamesLineAndColumnAndKeepsNothingOnError) {
   LinesConverter converter;
   std::string out;
