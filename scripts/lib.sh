@@ -1,4 +1,4 @@
-# Helpers shared by scripts/demo and scripts/bench-service. Source it.
+# Helpers shared by scripts/demo and the bench scripts. Source it.
 
 free_port() {
   /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
@@ -38,6 +38,24 @@ CONF
   echo "influxd did not start; its log:" >&2
   tail -20 "$dir/influxd.log" >&2
   return 1
+}
+
+# write_float_lines OUT POINTS FIELDS: line protocol of POINTS lines of
+# FIELDS full-precision floats (random doubles, as numpy's, in Python's
+# repr), one feed, nanosecond timestamps; the same file for a given size.
+write_float_lines() {
+  /usr/bin/python3 - "$1" "$2" "$3" <<'PY'
+import random, sys
+out, points, fields = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+random.seed(10)
+base = 1700000000000000000 + 10 * 1000000000000
+keys = [f"channel_{k:02d}=" for k in range(fields)]
+u = random.uniform
+with open(out, "w") as f:
+    for i in range(points):
+        f.write("write,feed=temperatures " + ",".join(k + repr(u(-300, 300)) for k in keys)
+                + f" {base + i}\n")
+PY
 }
 
 # influx_query PORT DB QUERY: prints the rows of the answer, one per line.
