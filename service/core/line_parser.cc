@@ -166,18 +166,19 @@ bool IsFloatText(absl::string_view t) {
   return i == t.size();
 }
 
-// Eight bytes at once: 0x80 in each byte that is not a digit; exact up to the first such byte
-// (the bytes below it are digits, which neither carry nor borrow), which
-// is all we use.
+// Eight bytes at once: 0x80 in each byte that is not a digit; exact up to
+// the first such byte (the bytes below it are digits, which neither carry
+// nor borrow), which is all we use.
 inline uint64_t NonDigits(uint64_t v) {
   return ((v + 0x4646464646464646ULL) | (v - 0x3030303030303030ULL)) & kHighs;
 }
 // The common float value in one pass: [-]digits[.digits][(e|E)[+-]digits]
 // (IsFloatText's grammar) ending the value, with at most 18 significant
 // digits and a decimal exponent in [-19, 20] (so its magnitude is 0 or
-// between 1e-19 and 1e38), kept as written. Anything else returns false for the general
-// path. Only the grammar is checked: the double is never needed to forward
-// the text, so it is not computed (ParsedFloatValue reads it when asked).
+// between 1e-19 and 1e38), kept as written. Anything else returns false
+// for the general path. Only the grammar is checked: the double is never
+// needed to forward the text, so it is not computed (ParsedFloatValue
+// reads it when asked).
 // Inline in ParseLine, with its digit reader: a call for each would cost
 // more than the work of a short run.
 __attribute__((always_inline)) inline bool FastFloat(absl::string_view line,
@@ -509,7 +510,7 @@ inline bool IsCanonicalInteger(absl::string_view text) {
 // Bits 0 to n-1 (n <= 64).
 inline uint64_t LowBits(size_t n) { return n >= 64 ? ~uint64_t{0} : (uint64_t{1} << n) - 1; }
 
-// What a parse with LinesConverter's memo of field keys learned.
+// What a parse with LinesConverter's memo (KnownNames) learned.
 struct ParseNotes {
   bool series_known = false;     // the line begins with memo->series
   // The measurement and tags as written, up to the space before the fields.
@@ -524,9 +525,10 @@ struct ParseNotes {
   absl::string_view timestamp_text;
 };
 
-// ParseLine, and with kMemo LinesConverter's parse: a field key that is
-// the memo's at its position is compared, not scanned, and a line of only
-// such keys within the memo's distinct ones skips the duplicate check.
+// ParseLine, and with kMemo LinesConverter's parse: the memo's series key
+// and its field keys at their positions are compared, not scanned, and a
+// line of only known keys within the memo's distinct ones skips the
+// duplicate check.
 template <bool kMemo>
 __attribute__((always_inline)) inline absl::Status ParseLineImpl(
     absl::string_view line, ParsedPoint* point, const KnownNames* memo,
