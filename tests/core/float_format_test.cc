@@ -157,7 +157,9 @@ std::string ReprFromStdToChars(double value) {
   std::string out = sign + digits.substr(0, 1);
   if (n > 1) out += "." + digits.substr(1);
   const int shown = decpt - 1;
-  char exp[8];
+  // Room for any int, so that GCC's -Wformat-truncation has nothing to say
+  // (a double's exponent has at most three digits).
+  char exp[16];
   std::snprintf(exp, sizeof(exp), "e%c%02d", shown < 0 ? '-' : '+', std::abs(shown));
   return out + exp;
 }
