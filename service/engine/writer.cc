@@ -221,6 +221,7 @@ bool Writer::AcknowledgeDelivered(uint64_t seq) {
 
 bool Writer::CollectBatch(std::vector<spool::Record>* records, size_t* points) {
   records->clear();
+  spool_->ReleaseReads();  // the views of the last batch go with it
   *points = 0;
   std::vector<spool::Record> more;
   absl::Time send_at = absl::InfiniteFuture();
@@ -274,26 +275,35 @@ bool Writer::CollectBatch(std::vector<spool::Record>* records, size_t* points) {
 }
 
 Writer::SendResult Writer::Deliver(const std::vector<spool::Record>& records) {
-  // One record (a WriteStream message of a batch's worth, the usual case on
-  // the gRPC path) goes as it is: copying megabytes into body_ bought
-  // nothing.
-  if (records.size() == 1) return SendInBatches(records[0].lines, records[0].points);
-  // Records can be larger than a batch (an earlier run's --batch-size), so
-  // the concatenation is cut again at batch-size lines.
-  body_.clear();
-  size_t lines = 0;
-  for (const spool::Record& r : records) {
-    if (lines + r.points > options_.batch_size && lines > 0) {
-      if (SendLines(body_, lines) == SendResult::kAborted) {
-        return SendResult::kAborted;
-      }
-      body_.clear();
-      lines = 0;
+  // Requests of up to batch-size lines, each of whole records (a record can
+  // be larger than a batch, from an earlier run's --batch-size: it is cut
+  // again). Records that lie end to end in the spool's memory (appended or
+  // read together, the usual case) go as one view; only a request whose
+  // records do not is copied into body_ first.
+  size_t i = 0;
+  while (i < records.size()) {
+    size_t j = i + 1, lines = records[i].points;
+    bool end_to_end = true;
+    while (j < records.size() && lines + records[j].points <= options_.batch_size) {
+      const absl::string_view prev = records[j - 1].lines;
+      end_to_end = end_to_end && records[j].lines.data() == prev.data() + prev.size();
+      lines += records[j].points;
+      ++j;
     }
-    body_.append(r.lines);
-    lines += r.points;
+    absl::string_view body;
+    if (end_to_end) {
+      body = absl::string_view(records[i].lines.data(),
+                               records[j - 1].lines.data() + records[j - 1].lines.size() -
+                                   records[i].lines.data());
+    } else {
+      body_.clear();
+      for (size_t k = i; k < j; ++k) body_.append(records[k].lines.data(), records[k].lines.size());
+      body = body_;
+    }
+    if (SendInBatches(body, lines) == SendResult::kAborted) return SendResult::kAborted;
+    i = j;
   }
-  return SendInBatches(body_, lines);
+  return SendResult::kDone;
 }
 
 Writer::SendResult Writer::SendInBatches(absl::string_view body, size_t lines) {

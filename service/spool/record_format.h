@@ -44,12 +44,13 @@ struct RecordHeader {
   uint32_t crc = 0;
 };
 
-// One record as read back.
+// One record as read back. `lines` is a view into the spool's memory
+// (see Spool::Read for how long it stays valid).
 struct Record {
   uint64_t seq;                // strictly increasing, never reused, survives restarts
   uint32_t points;
   int64_t accepted_unix_ns;    // wall clock when appended
-  std::string lines;
+  absl::string_view lines;
 };
 
 uint32_t PayloadCrc(absl::string_view payload);

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <iterator>
 #include <optional>
 #include <utility>
@@ -86,6 +87,7 @@ const DamagedRegion* RegionAt(const std::vector<DamagedRegion>& regions, uint64_
 Spool::Spool(Token, SpoolOptions options)
     : options_(std::move(options)),
       ack_path_(PathOf(kAckFileName)),
+      recent_(options_.memory_bytes),
       writer_(options_.dir, options_.segment_bytes, options_.fsync) {}
 
 std::string Spool::PathOf(const std::string& name) const {
@@ -239,6 +241,12 @@ absl::StatusOr<uint64_t> Spool::Append(absl::Span<const Chunk> chunks) {
     leader_active_ = true;
     std::vector<PendingAppend*> batch(queue_.begin(), queue_.end());
     queue_.clear();
+    uint64_t batch_bytes = 0, payload_bytes = 0;
+    for (const PendingAppend* b : batch) {
+      batch_bytes += b->bytes;
+      payload_bytes += b->bytes - b->records * kRecordHeaderSize;
+    }
+    char* const room = recent_.Reserve(payload_bytes);
     mu_.Unlock();
     // Header, payload, header, ...: pwritev takes the payloads from where
     // the appenders hold them (it only reads them; iovec is not const).
@@ -254,6 +262,16 @@ absl::StatusOr<uint64_t> Spool::Append(absl::Span<const Chunk> chunks) {
       }
     }
     absl::Status s = writer_.Write(&iov, batch.front()->first_seq);
+    if (s.ok() && room != nullptr) {
+      // Copied without the lock: nothing else touches the reserved room.
+      char* at = room;
+      for (const PendingAppend* b : batch) {
+        for (const Chunk& c : b->chunks) {
+          if (!c.lines.empty()) std::memcpy(at, c.lines.data(), c.lines.size());
+          at += c.lines.size();
+        }
+      }
+    }
     mu_.Lock();
     if (s.ok()) {
       if (!writer_.indexed()) {
@@ -270,6 +288,26 @@ absl::StatusOr<uint64_t> Spool::Append(absl::Span<const Chunk> chunks) {
       SegmentInfo& seg = index_.back();
       seg.size = writer_.size();
       seg.last_seq = batch.back()->last_seq;
+      if (room != nullptr) {
+        uint64_t offset = seg.size - batch_bytes;
+        const char* at = room;
+        for (const PendingAppend* b : batch) {
+          for (size_t i = 0; i < b->chunks.size(); ++i) {
+            const size_t len = b->chunks[i].lines.size();
+            RecentRecords::Entry e;
+            e.name_seq = seg.name_seq;
+            e.offset = offset;
+            e.end = offset + kRecordHeaderSize + len;
+            e.seq = b->first_seq + i;
+            e.points = b->chunks[i].points;
+            e.accepted_unix_ns = b->accepted_unix_ns;
+            e.payload = absl::string_view(at, len);
+            recent_.Commit(e);
+            offset = e.end;
+            at += len;
+          }
+        }
+      }
       durable_seq_ = seg.last_seq;
       appends_ += batch.size();
       if (options_.fsync) ++fsyncs_;
@@ -370,6 +408,21 @@ absl::Status Spool::Read(size_t max_points, absl::Duration wait, std::vector<Rec
           break;
         }
       }
+      // What the appenders left in memory needs no file: taken from there
+      // while it follows on (not in a segment with damage, whose regions
+      // the file reading below keeps track of).
+      while (seg != nullptr && seg->damaged.empty()) {
+        const RecentRecords::Entry* e = recent_.Find(read_pos_.name_seq, read_pos_.offset);
+        if (e == nullptr) break;
+        if (!out->empty() && points + e->points > max_points) return absl::OkStatus();
+        out->push_back(Record{e->seq, e->points, e->accepted_unix_ns, e->payload});
+        recent_.Pin(*e);
+        ++records_read_from_memory_;
+        points += e->points;
+        read_pos_.offset = e->end;
+        if (points >= max_points) return absl::OkStatus();
+        seg = PositionReadCursor();
+      }
       if (seg == nullptr) {
         // Nothing to read. If the open file's segment has been acknowledged
         // and deleted, close it: an open file keeps its disk space.
@@ -412,6 +465,13 @@ absl::Status Spool::Read(size_t max_points, absl::Duration wait, std::vector<Rec
     }
     if (full) return absl::OkStatus();
   }
+}
+
+void Spool::ReleaseReads() {
+  absl::MutexLock read_lock(&read_mu_);
+  read_cursor_.ReleaseCopies();
+  absl::MutexLock lock(&mu_);
+  recent_.Unpin();
 }
 
 void Spool::Rewind() {
@@ -630,6 +690,7 @@ SpoolStats Spool::Stats() const {
   stats.fsyncs = fsyncs_;
   stats.records_lost_to_damage = index_.records_lost_to_damage();
   stats.bytes_lost_to_damage = index_.bytes_lost_to_damage();
+  stats.records_read_from_memory = records_read_from_memory_;
   return stats;
 }
 

@@ -24,6 +24,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "service/spool/read_cursor.h"
+#include "service/spool/recent_records.h"
 #include "service/spool/record_format.h"
 #include "service/spool/segment.h"
 #include "service/spool/segment_index.h"
@@ -36,6 +37,10 @@ struct SpoolOptions {
   uint64_t max_bytes = 1ull << 30;         // total bytes of unacknowledged records on disk; an append that would pass it -> RESOURCE_EXHAUSTED
   uint64_t segment_bytes = 64ull << 20;    // roll to a new segment file past this
   bool fsync = true;                       // false: no fsync (tests/benchmarks), still written with write(2)
+  // The newest payloads kept in memory too (see recent_records.h), so that
+  // a reader close behind the appenders does not read the file back; 0:
+  // every Read reads the file.
+  size_t memory_bytes = 8u << 20;
   // Tests only: runs inside Acknowledge between its plan and applying it,
   // so that a race with a failing append can be reproduced exactly.
   std::function<void()> testing_after_acknowledge_plan;
@@ -54,6 +59,7 @@ struct SpoolStats {
   // region whose header is gone may have held several records) and their
   // exact bytes. Every valid record around them is still delivered.
   uint64_t records_lost_to_damage = 0, bytes_lost_to_damage = 0;
+  uint64_t records_read_from_memory = 0;  // of all records Read returned
 };
 
 class Spool {
@@ -90,7 +96,16 @@ class Spool {
   // goes on at the next valid record, so the consumer never stalls on it.
   // An I/O error is returned (nothing returned with it) and the cursor
   // rewinds, so the writer cannot skip anything.
+  // Records' `lines` are views into the spool's memory, valid until
+  // ReleaseReads (or the spool's end), so that the bytes are neither read
+  // back from the file nor copied when the reader follows close behind the
+  // appenders. Records read together lie end to end in memory more often
+  // than not (not always).
   absl::Status Read(size_t max_points, absl::Duration wait, std::vector<Record>* out);
+
+  // The consumer is done with every record Read returned so far: their
+  // memory may be reused. Not during a Read.
+  void ReleaseReads();
 
   // The next Read starts again at the first unacknowledged record.
   void Rewind();
@@ -180,6 +195,8 @@ class Spool {
   uint64_t truncations_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t appends_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t fsyncs_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t records_read_from_memory_ ABSL_GUARDED_BY(mu_) = 0;
+  RecentRecords recent_ ABSL_GUARDED_BY(mu_);
   ReadPosition read_pos_ ABSL_GUARDED_BY(mu_);
 
   SegmentWriter writer_;  // the group-commit leader's only (see leader_active_)
