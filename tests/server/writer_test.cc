@@ -152,6 +152,41 @@ TEST_F(WriterTest, RecordsAreJoinedOrCutAtBatchSize) {
   EXPECT_EQ(Get(counters_.points_written), 210u);
 }
 
+// Records of one request that do not lie end to end in memory (one from
+// the spool's memory, the next ones read from the file, as after a record
+// too large for the memory) are joined into one body: the request is the
+// same as for records that do, which go as one view.
+TEST_F(WriterTest, RecordsApartInMemoryAreJoinedIntoOneRequest) {
+  writer_.reset();
+  spool_.reset();
+  spool::SpoolOptions so;
+  so.dir = dir_ + "/spool_small_memory";
+  so.fsync = false;
+  so.memory_bytes = 700;  // takes at most 350 bytes at once
+  auto spool = spool::Spool::Open(so);
+  ASSERT_TRUE(spool.ok()) << spool.status();
+  spool_ = std::move(*spool);
+  auto fake = std::make_unique<ScriptedEndpoint>();
+  influx_ = fake.get();
+  WriterOptions o;
+  o.batch_size = 64;
+  o.flush_interval = absl::Milliseconds(5);
+  o.stats_interval = absl::ZeroDuration();
+  writer_ = std::make_unique<Writer>(o, spool_.get(), std::move(fake), dead_letter_.get(),
+                                     &counters_, &connection_, &recording_, &feeds_);
+  const std::string a = Lines(20);                                           // 322 bytes: kept
+  const std::string b = Lines(20, 20, absl::StrCat("s=\"", std::string(100, 'x'), "\""));  // too large
+  const std::string c = Lines(20);                                           // kept, read with b
+  Send(a);
+  Send(b);
+  const uint64_t last = Send(c);
+  writer_->Start();
+  ASSERT_TRUE(Delivered(last));
+  ASSERT_EQ(influx_->writes().size(), 1u);
+  EXPECT_EQ(influx_->writes()[0].lines, a + b + c);
+  EXPECT_EQ(spool_->Stats().records_read_from_memory, 1u);
+}
+
 TEST_F(WriterTest, RefusedLineIsBisectedAndAloneDeadLettered) {
   // influxd 1.x refuses a whole batch (400) for one bad line.
   influx_->SetAnswer([](std::string_view lines) {
