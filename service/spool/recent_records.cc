@@ -6,7 +6,7 @@
 namespace ocs_influx::spool {
 
 char* RecentRecords::Reserve(size_t bytes) {
-  if (bytes > capacity_ / 2) return nullptr;
+  if (capacity_ == 0 || bytes > capacity_ / 2) return nullptr;
   if (buffer_ == nullptr) buffer_ = std::make_unique<char[]>(capacity_);
   for (;;) {
     if (entries_.empty()) return buffer_.get();

@@ -72,6 +72,7 @@ TEST(RecentRecordsTest, NeverGivesMoreThanHalfOrAnythingWhenDisabled) {
   EXPECT_NE(recent.Reserve(500), nullptr);
   RecentRecords none(0);
   EXPECT_EQ(none.Reserve(1), nullptr);
+  EXPECT_EQ(none.Reserve(0), nullptr);  // not even an empty record
 }
 
 TEST(RecentRecordsTest, APinnedRecordAndThoseAfterItAreNeverOverwritten) {
