@@ -154,12 +154,12 @@ bool Skip(const char*& p, const char* end, uint64_t count) {
 }  // namespace
 
 bool MsgpackTape::Read(absl::string_view bytes) {
-  nodes_.clear();
+  used_ = 0;
   open_.clear();
   if (bytes.size() >= std::numeric_limits<uint32_t>::max()) return false;
   const char* p = bytes.data();
   const char* const end = p + bytes.size();
-  nodes_.resize(1);
+  Use(1);
   uint32_t slot = 0, slot_end = 1;
   // Slots reserved and not yet read: each needs a byte at least.
   uint64_t unfilled = 1;
@@ -167,7 +167,7 @@ bool MsgpackTape::Read(absl::string_view bytes) {
     while (slot == slot_end) {
       if (open_.empty()) {
         if (p == end) return true;
-        nodes_.clear();  // more than one object
+        used_ = 0;  // more than one object
         return false;
       }
       slot = open_.back().first;
@@ -177,13 +177,13 @@ bool MsgpackTape::Read(absl::string_view bytes) {
     Node node;
     uint64_t items;
     if (!ReadItem(p, end, &node, &items)) {
-      nodes_.clear();
+      used_ = 0;
       return false;
     }
     --unfilled;
     const uint64_t left = static_cast<uint64_t>(end - p);
     if (unfilled > left || items > left - unfilled) {
-      nodes_.clear();  // the items claimed outnumber the bytes left
+      used_ = 0;  // the items claimed outnumber the bytes left
       return false;
     }
     const uint32_t at = slot++;
@@ -191,15 +191,22 @@ bool MsgpackTape::Read(absl::string_view bytes) {
       nodes_[at] = node;
       continue;
     }
-    const uint32_t first = static_cast<uint32_t>(nodes_.size());
+    const uint32_t first = used_;
     node.via.first = first;
     nodes_[at] = node;
     open_.emplace_back(slot, slot_end);
     slot = first;
     slot_end = first + static_cast<uint32_t>(items);
     unfilled += items;
-    nodes_.resize(slot_end);
+    Use(slot_end);
   }
+}
+
+void MsgpackTape::Use(uint32_t nodes) {
+  // The vector keeps its size from message to message: resizing it per
+  // message zeroed every node before it was written.
+  if (nodes > nodes_.size()) nodes_.resize(nodes);
+  used_ = nodes;
 }
 
 MsgpackTapeView MsgpackTape::root() const {
@@ -207,7 +214,10 @@ MsgpackTapeView MsgpackTape::root() const {
 }
 
 void MsgpackTape::Trim() {
-  if (nodes_.capacity() > kKeptNodes) std::vector<Node>().swap(nodes_);
+  if (nodes_.capacity() > kKeptNodes) {
+    std::vector<Node>().swap(nodes_);
+    used_ = 0;
+  }
   if (open_.capacity() > kKeptNodes) std::vector<std::pair<uint32_t, uint32_t>>().swap(open_);
 }
 

@@ -65,7 +65,10 @@ class MsgpackTape {
   void Trim();
 
  private:
+  // Nodes [0, used_) are this message's; the rest are left from larger ones.
+  void Use(uint32_t nodes);
   std::vector<Node> nodes_;
+  uint32_t used_ = 0;
   // Containers being filled: (next slot, end slot).
   std::vector<std::pair<uint32_t, uint32_t>> open_;
 };

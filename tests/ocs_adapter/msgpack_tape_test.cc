@@ -99,6 +99,38 @@ TEST(MsgpackTapeTest, ReadsEveryKindAsMsgpackCDoes) {
       "8001"));                        // {} and the 34th item
 }
 
+// The adapter reads every message into one tape, which keeps the nodes of
+// larger messages before: a smaller one after a larger one, a refused one
+// between, and the larger one again all read as a fresh tape reads them.
+TEST(MsgpackTapeTest, AReusedTapeReadsEachMessageAsAFreshOne) {
+  const std::string big = Packed([](Packer& pk) {
+    pk.pack_array(3);
+    pk.pack_map(2);
+    pk.pack(std::string("a"));
+    pk.pack_array(50);
+    for (int i = 0; i < 50; ++i) pk.pack(i * 1.5);
+    pk.pack(std::string("b"));
+    pk.pack(std::string("text"));
+    pk.pack_array(0);
+    pk.pack(7);
+  });
+  const std::string small = Packed([](Packer& pk) {
+    pk.pack_array(2);
+    pk.pack(std::string("s"));
+    pk.pack_array(1);
+    pk.pack(-3);
+  });
+  MsgpackTape tape;
+  for (const std::string& bytes : {big, small, std::string("\x92\x01"), small, big, small}) {
+    msgpack::object_handle handle;
+    const bool complete = bytes != "\x92\x01";
+    ASSERT_EQ(tape.Read(bytes), complete);
+    if (!complete) continue;
+    handle = msgpack::unpack(bytes.data(), bytes.size());
+    ExpectSameValue(tape.root(), MsgpackView(handle.get()), "top");
+  }
+}
+
 TEST(MsgpackTapeTest, RefusesWhatIsNotExactlyOneCompleteObject) {
   MsgpackTape tape;
   EXPECT_FALSE(tape.Read(""));
