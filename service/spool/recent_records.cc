@@ -10,9 +10,11 @@ char* RecentRecords::Reserve(size_t bytes) {
   if (buffer_ == nullptr) buffer_ = std::make_unique<char[]>(capacity_);
   for (;;) {
     if (entries_.empty()) return buffer_.get();
-    const size_t front = entries_.front().payload.data() - buffer_.get();
-    const size_t back_end = entries_.back().payload.data() + entries_.back().payload.size() - buffer_.get();
-    if (front <= static_cast<size_t>(entries_.back().payload.data() - buffer_.get())) {
+    const absl::string_view oldest = entries_.front().record.lines;
+    const absl::string_view newest = entries_.back().record.lines;
+    const size_t front = oldest.data() - buffer_.get();
+    const size_t back_end = newest.data() + newest.size() - buffer_.get();
+    if (front <= static_cast<size_t>(newest.data() - buffer_.get())) {
       // Not wrapped: free after the newest entry, or else before the oldest.
       if (capacity_ - back_end >= bytes) return buffer_.get() + back_end;
       if (front >= bytes) return buffer_.get();
@@ -22,7 +24,7 @@ char* RecentRecords::Reserve(size_t bytes) {
       // (even an empty one): that is how a wrap is told apart.
       return buffer_.get() + back_end;
     }
-    if (entries_.front().seq >= pinned_from_seq_) return nullptr;
+    if (entries_.front().record.seq >= pinned_from_seq_) return nullptr;
     entries_.pop_front();
   }
 }

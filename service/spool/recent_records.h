@@ -15,18 +15,18 @@
 #include <memory>
 
 #include "absl/strings/string_view.h"
+#include "service/spool/record_format.h"
 
 namespace ocs_influx::spool {
 
 class RecentRecords {
  public:
-  // Where a record lies in its segment, and what the reader gets of it.
+  // Where a record begins in its segment, and what the reader gets of it.
   struct Entry {
-    uint64_t name_seq = 0, offset = 0, end = 0;  // the record's bytes in segment `name_seq`
-    uint64_t seq = 0;
-    uint32_t points = 0;
-    int64_t accepted_unix_ns = 0;
-    absl::string_view payload;  // in this object's buffer
+    uint64_t name_seq = 0, offset = 0;
+    Record record{};  // its lines in this object's buffer
+    // Where the record ends in its segment: where the next one begins.
+    uint64_t end() const { return offset + kRecordHeaderSize + record.lines.size(); }
   };
 
   // `capacity` bytes of payloads at most (allocated at the first Reserve);
@@ -52,7 +52,7 @@ class RecentRecords {
   // The reader holds `entry`'s payload: Reserve keeps it (and everything
   // after it) until Unpin.
   void Pin(const Entry& entry) {
-    if (entry.seq < pinned_from_seq_) pinned_from_seq_ = entry.seq;
+    if (entry.record.seq < pinned_from_seq_) pinned_from_seq_ = entry.record.seq;
   }
   void Unpin() { pinned_from_seq_ = std::numeric_limits<uint64_t>::max(); }
 

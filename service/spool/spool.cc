@@ -297,13 +297,10 @@ absl::StatusOr<uint64_t> Spool::Append(absl::Span<const Chunk> chunks) {
             RecentRecords::Entry e;
             e.name_seq = seg.name_seq;
             e.offset = offset;
-            e.end = offset + kRecordHeaderSize + len;
-            e.seq = b->first_seq + i;
-            e.points = b->chunks[i].points;
-            e.accepted_unix_ns = b->accepted_unix_ns;
-            e.payload = absl::string_view(at, len);
+            e.record = Record{b->first_seq + i, b->chunks[i].points, b->accepted_unix_ns,
+                              absl::string_view(at, len)};
             recent_.Commit(e);
-            offset = e.end;
+            offset = e.end();
             at += len;
           }
         }
@@ -414,12 +411,12 @@ absl::Status Spool::Read(size_t max_points, absl::Duration wait, std::vector<Rec
       while (seg != nullptr && seg->damaged.empty()) {
         const RecentRecords::Entry* e = recent_.Find(read_pos_.name_seq, read_pos_.offset);
         if (e == nullptr) break;
-        if (!out->empty() && points + e->points > max_points) return absl::OkStatus();
-        out->push_back(Record{e->seq, e->points, e->accepted_unix_ns, e->payload});
+        if (!out->empty() && points + e->record.points > max_points) return absl::OkStatus();
+        out->push_back(e->record);
         recent_.Pin(*e);
         ++records_read_from_memory_;
-        points += e->points;
-        read_pos_.offset = e->end;
+        points += e->record.points;
+        read_pos_.offset = e->end();
         if (points >= max_points) return absl::OkStatus();
         seg = PositionReadCursor();
       }

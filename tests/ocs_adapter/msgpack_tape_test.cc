@@ -122,11 +122,10 @@ TEST(MsgpackTapeTest, AReusedTapeReadsEachMessageAsAFreshOne) {
   });
   MsgpackTape tape;
   for (const std::string& bytes : {big, small, std::string("\x92\x01"), small, big, small}) {
-    msgpack::object_handle handle;
     const bool complete = bytes != "\x92\x01";
     ASSERT_EQ(tape.Read(bytes), complete);
     if (!complete) continue;
-    handle = msgpack::unpack(bytes.data(), bytes.size());
+    const msgpack::object_handle handle = msgpack::unpack(bytes.data(), bytes.size());
     ExpectSameValue(tape.root(), MsgpackView(handle.get()), "top");
   }
 }

@@ -32,6 +32,21 @@ std::string PayloadOf(uint64_t seq, size_t size) {
   return out;
 }
 
+// A spool in `dir` (emptied first), without fsync, with `memory_bytes` of
+// memory for the newest payloads.
+std::unique_ptr<Spool> FreshSpool(const std::string& dir, size_t memory_bytes,
+                                  uint64_t segment_bytes = 64ull << 20) {
+  SpoolOptions options;
+  options.dir = dir;
+  fs::remove_all(dir);
+  options.fsync = false;
+  options.memory_bytes = memory_bytes;
+  options.segment_bytes = segment_bytes;
+  absl::StatusOr<std::unique_ptr<Spool>> opened = Spool::Open(options);
+  EXPECT_TRUE(opened.ok()) << opened.status();
+  return opened.ok() ? *std::move(opened) : nullptr;
+}
+
 // Reserves room for one record, copies its payload in and commits it at
 // offset `seq * 1000` of segment 1 (positions only need to be ordered).
 bool Add(RecentRecords& recent, uint64_t seq, size_t size) {
@@ -42,10 +57,7 @@ bool Add(RecentRecords& recent, uint64_t seq, size_t size) {
   RecentRecords::Entry e;
   e.name_seq = 1;
   e.offset = seq * 1000;
-  e.end = e.offset + 32 + size;
-  e.seq = seq;
-  e.points = 1;
-  e.payload = absl::string_view(room, size);
+  e.record = Record{seq, 1, 0, absl::string_view(room, size)};
   recent.Commit(e);
   return true;
 }
@@ -57,10 +69,10 @@ TEST(RecentRecordsTest, FindsARecordOnlyAtItsPosition) {
   ASSERT_TRUE(Add(recent, 3, 100));
   const RecentRecords::Entry* e = recent.Find(1, 3000);
   ASSERT_NE(e, nullptr);
-  EXPECT_EQ(e->seq, 3u);
-  EXPECT_EQ(e->payload, PayloadOf(3, 100));
+  EXPECT_EQ(e->record.seq, 3u);
+  EXPECT_EQ(e->record.lines, PayloadOf(3, 100));
   ASSERT_NE(recent.Find(1, 2000), nullptr);
-  EXPECT_EQ(recent.Find(1, 2000)->payload, "");
+  EXPECT_EQ(recent.Find(1, 2000)->record.lines, "");
   EXPECT_EQ(recent.Find(1, 1001), nullptr);
   EXPECT_EQ(recent.Find(2, 1000), nullptr);
   EXPECT_EQ(recent.Find(0, 1000), nullptr);
@@ -88,7 +100,7 @@ TEST(RecentRecordsTest, APinnedRecordAndThoseAfterItAreNeverOverwritten) {
   for (uint64_t seq = 3; seq <= 6; ++seq) {
     const RecentRecords::Entry* e = recent.Find(1, seq * 1000);
     ASSERT_NE(e, nullptr) << seq;
-    EXPECT_EQ(e->payload, PayloadOf(seq, 200)) << seq;
+    EXPECT_EQ(e->record.lines, PayloadOf(seq, 200)) << seq;
   }
   recent.Unpin();
   EXPECT_TRUE(Add(recent, 7, 300));
@@ -121,7 +133,7 @@ TEST(RecentRecordsTest, RandomUseKeepsEveryEntryIntact) {
     for (uint64_t p : pinned) ASSERT_NE(recent.Find(1, p * 1000), nullptr) << "step " << step;
     for (uint64_t s = seq > 40 ? seq - 40 : 1; s <= seq; ++s) {
       if (const RecentRecords::Entry* e = recent.Find(1, s * 1000)) {
-        ASSERT_EQ(e->payload, PayloadOf(s, e->payload.size())) << "seq " << s << " step " << step;
+        ASSERT_EQ(e->record.lines, PayloadOf(s, e->record.lines.size())) << "seq " << s << " step " << step;
       }
     }
   }
@@ -135,15 +147,10 @@ TEST(RecentRecordsTest, RandomUseKeepsEveryEntryIntact) {
 // view it holds stays intact until it releases them.
 TEST(SpoolMemoryTest, ReadsFromMemoryAndFileAlikeAndHeldViewsStayIntact) {
   const std::string dir = absl::StrCat(::testing::TempDir(), "/recent_records_spool");
-  fs::remove_all(dir);
-  SpoolOptions options;
-  options.dir = dir;
-  options.fsync = false;
-  options.segment_bytes = 16 << 10;  // rolls often
-  options.memory_bytes = 24 << 10;
-  absl::StatusOr<std::unique_ptr<Spool>> opened = Spool::Open(options);
-  ASSERT_TRUE(opened.ok()) << opened.status();
-  Spool& spool = **opened;
+  const std::unique_ptr<Spool> opened =
+      FreshSpool(dir, 24 << 10, /*segment_bytes=*/16 << 10);  // rolls often
+  ASSERT_NE(opened, nullptr);
+  Spool& spool = *opened;
 
   std::mt19937 rng(11);
   std::map<uint64_t, std::string> appended;  // seq -> payload, every record
@@ -205,13 +212,9 @@ TEST(SpoolMemoryTest, ReadsFromMemoryAndFileAlikeAndHeldViewsStayIntact) {
 // file was read.
 TEST(SpoolMemoryTest, RecordsFromMemoryAreTheBytesAppended) {
   const std::string dir = absl::StrCat(::testing::TempDir(), "/recent_records_flip");
-  fs::remove_all(dir);
-  SpoolOptions options;
-  options.dir = dir;
-  options.fsync = false;
-  absl::StatusOr<std::unique_ptr<Spool>> opened = Spool::Open(options);
-  ASSERT_TRUE(opened.ok()) << opened.status();
-  Spool& spool = **opened;
+  const std::unique_ptr<Spool> opened = FreshSpool(dir, 8 << 20);
+  ASSERT_NE(opened, nullptr);
+  Spool& spool = *opened;
   for (uint64_t seq = 1; seq <= 10; ++seq) {
     const std::string payload = PayloadOf(seq, 100);
     Chunk chunk{payload, 1};
