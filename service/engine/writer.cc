@@ -277,9 +277,10 @@ bool Writer::CollectBatch(std::vector<spool::Record>* records, size_t* points) {
 Writer::SendResult Writer::Deliver(const std::vector<spool::Record>& records) {
   // Requests of up to batch-size lines, each of whole records (a record can
   // be larger than a batch, from an earlier run's --batch-size: it is cut
-  // again). Records that lie end to end in the spool's memory (appended or
-  // read together, the usual case) go as one view; only a request whose
-  // records do not is copied into body_ first.
+  // again). Records that lie end to end in the spool's memory (appended
+  // together, the usual case while the writer keeps up) go as one view, and
+  // so does a request of one record (a large one read back from a file);
+  // only a request of records apart is copied into body_ first.
   size_t i = 0;
   while (i < records.size()) {
     size_t j = i + 1, lines = records[i].points;

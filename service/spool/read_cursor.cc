@@ -9,35 +9,6 @@
 
 namespace ocs_influx::spool {
 
-absl::string_view PayloadCopies::Copy(absl::string_view payload) {
-  while (current_ < blocks_.size() &&
-         blocks_[current_].size - blocks_[current_].used < payload.size()) {
-    ++current_;
-  }
-  if (current_ == blocks_.size()) {
-    Block block;
-    // Whole MiBs, so that a kept block fits the next large record too.
-    block.size = std::max<size_t>(1, (payload.size() + kBlockBytes - 1) / kBlockBytes) * kBlockBytes;
-    block.data = std::make_unique<char[]>(block.size);
-    blocks_.push_back(std::move(block));
-  }
-  Block& b = blocks_[current_];
-  char* at = b.data.get() + b.used;
-  if (!payload.empty()) std::memcpy(at, payload.data(), payload.size());
-  b.used += payload.size();
-  return absl::string_view(at, payload.size());
-}
-
-void PayloadCopies::Release() {
-  size_t kept = 0, bytes = 0;
-  while (kept < blocks_.size() && bytes + blocks_[kept].size <= kKeptBytes) {
-    bytes += blocks_[kept].size;
-    blocks_[kept++].used = 0;
-  }
-  blocks_.resize(kept);
-  current_ = 0;
-}
-
 absl::Status ReadCursor::Open(uint64_t name_seq, const std::string& path) {
   if (fd_.valid() && name_seq_ == name_seq) return absl::OkStatus();
   Close();
@@ -45,7 +16,8 @@ absl::Status ReadCursor::Open(uint64_t name_seq, const std::string& path) {
   if (!fd.ok()) return fd.status();
   name_seq_ = name_seq;
   fd_ = *std::move(fd);
-  reader_ = std::make_unique<SegmentReader>(fd_.get(), path);
+  reader_ = std::make_unique<SegmentReader>(fd_.get(), path, SegmentReader::kDefaultReadAhead,
+                                            &buffers_);
   return absl::OkStatus();
 }
 
@@ -90,8 +62,8 @@ absl::StatusOr<uint64_t> ReadCursor::Read(const Range& range, std::vector<Damage
       *full = true;
       break;
     }
-    out->push_back(Record{r.header.seq, r.header.points, r.header.accepted_unix_ns,
-                          copies_.Copy(r.payload)});
+    out->push_back(Record{r.header.seq, r.header.points, r.header.accepted_unix_ns, r.payload});
+    reader_->HoldPayloads();
     *points += r.header.points;
     offset += kRecordHeaderSize + r.header.payload_len;
     last_seq_ = r.header.seq;

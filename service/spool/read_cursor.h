@@ -20,29 +20,6 @@
 
 namespace ocs_influx::spool {
 
-// Copies of the payloads read from files, kept until Release so that the
-// views handed out stay valid. Payloads copied one after the other lie end
-// to end in one block (the writer sends such a run without copying it into
-// a body first).
-class PayloadCopies {
- public:
-  absl::string_view Copy(absl::string_view payload);
-  // Every view handed out is invalid from here on; blocks up to
-  // kKeptBytes are kept for the next payloads (allocating and zeroing a
-  // block per large record cost a pass over its bytes).
-  void Release();
-
- private:
-  static constexpr size_t kBlockBytes = 1 << 20;
-  static constexpr size_t kKeptBytes = 8 << 20;
-  struct Block {
-    std::unique_ptr<char[]> data;
-    size_t size = 0, used = 0;
-  };
-  std::vector<Block> blocks_;
-  size_t current_ = 0;  // blocks before it are full
-};
-
 class ReadCursor {
  public:
   // What to read: bytes [offset, limit) of one segment.
@@ -59,8 +36,8 @@ class ReadCursor {
   bool is_open() const { return fd_.valid(); }
   uint64_t name_seq() const { return name_seq_; }
 
-  // Appends the records of `range` to `out` (their payloads copied, valid
-  // until ReleaseCopies), in order, until `*points`
+  // Appends the records of `range` to `out` (their payloads where they were
+  // read, valid until ReleaseCopies), in order, until `*points`
   // reaches `max_points` (always at least one record when `out` is empty).
   // Skips the regions in `*damaged`; a new damaged region is skipped too,
   // added there and passed to `on_damage`. Returns the offset after the
@@ -70,16 +47,21 @@ class ReadCursor {
                                 size_t max_points, size_t* points, std::vector<Record>* out,
                                 bool* full, absl::FunctionRef<void(const DamageReport&)> on_damage);
 
-  void ReleaseCopies() { copies_.Release(); }
+  void ReleaseCopies() {
+    if (reader_ != nullptr) reader_->ReleaseHeld();
+    buffers_.Release();
+  }
 
  private:
   uint64_t name_seq_ = 0;
   fd::UniqueFd fd_;
+  // Outlives the open file and its reader (declared first, destroyed last):
+  // Close keeps what was read until ReleaseCopies.
+  ReadBuffers buffers_;
   std::unique_ptr<SegmentReader> reader_;
   // The last record returned from this file and the offset just past it:
   // the seq a resync after damage at that offset must exceed.
   uint64_t last_seq_ = 0, last_end_ = 0;
-  PayloadCopies copies_;  // outlives the open file: Close keeps them
 };
 
 }  // namespace ocs_influx::spool

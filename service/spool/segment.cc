@@ -43,29 +43,105 @@ std::optional<uint64_t> ParseSegmentFileName(absl::string_view name) {
   return seq;
 }
 
+ReadBuffers::Buffer ReadBuffers::Take(size_t bytes) {
+  for (size_t i = spare_.size(); i-- > 0;) {
+    if (spare_[i].capacity >= bytes) {
+      Buffer b = std::move(spare_[i]);
+      spare_.erase(spare_.begin() + static_cast<std::ptrdiff_t>(i));
+      spare_bytes_ -= b.capacity;
+      return b;
+    }
+  }
+  Buffer b;
+  b.data = std::make_unique<char[]>(bytes);
+  b.capacity = bytes;
+  return b;
+}
+
+void ReadBuffers::Hold(Buffer b) {
+  if (b.capacity > 0) held_.push_back(std::move(b));
+}
+
+void ReadBuffers::Give(Buffer b) {
+  if (b.capacity == 0) return;
+  spare_bytes_ += b.capacity;
+  spare_.push_back(std::move(b));
+  while (spare_bytes_ > kSpareBytes) {
+    auto smallest = std::min_element(
+        spare_.begin(), spare_.end(),
+        [](const Buffer& x, const Buffer& y) { return x.capacity < y.capacity; });
+    spare_bytes_ -= smallest->capacity;
+    spare_.erase(smallest);
+  }
+}
+
+void ReadBuffers::Release() {
+  for (Buffer& b : held_) Give(std::move(b));
+  held_.clear();
+}
+
+SegmentReader::~SegmentReader() { RetireBuffer(); }
+
+ReadBuffers::Buffer SegmentReader::TakeBuffer(size_t bytes) {
+  if (buffers_ != nullptr) return buffers_->Take(bytes);
+  ReadBuffers::Buffer b;
+  b.data = std::make_unique<char[]>(bytes);
+  b.capacity = bytes;
+  return b;
+}
+
+void SegmentReader::RetireBuffer() {
+  if (buffers_ != nullptr) {
+    if (held_) {
+      buffers_->Hold(std::move(buf_));
+    } else {
+      buffers_->Give(std::move(buf_));
+    }
+  }
+  buf_ = ReadBuffers::Buffer();
+  buf_offset_ = 0;
+  buf_len_ = 0;
+  held_ = false;
+}
+
 absl::StatusOr<bool> SegmentReader::Fetch(uint64_t offset, size_t size, uint64_t limit,
                                           const char** data) {
   if (offset + size > limit) return false;
   if (offset >= buf_offset_ && offset + size <= buf_offset_ + buf_len_) {
-    *data = buf_.data() + (offset - buf_offset_);
+    *data = buf_.data.get() + (offset - buf_offset_);
     return true;
   }
-  size_t want = static_cast<size_t>(std::min<uint64_t>(std::max(size, read_ahead_), limit - offset));
-  // A record larger than the read-ahead begins in the bytes its header was
-  // read with: those are kept, not read again.
-  size_t kept = 0;
-  if (offset >= buf_offset_ && offset - buf_offset_ < buf_len_) {
-    kept = static_cast<size_t>(buf_len_ - (offset - buf_offset_));
-    if (offset != buf_offset_) std::memmove(buf_.data(), buf_.data() + (offset - buf_offset_), kept);
+  const size_t want = static_cast<size_t>(std::min<uint64_t>(std::max(size, read_ahead_), limit - offset));
+  largest_want_ = std::max(largest_want_, want);
+  // Bytes of the range already here (a record larger than the read-ahead
+  // begins in the bytes its header was read with) are kept, not read again;
+  // where the buffer has room they stay where they are, and the rest is
+  // read after them.
+  const bool inside = offset >= buf_offset_ && offset - buf_offset_ <= buf_len_;
+  size_t at = inside ? static_cast<size_t>(offset - buf_offset_) : 0;
+  if (!inside || at + want > buf_.capacity) {
+    const size_t kept = inside ? buf_len_ - at : 0;
+    if (held_ || want > buf_.capacity) {
+      // Held bytes must not move: the range starts in another buffer.
+      ReadBuffers::Buffer next = TakeBuffer(std::max(want, largest_want_));
+      if (kept > 0) std::memcpy(next.data.get(), buf_.data.get() + at, kept);
+      RetireBuffer();
+      buf_ = std::move(next);
+    } else if (kept > 0 && at > 0) {
+      std::memmove(buf_.data.get(), buf_.data.get() + at, kept);
+    }
+    buf_offset_ = offset;
+    buf_len_ = kept;
+    at = 0;
   }
-  if (buf_.size() < want) buf_.resize(want);
-  buf_offset_ = offset;
-  buf_len_ = 0;
-  absl::StatusOr<size_t> got = fd::PreadFull(fd_, path_, buf_.data() + kept, want - kept, offset + kept);
-  if (!got.ok()) return got.status();
-  buf_len_ = kept + *got;
-  if (buf_len_ < size) return false;
-  *data = buf_.data();
+  if (at + want > buf_len_) {
+    absl::StatusOr<size_t> got = fd::PreadFull(fd_, path_, buf_.data.get() + buf_len_,
+                                               at + want - buf_len_, buf_offset_ + buf_len_);
+    if (!got.ok()) return got.status();
+    buf_len_ += *got;
+  }
+  if (buf_len_ < at + size) return false;
+  *data = buf_.data.get() + at;
   return true;
 }
 

@@ -3,7 +3,9 @@
 #ifndef OCS_INFLUX_SERVICE_SPOOL_SEGMENT_H_
 #define OCS_INFLUX_SERVICE_SPOOL_SEGMENT_H_
 
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +21,31 @@ namespace ocs_influx::spool {
 // listing sorts in seq order.
 std::string SegmentFileName(uint64_t first_seq);
 std::optional<uint64_t> ParseSegmentFileName(absl::string_view name);
+
+// The buffers a SegmentReader reads into, owned apart from it so that what
+// it read can outlive it: ReadCursor hands out views of payloads where they
+// were read, with no copy, and holds them until Release, across segments.
+class ReadBuffers {
+ public:
+  struct Buffer {
+    std::unique_ptr<char[]> data;
+    size_t capacity = 0;
+  };
+  // A buffer of `bytes` at least: a spare one if one is large enough.
+  Buffer Take(size_t bytes);
+  // `b`'s bytes stay as they are until Release.
+  void Hold(Buffer b);
+  // For reuse; the smallest spares are dropped past kSpareBytes.
+  void Give(Buffer b);
+  // Every held buffer becomes a spare: views into them are invalid from
+  // here on.
+  void Release();
+
+ private:
+  static constexpr size_t kSpareBytes = 8 << 20;
+  std::vector<Buffer> held_, spare_;
+  size_t spare_bytes_ = 0;
+};
 
 // Reads records sequentially from one segment through a read-ahead buffer,
 // so the writer thread costs few syscalls and no memory beyond the buffer,
@@ -38,8 +65,21 @@ class SegmentReader {
   // enough to amortise syscalls over many ~10 KB records, small enough to
   // be irrelevant next to the process's other buffers). Does not own `fd`.
   static constexpr size_t kDefaultReadAhead = 1 << 20;
-  SegmentReader(int fd, std::string path, size_t read_ahead = kDefaultReadAhead)
-      : fd_(fd), path_(std::move(path)), read_ahead_(read_ahead) {}
+  // With `buffers`, its buffers come from there and go back there.
+  SegmentReader(int fd, std::string path, size_t read_ahead = kDefaultReadAhead,
+                ReadBuffers* buffers = nullptr)
+      : fd_(fd), path_(std::move(path)), read_ahead_(read_ahead), buffers_(buffers) {}
+  ~SegmentReader();
+  SegmentReader(const SegmentReader&) = delete;
+  SegmentReader& operator=(const SegmentReader&) = delete;
+
+  // Every payload returned so far stays valid (not only until the next
+  // call) until the ReadBuffers are released: the bytes read are never
+  // moved or overwritten, a refill takes another buffer. Only with
+  // `buffers`.
+  void HoldPayloads() { held_ = buffers_ != nullptr; }
+  // The ReadBuffers were released.
+  void ReleaseHeld() { held_ = false; }
 
   // The record starting at `offset`, in a file whose trusted bytes end at
   // `limit`. A non-OK status only for an I/O error; bad data is an Outcome.
@@ -62,12 +102,22 @@ class SegmentReader {
   // (or `limit`) ends first.
   absl::StatusOr<bool> Fetch(uint64_t offset, size_t size, uint64_t limit, const char** data);
 
+  ReadBuffers::Buffer TakeBuffer(size_t bytes);
+  // Gives the current buffer back (held, or for reuse).
+  void RetireBuffer();
+
   int fd_;
   std::string path_;
   size_t read_ahead_;
-  std::string buf_;
+  ReadBuffers* buffers_;
+  // File bytes [buf_offset_, buf_offset_ + buf_len_) are at buf_.data.
+  ReadBuffers::Buffer buf_;
   uint64_t buf_offset_ = 0;
   size_t buf_len_ = 0;
+  bool held_ = false;
+  // The largest fetch so far: a new buffer gets room for one of those, so
+  // that a large record is read into its buffer where its header was.
+  size_t largest_want_ = 0;
 };
 
 // Bytes [begin, end) of a segment that hold no valid record: skipped by

@@ -246,7 +246,12 @@ absl::StatusOr<uint64_t> Spool::Append(absl::Span<const Chunk> chunks) {
       batch_bytes += b->bytes;
       payload_bytes += b->bytes - b->records * kRecordHeaderSize;
     }
-    char* const room = recent_.Reserve(payload_bytes);
+    // Past the memory's size unacknowledged, the reader is behind (a bulk
+    // load that outruns InfluxDB, a backlog): it reads those records from
+    // the files, and these would be pushed out before it got to them.
+    char* const room = index_.bytes() + payload_bytes <= options_.memory_bytes
+                           ? recent_.Reserve(payload_bytes)
+                           : nullptr;
     mu_.Unlock();
     // Header, payload, header, ...: pwritev takes the payloads from where
     // the appenders hold them (it only reads them; iovec is not const).

@@ -41,7 +41,8 @@ struct SpoolOptions {
   bool fsync = true;                       // false: no fsync (tests/benchmarks), still written with write(2)
   // The newest payloads kept in memory too (see recent_records.h), so that
   // a reader close behind the appenders does not read the file back; 0:
-  // every Read reads the file.
+  // every Read reads the file. An append that would leave more than this
+  // unacknowledged is not kept: the reader is too far behind to find it.
   size_t memory_bytes = 8u << 20;
   // Tests only: runs inside Acknowledge between its plan and applying it,
   // so that a race with a failing append can be reproduced exactly.
@@ -101,8 +102,10 @@ class Spool {
   // Records' `lines` are views into the spool's memory, valid until
   // ReleaseReads (or the spool's end), so that the bytes are neither read
   // back from the file nor copied when the reader follows close behind the
-  // appenders. Records read together lie end to end in memory more often
-  // than not (not always).
+  // appenders; records read from a file are where they were read, so they
+  // are not copied either. Records taken from memory together lie end to
+  // end more often than not; records read from a file never do (their
+  // headers are between them).
   absl::Status Read(size_t max_points, absl::Duration wait, std::vector<Record>* out);
 
   // The consumer is done with every record Read returned so far: their

@@ -237,3 +237,47 @@ TEST(SpoolMemoryTest, RecordsFromMemoryAreTheBytesAppended) {
 
 }  // namespace
 }  // namespace ocs_influx::spool
+
+namespace ocs_influx::spool {
+namespace {
+
+// A reader more than the memory's size behind (a bulk load that outruns
+// InfluxDB) would find nothing appended from then on still in memory: those
+// appends are not copied there, and what is in memory stays for it. The
+// reader then gets every record, in order, from memory or from the file.
+TEST(SpoolMemoryTest, AppendsFarAheadOfTheReaderAreNotKept) {
+  const std::string dir = absl::StrCat(::testing::TempDir(), "/recent_records_behind");
+  const std::unique_ptr<Spool> opened = FreshSpool(dir, 24 << 10);
+  ASSERT_NE(opened, nullptr);
+  Spool& spool = *opened;
+  constexpr uint64_t kRecords = 100;  // 100 KiB of payloads
+  for (uint64_t seq = 1; seq <= kRecords; ++seq) {
+    const std::string payload = PayloadOf(seq, 1024);
+    Chunk chunk{payload, 1};
+    ASSERT_TRUE(spool.Append({&chunk, 1}).ok());
+  }
+  // The first ones were appended while little was unacknowledged: they are
+  // in memory, not pushed out by the 76 KiB appended after them.
+  std::vector<Record> first;
+  ASSERT_TRUE(spool.Read(10, absl::ZeroDuration(), &first).ok());
+  ASSERT_EQ(first.size(), 10u);
+  EXPECT_EQ(spool.Stats().records_read_from_memory, 10u);
+  uint64_t next = 1;
+  for (const Record& r : first) {
+    EXPECT_EQ(r.seq, next++);
+    EXPECT_EQ(r.lines, PayloadOf(r.seq, 1024));
+  }
+  std::vector<Record> rest;
+  ASSERT_TRUE(spool.Read(1000, absl::ZeroDuration(), &rest).ok());
+  ASSERT_EQ(rest.size(), kRecords - 10);
+  for (const Record& r : rest) {
+    EXPECT_EQ(r.seq, next++);
+    EXPECT_EQ(r.lines, PayloadOf(r.seq, 1024));
+  }
+  EXPECT_LT(spool.Stats().records_read_from_memory, 24u);
+  spool.ReleaseReads();
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace ocs_influx::spool
