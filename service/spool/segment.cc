@@ -66,7 +66,7 @@ void ReadBuffers::Give(Buffer b) {
   if (b.capacity == 0) return;
   spare_bytes_ += b.capacity;
   spare_.push_back(std::move(b));
-  while (spare_bytes_ > kSpareBytes) {
+  while (spare_bytes_ > kSpareBytes || spare_.size() > kMaxSpares) {
     auto smallest = std::min_element(
         spare_.begin(), spare_.end(),
         [](const Buffer& x, const Buffer& y) { return x.capacity < y.capacity; });

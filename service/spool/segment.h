@@ -35,7 +35,8 @@ class ReadBuffers {
   Buffer Take(size_t bytes);
   // `b`'s bytes stay as they are until Release.
   void Hold(Buffer b);
-  // For reuse; the smallest spares are dropped past kSpareBytes.
+  // For reuse; the smallest spares are dropped past kSpareBytes or
+  // kMaxSpares (so that Take's search stays short).
   void Give(Buffer b);
   // Every held buffer becomes a spare: views into them are invalid from
   // here on.
@@ -43,6 +44,7 @@ class ReadBuffers {
 
  private:
   static constexpr size_t kSpareBytes = 8 << 20;
+  static constexpr size_t kMaxSpares = 8;
   std::vector<Buffer> held_, spare_;
   size_t spare_bytes_ = 0;
 };
