@@ -37,7 +37,7 @@ class ReadCursor {
   uint64_t name_seq() const { return name_seq_; }
 
   // Appends the records of `range` to `out` (their payloads where they were
-  // read, valid until ReleaseCopies), in order, until `*points`
+  // read, valid until ReleaseReads), in order, until `*points`
   // reaches `max_points` (always at least one record when `out` is empty).
   // Skips the regions in `*damaged`; a new damaged region is skipped too,
   // added there and passed to `on_damage`. Returns the offset after the
@@ -47,7 +47,7 @@ class ReadCursor {
                                 size_t max_points, size_t* points, std::vector<Record>* out,
                                 bool* full, absl::FunctionRef<void(const DamageReport&)> on_damage);
 
-  void ReleaseCopies() {
+  void ReleaseReads() {
     if (reader_ != nullptr) reader_->ReleaseHeld();
     buffers_.Release();
   }
@@ -56,7 +56,7 @@ class ReadCursor {
   uint64_t name_seq_ = 0;
   fd::UniqueFd fd_;
   // Outlives the open file and its reader (declared first, destroyed last):
-  // Close keeps what was read until ReleaseCopies.
+  // Close keeps what was read until ReleaseReads.
   ReadBuffers buffers_;
   std::unique_ptr<SegmentReader> reader_;
   // The last record returned from this file and the offset just past it:

@@ -43,6 +43,13 @@ std::optional<uint64_t> ParseSegmentFileName(absl::string_view name) {
   return seq;
 }
 
+ReadBuffers::Buffer ReadBuffers::Allocate(size_t bytes) {
+  Buffer b;
+  b.data = std::make_unique<char[]>(bytes);
+  b.capacity = bytes;
+  return b;
+}
+
 ReadBuffers::Buffer ReadBuffers::Take(size_t bytes) {
   for (size_t i = spare_.size(); i-- > 0;) {
     if (spare_[i].capacity >= bytes) {
@@ -52,10 +59,7 @@ ReadBuffers::Buffer ReadBuffers::Take(size_t bytes) {
       return b;
     }
   }
-  Buffer b;
-  b.data = std::make_unique<char[]>(bytes);
-  b.capacity = bytes;
-  return b;
+  return Allocate(bytes);
 }
 
 void ReadBuffers::Hold(Buffer b) {
@@ -83,11 +87,7 @@ void ReadBuffers::Release() {
 SegmentReader::~SegmentReader() { RetireBuffer(); }
 
 ReadBuffers::Buffer SegmentReader::TakeBuffer(size_t bytes) {
-  if (buffers_ != nullptr) return buffers_->Take(bytes);
-  ReadBuffers::Buffer b;
-  b.data = std::make_unique<char[]>(bytes);
-  b.capacity = bytes;
-  return b;
+  return buffers_ != nullptr ? buffers_->Take(bytes) : ReadBuffers::Allocate(bytes);
 }
 
 void SegmentReader::RetireBuffer() {
@@ -123,7 +123,7 @@ absl::StatusOr<bool> SegmentReader::Fetch(uint64_t offset, size_t size, uint64_t
     const size_t kept = inside ? buf_len_ - at : 0;
     if (held_ || want > buf_.capacity) {
       // Held bytes must not move: the range starts in another buffer.
-      ReadBuffers::Buffer next = TakeBuffer(std::max(want, largest_want_));
+      ReadBuffers::Buffer next = TakeBuffer(largest_want_);  // want at least
       if (kept > 0) std::memcpy(next.data.get(), buf_.data.get() + at, kept);
       RetireBuffer();
       buf_ = std::move(next);

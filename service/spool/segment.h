@@ -31,6 +31,8 @@ class ReadBuffers {
     std::unique_ptr<char[]> data;
     size_t capacity = 0;
   };
+  // A new buffer of `bytes`.
+  static Buffer Allocate(size_t bytes);
   // A buffer of `bytes` at least: a spare one if one is large enough.
   Buffer Take(size_t bytes);
   // `b`'s bytes stay as they are until Release.

@@ -471,7 +471,7 @@ absl::Status Spool::Read(size_t max_points, absl::Duration wait, std::vector<Rec
 
 void Spool::ReleaseReads() {
   absl::MutexLock read_lock(&read_mu_);
-  read_cursor_.ReleaseCopies();
+  read_cursor_.ReleaseReads();
   absl::MutexLock lock(&mu_);
   recent_.Unpin();
 }
