@@ -206,6 +206,11 @@ void ForMillionsOfDoubles(Check check) {
     for (int k = 1; k < 1000; ++k) check(k * p);
     if (::testing::Test::HasFatalFailure()) return;
   }
+  for (int i = 0; i < 500000; ++i) {  // full-precision fixed: 1e-5 to 1e17
+    check(std::pow(10.0, -5.0 + 22.0 * static_cast<double>(rng() >> 11) / 0x1p53));
+    check(std::uniform_real_distribution<double>(-500, 500)(rng));
+    if (::testing::Test::HasFatalFailure()) return;
+  }
   for (int i = 0; i < 500000; ++i) {  // short decimals, readings and times
     check(static_cast<double>(static_cast<int64_t>(rng() % 2000001) - 1000000) / 100.0);
     check(1.6e9 + static_cast<double>(rng() % 100000000) / 1e6);
