@@ -269,8 +269,12 @@ absl::StatusOr<SegmentScan> RecoverSegment(const std::string& path, uint64_t nam
   for (;;) {
     absl::Status s = reader.Next(offset, file_size, /*verify_crc=*/true, &r);
     if (!s.ok()) return s;
+    // A whole record from before the name's seq is an old life's of a
+    // reused file (SpareSegment): where this life's records end.
+    bool old_record = false;
     if (r.outcome == SegmentReader::Outcome::kRecord &&
         (r.header.seq <= last || r.header.seq < name_seq)) {
+      old_record = r.header.seq < name_seq;
       r.outcome = SegmentReader::Outcome::kCorrupt;
       r.reason = absl::StrCat("seq ", r.header.seq, " out of order after ", last);
     }
@@ -294,13 +298,30 @@ absl::StatusOr<SegmentScan> RecoverSegment(const std::string& path, uint64_t nam
         offset = *next;
         continue;
       }
-      LOG_WARNING("spool: %s at offset %d of %s (file size %d), nothing valid after it: truncating there",
-                  r.reason, offset, path, file_size);
+      // This life's end may also fall inside an old record: its bytes
+      // there are no header, but whole old records follow.
+      bool old_life = old_record;
+      if (!old_life && !(r.header_decoded && r.header.seq >= name_seq) && name_seq > 1) {
+        RecordHeader old_header;
+        absl::StatusOr<uint64_t> old =
+            reader.Resync(offset + 1, file_size, 1, name_seq - 1, &old_header);
+        if (!old.ok()) return old.status();
+        old_life = *old < file_size;
+      }
+      if (old_life) {
+        // Not damage: the append ended there (a crash before the file was
+        // cut to its size, see SegmentWriter).
+        LOG_INFO("spool: %s of a reused segment file ends at offset %d: cutting its old records",
+                 path, offset);
+      } else {
+        LOG_WARNING("spool: %s at offset %d of %s (file size %d), nothing valid after it: truncating there",
+                    r.reason, offset, path, file_size);
+        scan.truncated = true;
+      }
       if (::ftruncate(fd->get(), static_cast<off_t>(offset)) != 0) {
         return fd::ErrnoStatus("ftruncate", path, errno);
       }
       if (fsync && ::fsync(fd->get()) != 0) return fd::ErrnoStatus("fsync", path, errno);
-      scan.truncated = true;
       break;
     }
     const uint64_t size = kRecordHeaderSize + r.header.payload_len;

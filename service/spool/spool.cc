@@ -88,7 +88,8 @@ Spool::Spool(Token, SpoolOptions options)
     : options_(std::move(options)),
       ack_path_(PathOf(kAckFileName)),
       recent_(options_.memory_bytes),
-      writer_(options_.dir, options_.segment_bytes, options_.fsync) {}
+      spare_(options_.dir, options_.reuse_segments),
+      writer_(options_.dir, options_.segment_bytes, options_.fsync, &spare_) {}
 
 std::string Spool::PathOf(const std::string& name) const {
   return absl::StrCat(options_.dir, "/", name);
@@ -114,6 +115,7 @@ absl::StatusOr<std::unique_ptr<Spool>> Spool::Open(const SpoolOptions& options) 
 // unreadable, or out of seq order) is deleted.
 absl::Status Spool::Recover() {
   RemoveFile(ack_path_ + ".tmp");  // an interrupted ReplaceFile
+  RemoveFile(PathOf(kSpareSegmentName));  // see kSpareSegmentName
   const uint64_t acked = ReadAckFile(ack_path_);
   absl::StatusOr<std::vector<std::pair<uint64_t, std::string>>> names = ListSegments(options_.dir);
   if (!names.ok()) return names.status();
@@ -597,6 +599,7 @@ absl::Status Spool::Acknowledge(uint64_t seq) {
       early = drop_whole();
     }
     for (const std::string& path : early) RemoveFile(path);
+    spare_.Drop();
     ReleaseDeletedReadFile();
     LOG_WARNING("spool: disk full and no acknowledgement file: deleted %d delivered segments first",
                 early.size());
@@ -635,7 +638,7 @@ absl::Status Spool::Acknowledge(uint64_t seq) {
     }
     ack_cv_.SignalAll();
   }
-  for (const std::string& path : to_remove) RemoveFile(path);
+  for (const std::string& path : to_remove) spare_.Offer(path);
   if (!to_remove.empty()) ReleaseDeletedReadFile();
 
   if (reread_oldest) {

@@ -44,6 +44,12 @@ struct SpoolOptions {
   // every Read reads the file. An append that would leave more than this
   // unacknowledged is not kept: the reader is too far behind to find it.
   size_t memory_bytes = 8u << 20;
+  // Keep one wholly acknowledged segment file (kSpareSegmentName) and write
+  // the next segment over it instead of a new file (segment_writer.h):
+  // one segment's worth of disk more at most, beyond max_bytes, and only
+  // while the disk has four times that free besides (given back when it
+  // fills up). false: delete every acknowledged segment.
+  bool reuse_segments = true;
   // Tests only: runs inside Acknowledge between its plan and applying it,
   // so that a race with a failing append can be reproduced exactly.
   std::function<void()> testing_after_acknowledge_plan;
@@ -204,6 +210,7 @@ class Spool {
   RecentRecords recent_ ABSL_GUARDED_BY(mu_);
   ReadPosition read_pos_ ABSL_GUARDED_BY(mu_);
 
+  SpareSegment spare_;    // before writer_, which uses it
   SegmentWriter writer_;  // the group-commit leader's only (see leader_active_)
   absl::Mutex read_mu_;   // serialises Read with itself
   ReadCursor read_cursor_ ABSL_GUARDED_BY(read_mu_);

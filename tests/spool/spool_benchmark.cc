@@ -187,12 +187,16 @@ std::string LargeText() {
   return out;
 }
 
+// reuse 1: each new segment is written over the delivered one the spool
+// keeps (SpareSegment); reuse 0: a new file each time, the delivered one
+// deleted. 64 MiB segments: every second iteration rolls.
 void BM_AppendLarge(benchmark::State& state) {
   const bool fsync = state.range(0) != 0;
   const std::string dir = BenchDir();
   SpoolOptions options;
   options.dir = dir;
   options.fsync = fsync;
+  options.reuse_segments = state.range(1) != 0;
   options.max_bytes = 16ull << 30;
   absl::StatusOr<std::unique_ptr<Spool>> opened = Spool::Open(options);
   if (!opened.ok()) {
@@ -274,9 +278,8 @@ BENCHMARK(BM_ReadAcknowledge)
     ->MinTime(1.0);
 
 BENCHMARK(BM_AppendLarge)
-    ->Arg(1)
-    ->Arg(0)
-    ->ArgName("fsync")
+    ->ArgsProduct({{1, 0}, {1, 0}})
+    ->ArgNames({"fsync", "reuse"})
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond)
     ->MinTime(1.0);

@@ -23,6 +23,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "service/spool/record_format.h"
+#include "service/spool/segment_writer.h"
 
 namespace ocs_influx::spool {
 namespace {
@@ -342,6 +343,70 @@ TEST(SpoolTest, TornTailIsCutAndEarlierRecordsSurvive) {
   EXPECT_EQ(spool->Stats().truncations, 1u);
   EXPECT_EQ(spool->Stats().records, 9u);
   EXPECT_EQ(fs::file_size(files[0]), 9 * record_size);
+}
+
+// A crash while the active segment is a reused file (SpareSegment): past
+// the new records lie the old life's, whole or cut mid-record. Open keeps
+// every new record, cuts the old ones without counting damage, and no old
+// record is ever read.
+TEST(SpoolTest, ACrashInAReusedSegmentFileKeepsItsRecordsAndCutsTheOldOnes) {
+  // New records of the old ones' size end on an old record's boundary;
+  // of another size, inside one.
+  for (const uint32_t new_points : {3u, 1u}) {
+    SCOPED_TRACE(absl::StrCat("new records of ", new_points, " points"));
+    const std::string dir = FreshDir();
+    const std::string crashed = dir + "-crashed";
+    fs::remove_all(crashed);
+    SpoolOptions options = Options(dir, /*fsync=*/true);
+    options.segment_bytes = 4096;
+    std::vector<std::string> expected;
+    uint64_t reused_bytes = 0;
+    {
+      auto spool = MustOpen(options);
+      ASSERT_NE(spool, nullptr);
+      int i = 0;
+      while (SegmentFiles(dir).size() < 2) {
+        AppendOne(*spool, Lines(absl::StrFormat("old%04d", i++), 3), 3);
+      }
+      const uint64_t old_bytes = fs::file_size(SegmentFiles(dir)[0]);
+      ASSERT_EQ(Drain(*spool).size(), static_cast<size_t>(i));
+      ASSERT_TRUE(spool->Acknowledge(i).ok());
+      ASSERT_TRUE(fs::exists(fs::path(dir) / kSpareSegmentName)) << "the sealed segment is kept";
+      // Fill the active segment until an append rolls onto the spare, then
+      // one more record there.
+      const size_t before = SegmentFiles(dir).size();
+      int n = 0;
+      auto append_new = [&] {
+        expected.push_back(Lines(absl::StrFormat("new%04d", n++), new_points));
+        AppendOne(*spool, expected.back(), new_points);
+      };
+      while (SegmentFiles(dir).size() == before) append_new();
+      append_new();
+      EXPECT_FALSE(fs::exists(fs::path(dir) / kSpareSegmentName)) << "the roll took the spare";
+      const std::string reused = SegmentFiles(dir).back();
+      EXPECT_EQ(fs::file_size(reused), old_bytes) << "the old life's bytes are still there";
+      reused_bytes = 0;
+      // The two records in the reused file: the last two appended.
+      for (size_t k = expected.size() - 2; k < expected.size(); ++k) {
+        reused_bytes += kRecordHeaderSize + expected[k].size();
+      }
+      ASSERT_LT(reused_bytes, old_bytes);
+      fs::copy(dir, crashed, fs::copy_options::recursive);  // the disk at a crash
+    }
+    EXPECT_EQ(fs::file_size(SegmentFiles(dir).back()), reused_bytes)
+        << "closing the spool cuts the reused file to its records";
+
+    options.dir = crashed;
+    auto spool = MustOpen(options);
+    ASSERT_NE(spool, nullptr);
+    EXPECT_EQ(spool->Stats().truncations, 0u) << "an old life is not damage";
+    EXPECT_EQ(spool->Stats().records_lost_to_damage, 0u);
+    EXPECT_EQ(spool->Stats().records, expected.size());
+    EXPECT_EQ(fs::file_size(SegmentFiles(crashed).back()), reused_bytes);
+    std::vector<Record> all = Drain(*spool);
+    ASSERT_EQ(all.size(), expected.size());
+    for (size_t k = 0; k < all.size(); ++k) EXPECT_EQ(all[k].lines, expected[k]) << k;
+  }
 }
 
 void FlipBit(const std::string& path, uint64_t offset) {
