@@ -185,7 +185,7 @@ class StringSink {
  public:
   explicit StringSink(std::string* out) : writer_(out), start_(writer_.size()) {}
   LineWriter* line() { return &writer_; }
-  void EndLine() {}
+  void EndLine(size_t /*key_bytes*/) {}
   void Rollback() { writer_.Truncate(start_); }
 
  private:
@@ -199,9 +199,9 @@ class ChunkSink {
       : out_(out), start_(out->mark()), writer_(out->tail()) {}
   LineWriter* line() { return &writer_; }
   // The chunk needs its size to count the line and cut.
-  void EndLine() {
+  void EndLine(size_t key_bytes) {
     writer_.Close();
-    out_->EndLine();
+    out_->EndLine(key_bytes);
     writer_.Attach(out_->tail());
   }
   void Rollback() {
@@ -370,7 +370,7 @@ absl::Status FeedConverter::ConvertTo(const ocs::influx::v1::OcsFeed& feed,
         continue;
       }
       WriteTimestampAndNewline(ns, out);
-      sink->EndLine();
+      sink->EndLine(prefix_.size() - 1);  // the prefix is the key and a space
       ++local.points;
     }
   }

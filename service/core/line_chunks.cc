@@ -18,12 +18,17 @@ std::string RequestLimitText(uint64_t limit) {
 }
 
 LineChunks::LineChunks(size_t chunk_bytes, uint64_t limit)
-    : chunk_bytes_(chunk_bytes), limit_(limit), chunks_(1), points_(1, 0) {}
+    : chunk_bytes_(chunk_bytes),
+      limit_(limit),
+      chunks_(1),
+      points_(1, 0),
+      series_key_bytes_(1, 0) {}
 
 void LineChunks::Clear() {
   if (chunks_.size() > kRetainedChunks) {
     chunks_.resize(kRetainedChunks);
     points_.resize(kRetainedChunks);
+    series_key_bytes_.resize(kRetainedChunks);
   }
   for (size_t i = 0; i < chunks_.size(); ++i) {
     chunks_[i].clear();
@@ -33,6 +38,7 @@ void LineChunks::Clear() {
   }
   used_ = 1;
   done_bytes_ = 0;
+  line_start_ = 0;
 }
 
 uint64_t LineChunks::points() const {
@@ -46,19 +52,23 @@ void LineChunks::Cut() {
   if (used_ == chunks_.size()) {
     chunks_.emplace_back();
     points_.push_back(0);
+    series_key_bytes_.push_back(0);
     // Grows once to its working size instead of doubling its way there.
     chunks_.back().reserve(chunk_bytes_ + (chunk_bytes_ >> 4));
   }
   ++used_;
   chunks_[used_ - 1].clear();
   points_[used_ - 1] = 0;
+  line_start_ = 0;
 }
 
 void LineChunks::Rollback(const Mark& m) {
   used_ = m.used;
   chunks_[used_ - 1].resize(m.tail_bytes);
   points_[used_ - 1] = m.tail_points;
+  series_key_bytes_[used_ - 1] = m.tail_series_key_bytes;
   done_bytes_ = m.done_bytes;
+  line_start_ = m.tail_bytes;
 }
 
 }  // namespace ocs_influx::core

@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -44,11 +45,23 @@ class LineChunks {
   void Clear();
 
   // The buffer the next line is appended to; call EndLine after each
-  // complete line (ending in '\n').
+  // complete line (ending in '\n'), with the length of its series key
+  // (measurement and tags as written, up to the space before the fields).
   std::string* tail() { return &chunks_[used_ - 1]; }
-  void EndLine() {
-    ++points_[used_ - 1];
-    if (chunks_[used_ - 1].size() >= chunk_bytes_) Cut();
+  void EndLine(size_t key_bytes) {
+    const size_t i = used_ - 1;
+    const std::string& text = chunks_[i];
+    // Whether the chunk is still one series: this line's key against the
+    // first line's, while both are in the cache.
+    if (points_[i] == 0) {
+      series_key_bytes_[i] = key_bytes;
+    } else if (series_key_bytes_[i] != key_bytes || line_start_ + key_bytes > text.size() ||
+               std::memcmp(text.data() + line_start_, text.data(), key_bytes) != 0) {
+      series_key_bytes_[i] = 0;
+    }
+    ++points_[i];
+    line_start_ = text.size();
+    if (text.size() >= chunk_bytes_) Cut();
   }
 
   uint64_t bytes() const { return done_bytes_ + chunks_[used_ - 1].size(); }
@@ -64,6 +77,10 @@ class LineChunks {
   }
   absl::string_view chunk(size_t i) const { return chunks_[i]; }
   uint32_t chunk_points(size_t i) const { return points_[i]; }
+  // The length of the series key every line of chunk i begins with, or 0
+  // if its lines are of more than one series: who counts points per series
+  // (FeedTracker) then need not scan the lines.
+  size_t chunk_series_key_bytes(size_t i) const { return series_key_bytes_[i]; }
 
   // Everything after a mark can be taken back (a request that fails half
   // way leaves nothing behind).
@@ -71,10 +88,12 @@ class LineChunks {
     size_t used;
     size_t tail_bytes;
     uint32_t tail_points;
+    size_t tail_series_key_bytes;
     uint64_t done_bytes;
   };
   Mark mark() const {
-    return {used_, chunks_[used_ - 1].size(), points_[used_ - 1], done_bytes_};
+    return {used_, chunks_[used_ - 1].size(), points_[used_ - 1],
+            series_key_bytes_[used_ - 1], done_bytes_};
   }
   void Rollback(const Mark& m);
 
@@ -85,6 +104,8 @@ class LineChunks {
   uint64_t limit_;
   std::vector<std::string> chunks_;  // [0, used_) in use; the rest spare
   std::vector<uint32_t> points_;     // lines per chunk
+  std::vector<size_t> series_key_bytes_;  // per chunk, see chunk_series_key_bytes
+  size_t line_start_ = 0;            // where the tail's next line begins
   size_t used_ = 1;
   uint64_t done_bytes_ = 0;          // bytes of chunks before the tail
 };

@@ -657,7 +657,8 @@ absl::Status ParseLineWithMemo(absl::string_view line, ParsedPoint* point,
 
 absl::Status EncodeParsedPointMemo(const ParsedPoint& point, Precision precision,
                                    int64_t default_ns, LineWriter* out,
-                                   KnownNames* memo, const ParseNotes& known);
+                                   KnownNames* memo, const ParseNotes& known,
+                                   size_t* key_bytes = nullptr);
 
 }  // namespace
 
@@ -684,7 +685,8 @@ namespace {
 
 absl::Status EncodeParsedPointMemo(const ParsedPoint& point, Precision precision,
                                    int64_t default_ns, LineWriter* out,
-                                   KnownNames* memo, const ParseNotes& known) {
+                                   KnownNames* memo, const ParseNotes& known,
+                                   size_t* key_bytes) {
   const size_t start = out->size();
   auto fail = [&](absl::string_view what, const absl::Status& cause) {
     out->Truncate(start);
@@ -730,6 +732,7 @@ absl::Status EncodeParsedPointMemo(const ParsedPoint& point, Precision precision
       memo->series.assign(known.series_text.data(), known.series_text.size());
     }
   }
+  if (key_bytes != nullptr) *key_bytes = out->size() - start;
   const size_t n = point.num_fields;
   if (n <= 64 && known.floats_as_written && known.matched == LowBits(n)) {
     // Known keys and floats as written: the line's fields are already what
@@ -882,12 +885,14 @@ absl::Status LinesConverter::Convert(absl::string_view text, Precision precision
   absl::Status s = ForEachLine(text, [&](size_t n, absl::string_view line) {
     ParseNotes known;
     absl::Status s = ParseLineWithMemo(line, &point_, known_names_, &known);
+    size_t key_bytes = 0;
     if (s.ok()) {
       LineWriter writer(out->tail());
-      s = EncodeParsedPointMemo(point_, precision, now_ns, &writer, &known_names_, known);
+      s = EncodeParsedPointMemo(point_, precision, now_ns, &writer, &known_names_, known,
+                                &key_bytes);
     }
     if (!s.ok()) return LineError(n, s);
-    out->EndLine();
+    out->EndLine(key_bytes);
     if (out->over_limit()) {
       return absl::InvalidArgumentError(absl::StrCat(
           "line ", n, ": the request's line protocol passes ",

@@ -32,7 +32,7 @@ struct KeyMemo {
 
 absl::Status EncodePointMemo(const Point& point, int64_t now_ns, size_t index,
                              LineWriter* out, EncodeResult* result,
-                             KeyMemo* memo);
+                             KeyMemo* memo, size_t* key_bytes = nullptr);
 
 }  // namespace
 
@@ -46,7 +46,7 @@ namespace {
 
 absl::Status EncodePointMemo(const Point& point, int64_t now_ns, size_t index,
                              LineWriter* out, EncodeResult* result,
-                             KeyMemo* memo) {
+                             KeyMemo* memo, size_t* key_bytes) {
   const size_t start = out->size();
   auto fail = [&](absl::string_view what, const absl::Status& cause) {
     out->Truncate(start);
@@ -81,6 +81,7 @@ absl::Status EncodePointMemo(const Point& point, int64_t now_ns, size_t index,
   if (absl::Status s = CheckSeriesKeySize(out->size() - start); !s.ok()) {
     return fail("", s);
   }
+  if (key_bytes != nullptr) *key_bytes = out->size() - start;
   if (point.fields().empty()) {
     return fail("", absl::InvalidArgumentError("a point needs at least one field"));
   }
@@ -226,12 +227,13 @@ absl::Status EncodeWriteRequest(const ocs::influx::v1::WriteRequest& request,
   for (int i = 0; i < request.points_size(); ++i) {
     const uint32_t before = local.points;
     absl::Status s;
+    size_t key_bytes = 0;
     {
       LineWriter writer(out->tail());
-      s = EncodePointMemo(request.points(i), now_ns, i, &writer, &local, &memo);
+      s = EncodePointMemo(request.points(i), now_ns, i, &writer, &local, &memo, &key_bytes);
     }
     if (s.ok() && local.points != before) {
-      out->EndLine();
+      out->EndLine(key_bytes);
       if (out->over_limit()) {
         s = absl::InvalidArgumentError(absl::StrCat(
             "point ", i, ": the request's line protocol passes ",

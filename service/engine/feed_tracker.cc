@@ -91,6 +91,21 @@ void FeedTracker::Accepted(absl::string_view lines, absl::Time now) {
   Tally(lines, Count::kAccepted, now);
 }
 
+void FeedTracker::Accepted(absl::string_view lines, size_t key_bytes, uint64_t points,
+                           absl::Time now) {
+  if (key_bytes == 0 || points == 0 || key_bytes >= lines.size()) {
+    Tally(lines, Count::kAccepted, now);
+    return;
+  }
+  absl::string_view body = lines;
+  if (body.back() == '\n') body.remove_suffix(1);
+  const void* nl = memrchr(body.data(), '\n', body.size());
+  const size_t last_start =
+      nl == nullptr ? 0 : static_cast<size_t>(static_cast<const char*>(nl) - body.data()) + 1;
+  const Run run{lines.substr(0, key_bytes), body.substr(last_start), points};
+  Apply(&run, 1, Count::kAccepted, now);
+}
+
 void FeedTracker::Written(absl::string_view lines) {
   Tally(lines, Count::kWritten, absl::InfinitePast());
 }

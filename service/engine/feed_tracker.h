@@ -55,6 +55,10 @@ class FeedTracker {
 
   // `lines`: whole lines of line protocol, each ending in '\n'.
   void Accepted(absl::string_view lines, absl::Time now);
+  // The same for `points` lines that all begin with the series key of
+  // `key_bytes` (core::LineChunks::chunk_series_key_bytes): no line is
+  // scanned but the last, for its timestamp. key_bytes 0: as above.
+  void Accepted(absl::string_view lines, size_t key_bytes, uint64_t points, absl::Time now);
   // InfluxDB stored them.
   void Written(absl::string_view lines);
   // Dead-lettered (comment lines, '#', are skipped). `were_written`: they

@@ -119,7 +119,9 @@ absl::Status Publisher::Accept(const core::LineChunks& lines,
   counters_.points_accepted.fetch_add(points, std::memory_order_relaxed);
   counters_.AddDropped(drops);
   const absl::Time now = absl::Now();
-  for (size_t i = 0; i < lines.size(); ++i) feeds_.Accepted(lines.chunk(i), now);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    feeds_.Accepted(lines.chunk(i), lines.chunk_series_key_bytes(i), lines.chunk_points(i), now);
+  }
   return absl::OkStatus();
 }
 

@@ -332,5 +332,110 @@ TEST(ChunksTest, RequestsPastTheLimitAreRefusedAndLeaveNothing) {
   EXPECT_EQ(chunks.size(), 0u);
 }
 
+// What FeedTracker would find by scanning each line: the series key's
+// length if every line of the chunk begins with the same key, else 0.
+size_t ScannedSeriesKeyBytes(absl::string_view chunk) {
+  size_t key_bytes = 0;
+  absl::string_view first;
+  size_t pos = 0;
+  while (pos < chunk.size()) {
+    const size_t end = chunk.find('\n', pos);
+    const absl::string_view line = chunk.substr(pos, end - pos);
+    size_t i = 0;
+    while (i < line.size() && line[i] != ' ') i += line[i] == '\\' ? 2 : 1;
+    const absl::string_view key = line.substr(0, i);
+    if (pos == 0) {
+      first = key;
+      key_bytes = key.size();
+    } else if (key != first) {
+      return 0;
+    }
+    pos = end + 1;
+  }
+  return key_bytes;
+}
+
+void ExpectSeriesMarksAsScanned(const LineChunks& chunks) {
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    EXPECT_EQ(chunks.chunk_series_key_bytes(i), ScannedSeriesKeyBytes(chunks.chunk(i)))
+        << "chunk " << i << ":\n" << chunks.chunk(i).substr(0, 300);
+  }
+}
+
+// Every encoder tells the chunks each line's series key, so that a chunk
+// of one series is known as one without a scan (FeedTracker::Accepted).
+TEST(ChunksTest, EveryEncoderMarksChunksOfOneSeries) {
+  LineChunks chunks(/*chunk_bytes=*/256);
+  EncodeResult result;
+  LinesConverter lines;
+  // Escapes in the key; a chunk cut mid-request starts its own mark.
+  std::string text;
+  for (int i = 0; i < 20; ++i) absl::StrAppend(&text, "a\\ b\\,c,t=x\\ y v=", i, " ", i, "\n");
+  ASSERT_TRUE(lines.Convert(text, Precision::kNanoseconds, kT0, &chunks, &result).ok());
+  ASSERT_GT(chunks.size(), 1u);
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    EXPECT_EQ(chunks.chunk_series_key_bytes(i), std::string("a\\ b\\,c,t=x\\ y").size());
+  }
+  ExpectSeriesMarksAsScanned(chunks);
+
+  chunks.Clear();
+  ASSERT_TRUE(lines.Convert("m,t=1 v=1 1\nm,t=1 v=2 2\nm,t=2 v=3 3\n", Precision::kNanoseconds,
+                            kT0, &chunks, &result)
+                  .ok());
+  EXPECT_EQ(chunks.chunk_series_key_bytes(0), 0u) << "two series";
+  ExpectSeriesMarksAsScanned(chunks);
+
+  // The same key length, other bytes; a tag dropped for its empty value.
+  chunks.Clear();
+  v1::WriteRequest request;
+  AddInt(AddPoint(&request, "mA"), "v", 1);
+  AddInt(AddPoint(&request, "mB"), "v", 2);
+  ASSERT_TRUE(EncodeWriteRequest(request, kT0, &chunks, &result).ok());
+  EXPECT_EQ(chunks.chunk_series_key_bytes(0), 0u);
+  ExpectSeriesMarksAsScanned(chunks);
+  chunks.Clear();
+  v1::WriteRequest same;
+  for (int i = 0; i < 30; ++i) {
+    v1::Point* p = AddPoint(&same, "m");
+    auto* empty = p->add_tags();
+    empty->set_key("e");
+    empty->set_value("");
+    AddInt(p, "v", i);
+  }
+  ASSERT_TRUE(EncodeWriteRequest(same, kT0, &chunks, &result).ok());
+  ASSERT_GT(chunks.size(), 1u);
+  EXPECT_EQ(chunks.chunk_series_key_bytes(0), AddPoint(&request, "m")->measurement().size());
+  ExpectSeriesMarksAsScanned(chunks);
+
+  chunks.Clear();
+  FeedConverter converter;
+  ASSERT_TRUE(converter.Convert(IntFeed(50), &chunks, &result).ok());
+  ASSERT_GT(chunks.size(), 1u);
+  EXPECT_GT(chunks.chunk_series_key_bytes(0), 0u);
+  ExpectSeriesMarksAsScanned(chunks);
+}
+
+// Lines taken back take their series with them.
+TEST(ChunksTest, RollbackRestoresTheOneSeriesMark) {
+  LineChunks chunks;
+  EncodeResult result;
+  LinesConverter lines;
+  ASSERT_TRUE(lines.Convert("m v=1 1\nm v=2 2\n", Precision::kNanoseconds, kT0, &chunks,
+                            &result)
+                  .ok());
+  EXPECT_EQ(chunks.chunk_series_key_bytes(0), 1u);
+  // Refused at its third line: the two before are taken back with it.
+  EXPECT_FALSE(lines.Convert("n v=1 1\nn v=2 2\nbad\n", Precision::kNanoseconds, kT0,
+                             &chunks, &result)
+                   .ok());
+  EXPECT_EQ(chunks.points(), 2u);
+  ExpectSeriesMarksAsScanned(chunks);
+  ASSERT_TRUE(lines.Convert("m v=3 3\n", Precision::kNanoseconds, kT0, &chunks, &result).ok());
+  EXPECT_NE(chunks.chunk_series_key_bytes(0), 0u) << "still one series: m";
+  ASSERT_TRUE(lines.Convert("n v=4 4\n", Precision::kNanoseconds, kT0, &chunks, &result).ok());
+  EXPECT_EQ(chunks.chunk_series_key_bytes(0), 0u);
+  ExpectSeriesMarksAsScanned(chunks);
+}
+
 }  // namespace
 }  // namespace ocs_influx::core

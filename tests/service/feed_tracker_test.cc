@@ -43,6 +43,33 @@ TEST(FeedTrackerTest, RecognisesFeedsAsWritten) {
   EXPECT_EQ(more->points_accepted, 1u);
 }
 
+// A chunk known to be one series (LineChunks) is counted as the scan
+// counts it: the same feed, points and newest timestamp.
+TEST(FeedTrackerTest, AOneSeriesChunkCountsAsTheScan) {
+  const std::string key = "a\\ b\\,c,x=1,feed=f\\=1\\,2";
+  std::string lines;
+  for (int i = 0; i < 5; ++i) absl::StrAppend(&lines, key, " v=1,w=\"s p\" ", 10 + i, "\n");
+  FeedTracker scanned(absl::Seconds(60)), told(absl::Seconds(60));
+  scanned.Accepted(lines, kT0);
+  told.Accepted(lines, key.size(), 5, kT0);
+  const auto a = scanned.Snapshot(kT0, 10), b = told.Snapshot(kT0, 10);
+  ASSERT_EQ(a.size(), 1u);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(b[0].measurement, "a b,c");
+  EXPECT_EQ(b[0].feed, "f=1,2");
+  EXPECT_EQ(b[0].points_accepted, a[0].points_accepted);
+  EXPECT_EQ(b[0].last_point_unix_ns, 14);
+  EXPECT_EQ(b[0].last_point_unix_ns, a[0].last_point_unix_ns);
+  // One line, and 0 (not known to be one series): the scan.
+  FeedTracker one(absl::Seconds(60));
+  one.Accepted("m,feed=z v=1 7\n", 8, 1, kT0);
+  one.Accepted("m,feed=z v=1 8\nm,feed=y v=1 9\n", 0, 2, kT0);
+  const auto c = one.Snapshot(kT0, 10);
+  EXPECT_EQ(Find(c, "m", "z")->points_accepted, 2u);
+  EXPECT_EQ(Find(c, "m", "z")->last_point_unix_ns, 8);
+  EXPECT_EQ(Find(c, "m", "y")->points_accepted, 1u);
+}
+
 TEST(FeedTrackerTest, WrittenAndDeadLetteredPerFeed) {
   FeedTracker t(absl::Seconds(60));
   const std::string lines = "m,feed=a v=1 1\nm,feed=a v=2 2\nm,feed=b v=1 3\n";
