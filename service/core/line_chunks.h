@@ -12,12 +12,12 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "service/core/same_bytes.h"
 
 namespace ocs_influx::core {
 
@@ -56,7 +56,7 @@ class LineChunks {
     if (points_[i] == 0) {
       series_key_bytes_[i] = key_bytes;
     } else if (series_key_bytes_[i] != key_bytes || line_start_ + key_bytes > text.size() ||
-               std::memcmp(text.data() + line_start_, text.data(), key_bytes) != 0) {
+               !SameBytes(text.data() + line_start_, text.data(), key_bytes)) {
       series_key_bytes_[i] = 0;
     }
     ++points_[i];
