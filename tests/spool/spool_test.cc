@@ -385,7 +385,6 @@ TEST(SpoolTest, ACrashInAReusedSegmentFileKeepsItsRecordsAndCutsTheOldOnes) {
       EXPECT_FALSE(fs::exists(fs::path(dir) / kSpareSegmentName)) << "the roll took the spare";
       const std::string reused = SegmentFiles(dir).back();
       EXPECT_EQ(fs::file_size(reused), old_bytes) << "the old life's bytes are still there";
-      reused_bytes = 0;
       // The two records in the reused file: the last two appended.
       for (size_t k = expected.size() - 2; k < expected.size(); ++k) {
         reused_bytes += kRecordHeaderSize + expected[k].size();
