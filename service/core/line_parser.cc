@@ -186,7 +186,9 @@ __attribute__((always_inline)) inline bool FastFloat(absl::string_view line,
                                                      ParsedField* field) {
   const char* p = line.data() + *pos;
   const char* const end = line.data() + line.size();
-  if (p < end && *p == '-') ++p;
+  // The sign as an addition, not a branch: half of all readings are
+  // negative, and the compiler made `if (*p == '-') ++p` a jump.
+  if (p < end) p += *p == '-';
   int significant = 0;  // digits, leading zeros not counted
   bool any_digit = false;
   int exponent = 0;
