@@ -56,9 +56,9 @@ inline void WriteDigits(uint64_t v, int n, char* at) {
 }  // namespace
 
 char* FormatDouble(double value, char* out) {
-  // The sign without a branch: half of all readings are negative, and a
-  // mispredicted branch cost 8 % of this function on full-precision values
-  // in [-500, 500] (docs/benchmarks.md, twelfth round).
+  // The sign without a branch: where readings take both signs, a branch on
+  // it is mispredicted half the time, which cost 5-12 % of this function on
+  // values in [-500, 500] (docs/benchmarks.md, twelfth round).
   *out = '-';
   out += std::signbit(value);
   value = std::fabs(value);

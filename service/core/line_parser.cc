@@ -186,8 +186,9 @@ __attribute__((always_inline)) inline bool FastFloat(absl::string_view line,
                                                      ParsedField* field) {
   const char* p = line.data() + *pos;
   const char* const end = line.data() + line.size();
-  // The sign as an addition, not a branch: half of all readings are
-  // negative, and the compiler made `if (*p == '-') ++p` a jump.
+  // The sign as an addition, not a branch: where readings take both signs,
+  // the jump the compiler made of `if (*p == '-') ++p` was mispredicted
+  // half the time (docs/benchmarks.md, twelfth round).
   if (p < end) p += *p == '-';
   int significant = 0;  // digits, leading zeros not counted
   bool any_digit = false;
