@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "service/core/float_format.h"
 #include "service/core/line_builder.h"
+#include "service/core/same_bytes.h"
 
 namespace ocs_influx::core {
 namespace {
@@ -356,7 +357,7 @@ absl::Status FeedConverter::ConvertTo(const ocs::influx::v1::OcsFeed& feed,
         char* p = out->Room(key.size() + 1);
         *p = ',';
         p += written > 0;
-        std::memcpy(p, key.data(), key.size());
+        CopyShort(p, key.data(), key.size());
         out->Advance(p + key.size());
         if (WriteValue(block.columns(c), row, out, &local.dropped)) {
           ++written;

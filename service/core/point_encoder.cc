@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "service/core/float_format.h"
 #include "service/core/line_builder.h"
+#include "service/core/same_bytes.h"
 
 namespace ocs_influx::core {
 namespace {
@@ -93,9 +94,12 @@ absl::Status EncodePointMemo(const Point& point, int64_t now_ns, size_t index,
   for (int j = 0; j < point.fields_size(); ++j) {
     const auto& field = point.fields(j);
     const std::string& key = field.key();
-    const bool known_plain = j < 64 && j < previous_fields &&
-                             ((memo->plain >> j) & 1) != 0 &&
-                             previous->fields(j).key() == key;
+    bool known_plain = false;
+    if (j < 64 && j < previous_fields && ((memo->plain >> j) & 1) != 0) {
+      const std::string& previous_key = previous->fields(j).key();
+      known_plain = previous_key.size() == key.size() &&
+                    SameBytes(previous_key.data(), key.data(), key.size());
+    }
     auto field_fail = [&](const absl::Status& s) {
       return fail(absl::StrCat("field \"", key.substr(0, 200), "\""), s);
     };
@@ -126,7 +130,7 @@ absl::Status EncodePointMemo(const Point& point, int64_t now_ns, size_t index,
     if (known_plain) {
       char* p = out->Room(key.size() + 2);
       *p++ = separator;
-      std::memcpy(p, key.data(), key.size());
+      CopyShort(p, key.data(), key.size());
       p += key.size();
       *p++ = '=';
       out->Advance(p);

@@ -1,6 +1,6 @@
-// Equality of two byte ranges of the same length, inline for the short
-// names (field keys, series keys) that the per-line hot loops compare once
-// per field or line: a call to memcmp costs more than the comparison.
+// Equality and copies of short byte ranges, inline for the names (field
+// keys, series keys) that the per-line hot loops compare or copy once per
+// field or line: a call to memcmp or memcpy costs more than the work.
 #ifndef OCS_INFLUX_SERVICE_CORE_SAME_BYTES_H_
 #define OCS_INFLUX_SERVICE_CORE_SAME_BYTES_H_
 
@@ -36,6 +36,26 @@ inline bool SameBytes(const char* a, const char* b, size_t n) {
   }
 #endif
   return std::memcmp(a, b, n) == 0;
+}
+
+// `n` bytes from `from` to `to`, inline for the field keys the encoders copy
+// once per field (a dozen bytes): fixed-size copies from each end, which
+// overlap when n is not a multiple of their width. Nothing outside the n
+// bytes is read or written. A call to memcpy there cost more than the copy
+// (docs/benchmarks.md, thirteenth round). Longer ranges go to memcpy.
+inline void CopyShort(char* to, const char* from, size_t n) {
+  if (n >= 16 && n <= 32) {
+    std::memcpy(to, from, 16);
+    std::memcpy(to + n - 16, from + n - 16, 16);
+  } else if (n >= 8 && n < 16) {
+    std::memcpy(to, from, 8);
+    std::memcpy(to + n - 8, from + n - 8, 8);
+  } else if (n >= 4 && n < 8) {
+    std::memcpy(to, from, 4);
+    std::memcpy(to + n - 4, from + n - 4, 4);
+  } else {
+    std::memcpy(to, from, n);
+  }
 }
 
 }  // namespace ocs_influx::core
