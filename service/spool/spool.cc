@@ -54,9 +54,24 @@ uint64_t ReadAckFile(const std::string& path) {
 }
 
 // The acknowledgement file's text. The seq is zero-padded to the 20 digits
-// of any uint64 so that the file never changes length: on a full disk it is
-// overwritten in place (see Acknowledge), which needs no new space.
+// of any uint64 so that the file never changes length: it is overwritten
+// in place (see Spool::PersistAck), which needs no new space.
 std::string AckText(uint64_t seq) { return absl::StrFormat("acked %020d\n", seq); }
+constexpr off_t kAckTextBytes = 6 + 20 + 1;
+
+// The acknowledgement file opened to be written in place, or an invalid
+// descriptor if it is not a regular file of one AckText line (missing, a
+// link or a FIFO planted there, written by hand): PersistAck then replaces
+// it. O_NONBLOCK so that a FIFO cannot hang the open.
+fd::UniqueFd OpenAckInPlace(const std::string& path) {
+  absl::StatusOr<fd::UniqueFd> file = fd::Open(path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK);
+  struct stat st;
+  if (!file.ok() || ::fstat(file->get(), &st) != 0 || !S_ISREG(st.st_mode) ||
+      st.st_size != kAckTextBytes) {
+    return fd::UniqueFd();
+  }
+  return *std::move(file);
+}
 
 absl::StatusOr<std::vector<std::pair<uint64_t, std::string>>> ListSegments(const std::string& dir) {
   std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), &::closedir);
@@ -484,6 +499,26 @@ void Spool::Rewind() {
   ++read_pos_.generation;
 }
 
+absl::Status Spool::PersistAck(uint64_t seq, bool fsync) {
+  const std::string text = AckText(seq);
+  if (!ack_fd_.valid()) ack_fd_ = OpenAckInPlace(ack_path_);
+  if (ack_fd_.valid()) {
+    absl::Status s = fd::PwriteAll(ack_fd_.get(), ack_path_, text, 0);
+    if (s.ok() && fsync && ::fdatasync(ack_fd_.get()) != 0) {
+      s = fd::ErrnoStatus("fdatasync", ack_path_, errno);
+    }
+    return s;
+  }
+  absl::Status s = ReplaceFile(options_.dir, ack_path_, text, fsync);
+  if (absl::IsResourceExhausted(s)) {
+    // The disk is full, and only acknowledging (deleting segments) frees
+    // it: a new file cannot be written, so overwrite whatever is there in
+    // place (or create it: an inode may still be free when blocks are not).
+    s = OverwriteFile(ack_path_, text, fsync);
+  }
+  return s;
+}
+
 absl::Status Spool::Acknowledge(uint64_t seq) {
   absl::MutexLock ack_lock(&ack_mu_);
   // Plan under the lock, do file I/O without it, apply under it again.
@@ -579,15 +614,7 @@ absl::Status Spool::Acknowledge(uint64_t seq) {
     return paths;
   };
 
-  absl::Status persisted =
-      ReplaceFile(options_.dir, ack_path_, AckText(seq), options_.fsync && whole > 0);
-  if (absl::IsResourceExhausted(persisted)) {
-    // The disk is full, and only acknowledging (deleting segments below)
-    // frees it: a new file cannot be written, so overwrite the one there in
-    // place, which needs no space. Were a crash to tear it, the spool would
-    // re-send from the oldest record: at least once still holds.
-    persisted = OverwriteFile(ack_path_, AckText(seq), options_.fsync && whole > 0);
-  }
+  absl::Status persisted = PersistAck(seq, options_.fsync && whole > 0);
   if (absl::IsResourceExhausted(persisted) && whole > 0) {
     // Not even that: there was no file to overwrite (Open met a full disk
     // too). Free the delivered segments first, then persist. A crash in
@@ -603,7 +630,7 @@ absl::Status Spool::Acknowledge(uint64_t seq) {
     ReleaseDeletedReadFile();
     LOG_WARNING("spool: disk full and no acknowledgement file: deleted %d delivered segments first",
                 early.size());
-    persisted = ReplaceFile(options_.dir, ack_path_, AckText(seq), options_.fsync);
+    persisted = PersistAck(seq, options_.fsync);
   }
   if (!persisted.ok()) return persisted;
 

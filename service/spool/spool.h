@@ -2,8 +2,8 @@
 // OK, and the writer thread drains them to InfluxDB in order.
 //
 // On disk: <dir>/segment-<first seq, 20 digits>.log files of records (see
-// record_format.h) and <dir>/acked, the last acknowledged seq, replaced by
-// write+rename. In memory: one small index entry per segment, and the newest
+// record_format.h) and <dir>/acked, the last acknowledged seq, a line of
+// fixed width written over itself (see Spool::PersistAck). In memory: one small index entry per segment, and the newest
 // payloads up to SpoolOptions::memory_bytes (for the reader; see
 // recent_records.h), so a backlog of gigabytes costs no more RAM than a
 // small one.
@@ -25,6 +25,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "common/fd/fd.h"
 #include "service/spool/read_cursor.h"
 #include "service/spool/recent_records.h"
 #include "service/spool/record_format.h"
@@ -178,6 +179,16 @@ class Spool {
   // (exact bytes; records and points as far as the headers tell).
   void NoteDamage(uint64_t name_seq, const DamageReport& report) ABSL_LOCKS_EXCLUDED(mu_);
   std::string PathOf(const std::string& name) const;
+  // Writes "acked <seq>" to <dir>/acked, made durable if `fsync`. In place
+  // through ack_fd_ while the file is there: one pwrite, where replacing
+  // it (a temporary, its write, a rename) cost 100 times the CPU and a new
+  // inode per batch (docs/benchmarks.md, fourteenth round). The line has a
+  // fixed width, so it always covers the one before and stays within the
+  // file's first sector; were a crash to tear it all the same, the spool
+  // re-reads from its oldest record at Open (at least once still holds).
+  // Without the file (a full disk at Open, a link planted there), it is
+  // replaced as before, and opened for the next time.
+  absl::Status PersistAck(uint64_t seq, bool fsync) ABSL_EXCLUSIVE_LOCKS_REQUIRED(ack_mu_);
 
   // Moves the read cursor onto the next unread, durable record; false if
   // there is none. Returns the segment to read from.
@@ -217,6 +228,9 @@ class Spool {
   // The read segment's damaged regions, as of this Read (reused buffer).
   std::vector<DamagedRegion> read_damaged_ ABSL_GUARDED_BY(read_mu_);
   absl::Mutex ack_mu_;    // serialises Acknowledge with itself
+  // <dir>/acked, open for writing in place; invalid until the file exists
+  // as a regular file (see PersistAck).
+  fd::UniqueFd ack_fd_ ABSL_GUARDED_BY(ack_mu_);
 };
 
 }  // namespace ocs_influx::spool
