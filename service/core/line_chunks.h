@@ -17,6 +17,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "service/core/same_bytes.h"
 
 namespace ocs_influx::core {
@@ -36,6 +37,21 @@ inline constexpr size_t kLineChunkBytes = 4u << 20;
 // "the limit of 134217728 bytes (128 MiB) per request", for error messages.
 std::string RequestLimitText(uint64_t limit);
 
+// Consecutive lines of one series in a chunk, as offsets into it: where the
+// first begins, the length of their series key, the last one's start and
+// the '\n' that ends it, and how many lines.
+struct SeriesRun {
+  size_t start;
+  size_t key_bytes;
+  size_t last_start;
+  size_t last_end;
+  uint32_t points;
+};
+// Runs recorded per chunk at most: a chunk of more (a request whose lines
+// change series every line or so) records none, and who counts points per
+// series scans it instead. Bounds the runs kept to this many per chunk.
+inline constexpr size_t kMaxRunsPerChunk = 512;
+
 class LineChunks {
  public:
   explicit LineChunks(size_t chunk_bytes = kLineChunkBytes,
@@ -51,13 +67,21 @@ class LineChunks {
   void EndLine(size_t key_bytes) {
     const size_t i = used_ - 1;
     const std::string& text = chunks_[i];
-    // Whether the chunk is still one series: this line's key against the
-    // first line's, while both are in the cache.
-    if (points_[i] == 0) {
-      series_key_bytes_[i] = key_bytes;
-    } else if (series_key_bytes_[i] != key_bytes || line_start_ + key_bytes > text.size() ||
-               !SameBytes(text.data() + line_start_, text.data(), key_bytes)) {
-      series_key_bytes_[i] = 0;
+    // The series runs, while the line is in the cache: this line's key
+    // against the first of the run before it.
+    if (!runs_overflow_[i]) {
+      SeriesRun* run = runs_.size() > run_begin_[i] ? &runs_.back() : nullptr;
+      if (run != nullptr && run->key_bytes == key_bytes &&
+          line_start_ + key_bytes <= text.size() &&
+          SameBytes(text.data() + line_start_, text.data() + run->start, key_bytes)) {
+        ++run->points;
+        run->last_start = line_start_;
+        run->last_end = text.size() - 1;
+      } else if (runs_.size() - run_begin_[i] < kMaxRunsPerChunk) {
+        runs_.push_back({line_start_, key_bytes, line_start_, text.size() - 1, 1});
+      } else {
+        runs_overflow_[i] = 1;
+      }
     }
     ++points_[i];
     line_start_ = text.size();
@@ -77,10 +101,20 @@ class LineChunks {
   }
   absl::string_view chunk(size_t i) const { return chunks_[i]; }
   uint32_t chunk_points(size_t i) const { return points_[i]; }
+  // The series runs of chunk i in order, so that who counts points per
+  // series (FeedTracker) need not scan its lines; empty if the chunk holds
+  // more than kMaxRunsPerChunk of them (or no line).
+  absl::Span<const SeriesRun> chunk_runs(size_t i) const {
+    if (runs_overflow_[i]) return {};
+    const size_t end = i + 1 < used_ ? run_begin_[i + 1] : runs_.size();
+    return absl::MakeConstSpan(runs_.data() + run_begin_[i], end - run_begin_[i]);
+  }
   // The length of the series key every line of chunk i begins with, or 0
-  // if its lines are of more than one series: who counts points per series
-  // (FeedTracker) then need not scan the lines.
-  size_t chunk_series_key_bytes(size_t i) const { return series_key_bytes_[i]; }
+  // if its lines are of more than one series.
+  size_t chunk_series_key_bytes(size_t i) const {
+    const absl::Span<const SeriesRun> runs = chunk_runs(i);
+    return runs.size() == 1 ? runs[0].key_bytes : 0;
+  }
 
   // Everything after a mark can be taken back (a request that fails half
   // way leaves nothing behind).
@@ -88,12 +122,19 @@ class LineChunks {
     size_t used;
     size_t tail_bytes;
     uint32_t tail_points;
-    size_t tail_series_key_bytes;
     uint64_t done_bytes;
+    size_t runs;
+    SeriesRun last_run;  // runs_[runs - 1] then, which later lines may extend
+    uint8_t tail_runs_overflow;
   };
   Mark mark() const {
-    return {used_, chunks_[used_ - 1].size(), points_[used_ - 1],
-            series_key_bytes_[used_ - 1], done_bytes_};
+    return {used_,
+            chunks_[used_ - 1].size(),
+            points_[used_ - 1],
+            done_bytes_,
+            runs_.size(),
+            runs_.empty() ? SeriesRun{} : runs_.back(),
+            runs_overflow_[used_ - 1]};
   }
   void Rollback(const Mark& m);
 
@@ -104,7 +145,9 @@ class LineChunks {
   uint64_t limit_;
   std::vector<std::string> chunks_;  // [0, used_) in use; the rest spare
   std::vector<uint32_t> points_;     // lines per chunk
-  std::vector<size_t> series_key_bytes_;  // per chunk, see chunk_series_key_bytes
+  std::vector<SeriesRun> runs_;      // of every chunk in use, in order
+  std::vector<size_t> run_begin_;    // per chunk: its first run in runs_
+  std::vector<uint8_t> runs_overflow_;  // per chunk: too many runs, none kept
   size_t line_start_ = 0;            // where the tail's next line begins
   size_t used_ = 1;
   uint64_t done_bytes_ = 0;          // bytes of chunks before the tail

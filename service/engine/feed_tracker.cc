@@ -91,19 +91,23 @@ void FeedTracker::Accepted(absl::string_view lines, absl::Time now) {
   Tally(lines, Count::kAccepted, now);
 }
 
-void FeedTracker::Accepted(absl::string_view lines, size_t key_bytes, uint64_t points,
+void FeedTracker::Accepted(absl::string_view lines, absl::Span<const core::SeriesRun> runs,
                            absl::Time now) {
-  if (key_bytes == 0 || points == 0 || key_bytes >= lines.size()) {
+  if (runs.empty()) {
     Tally(lines, Count::kAccepted, now);
     return;
   }
-  absl::string_view body = lines;
-  if (body.back() == '\n') body.remove_suffix(1);
-  const void* nl = memrchr(body.data(), '\n', body.size());
-  const size_t last_start =
-      nl == nullptr ? 0 : static_cast<size_t>(static_cast<const char*>(nl) - body.data()) + 1;
-  const Run run{lines.substr(0, key_bytes), body.substr(last_start), points};
-  Apply(&run, 1, Count::kAccepted, now);
+  std::array<Run, kRunsPerLock> batch;
+  size_t n = 0;
+  for (const core::SeriesRun& r : runs) {
+    batch[n++] = Run{lines.substr(r.start, r.key_bytes),
+                     lines.substr(r.last_start, r.last_end - r.last_start), r.points};
+    if (n == batch.size()) {
+      Apply(batch.data(), n, Count::kAccepted, now);
+      n = 0;
+    }
+  }
+  if (n > 0) Apply(batch.data(), n, Count::kAccepted, now);
 }
 
 void FeedTracker::Written(absl::string_view lines) {

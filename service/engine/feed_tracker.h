@@ -28,6 +28,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "service/core/line_chunks.h"
 
 namespace ocs_influx::server {
 
@@ -55,10 +57,10 @@ class FeedTracker {
 
   // `lines`: whole lines of line protocol, each ending in '\n'.
   void Accepted(absl::string_view lines, absl::Time now);
-  // The same for `points` lines that all begin with the series key of
-  // `key_bytes` (core::LineChunks::chunk_series_key_bytes): no line is
-  // scanned but the last, for its timestamp. key_bytes 0: as above.
-  void Accepted(absl::string_view lines, size_t key_bytes, uint64_t points, absl::Time now);
+  // The same for one chunk of core::LineChunks with its series runs
+  // (chunk_runs): counted from them, no line scanned. Empty runs (a chunk
+  // of too many): as above.
+  void Accepted(absl::string_view lines, absl::Span<const core::SeriesRun> runs, absl::Time now);
   // InfluxDB stored them.
   void Written(absl::string_view lines);
   // Dead-lettered (comment lines, '#', are skipped). `were_written`: they

@@ -120,7 +120,7 @@ absl::Status Publisher::Accept(const core::LineChunks& lines,
   counters_.AddDropped(drops);
   const absl::Time now = absl::Now();
   for (size_t i = 0; i < lines.size(); ++i) {
-    feeds_.Accepted(lines.chunk(i), lines.chunk_series_key_bytes(i), lines.chunk_points(i), now);
+    feeds_.Accepted(lines.chunk(i), lines.chunk_runs(i), now);
   }
   return absl::OkStatus();
 }

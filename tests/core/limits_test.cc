@@ -355,9 +355,51 @@ size_t ScannedSeriesKeyBytes(absl::string_view chunk) {
   return key_bytes;
 }
 
+// The runs of lines of one series a scan finds, as "start key_bytes
+// last_start last_end points" each.
+std::vector<std::string> ScannedRuns(absl::string_view chunk) {
+  std::vector<std::string> runs;
+  absl::string_view key;
+  size_t start = 0, last_start = 0, last_end = 0, points = 0, pos = 0;
+  auto flush = [&] {
+    if (points > 0) {
+      runs.push_back(absl::StrCat(start, " ", key.size(), " ", last_start, " ", last_end, " ", points));
+    }
+  };
+  while (pos < chunk.size()) {
+    const size_t end = chunk.find('\n', pos);
+    const absl::string_view line = chunk.substr(pos, end - pos);
+    size_t i = 0;
+    while (i < line.size() && line[i] != ' ') i += line[i] == '\\' ? 2 : 1;
+    if (points == 0 || line.substr(0, i) != key) {
+      flush();
+      key = line.substr(0, i);
+      start = pos;
+      points = 0;
+    }
+    ++points;
+    last_start = pos;
+    last_end = end;
+    pos = end + 1;
+  }
+  flush();
+  return runs;
+}
+
+std::vector<std::string> RecordedRuns(const LineChunks& chunks, size_t i) {
+  std::vector<std::string> runs;
+  for (const SeriesRun& r : chunks.chunk_runs(i)) {
+    runs.push_back(absl::StrCat(r.start, " ", r.key_bytes, " ", r.last_start, " ", r.last_end,
+                                " ", r.points));
+  }
+  return runs;
+}
+
 void ExpectSeriesMarksAsScanned(const LineChunks& chunks) {
   for (size_t i = 0; i < chunks.size(); ++i) {
     EXPECT_EQ(chunks.chunk_series_key_bytes(i), ScannedSeriesKeyBytes(chunks.chunk(i)))
+        << "chunk " << i << ":\n" << chunks.chunk(i).substr(0, 300);
+    EXPECT_EQ(RecordedRuns(chunks, i), ScannedRuns(chunks.chunk(i)))
         << "chunk " << i << ":\n" << chunks.chunk(i).substr(0, 300);
   }
 }
@@ -435,6 +477,46 @@ TEST(ChunksTest, RollbackRestoresTheOneSeriesMark) {
   ASSERT_TRUE(lines.Convert("n v=4 4\n", Precision::kNanoseconds, kT0, &chunks, &result).ok());
   EXPECT_EQ(chunks.chunk_series_key_bytes(0), 0u);
   ExpectSeriesMarksAsScanned(chunks);
+  // A run that lines after the mark extended is cut back to its lines
+  // before it: its count and its last line.
+  EXPECT_FALSE(lines.Convert("n v=5 5\nn v=6 6\nbad\n", Precision::kNanoseconds, kT0, &chunks,
+                             &result)
+                   .ok());
+  ASSERT_EQ(chunks.chunk_runs(0).size(), 2u) << "m, then n";
+  EXPECT_EQ(chunks.chunk_runs(0)[1].points, 1u);
+  ExpectSeriesMarksAsScanned(chunks);
+}
+
+// Runs of the series of many feeds in one chunk (the OCS adapter's many
+// publications per call), as a scan finds them; past kMaxRunsPerChunk a
+// chunk keeps none, and that is taken back with its lines too.
+TEST(ChunksTest, RunsOfManySeriesAsScannedAndBoundedPerChunk) {
+  LineChunks chunks(/*chunk_bytes=*/4096);
+  EncodeResult result;
+  LinesConverter lines;
+  std::string text;
+  for (int i = 0; i < 300; ++i) {
+    absl::StrAppend(&text, "m,feed=f", i / 3 % 7, " v=", i, " ", i, "\n");
+  }
+  ASSERT_TRUE(lines.Convert(text, Precision::kNanoseconds, kT0, &chunks, &result).ok());
+  ASSERT_GT(chunks.size(), 1u);
+  for (size_t i = 0; i < chunks.size(); ++i) EXPECT_FALSE(chunks.chunk_runs(i).empty());
+  ExpectSeriesMarksAsScanned(chunks);
+
+  LineChunks big;  // one chunk of every line
+  text.clear();
+  for (size_t i = 0; i < kMaxRunsPerChunk; ++i) absl::StrAppend(&text, "m,feed=", i, " v=1 1\n");
+  ASSERT_TRUE(lines.Convert(text, Precision::kNanoseconds, kT0, &big, &result).ok());
+  ASSERT_EQ(big.chunk_runs(0).size(), kMaxRunsPerChunk);
+  EXPECT_FALSE(lines.Convert("m,feed=one_more v=1 1\nbad\n", Precision::kNanoseconds, kT0,
+                             &big, &result)
+                   .ok());
+  EXPECT_EQ(big.chunk_runs(0).size(), kMaxRunsPerChunk) << "the refused line's run is taken back";
+  ASSERT_TRUE(lines.Convert("m,feed=one_more v=1 1\n", Precision::kNanoseconds, kT0, &big, &result)
+                  .ok());
+  EXPECT_TRUE(big.chunk_runs(0).empty()) << "one run too many: none kept, the chunk is scanned";
+  EXPECT_EQ(big.chunk_series_key_bytes(0), 0u);
+  EXPECT_EQ(big.points(), kMaxRunsPerChunk + 1);
 }
 
 }  // namespace

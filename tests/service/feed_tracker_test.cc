@@ -4,9 +4,12 @@
 #include "service/engine/feed_tracker.h"
 
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "service/core/line_chunks.h"
+#include "service/core/line_parser.h"
 
 namespace ocs_influx::server {
 namespace {
@@ -43,31 +46,55 @@ TEST(FeedTrackerTest, RecognisesFeedsAsWritten) {
   EXPECT_EQ(more->points_accepted, 1u);
 }
 
-// A chunk known to be one series (LineChunks) is counted as the scan
-// counts it: the same feed, points and newest timestamp.
-TEST(FeedTrackerTest, AOneSeriesChunkCountsAsTheScan) {
+// A chunk's series runs (LineChunks::chunk_runs) count as the scan counts
+// its lines: the same feeds, points and newest timestamps, for one series
+// with escapes, for runs of many, and for a chunk of too many (no runs).
+TEST(FeedTrackerTest, AChunksSeriesRunsCountAsTheScan) {
   const std::string key = "a\\ b\\,c,x=1,feed=f\\=1\\,2";
-  std::string lines;
-  for (int i = 0; i < 5; ++i) absl::StrAppend(&lines, key, " v=1,w=\"s p\" ", 10 + i, "\n");
-  FeedTracker scanned(absl::Seconds(60)), told(absl::Seconds(60));
-  scanned.Accepted(lines, kT0);
-  told.Accepted(lines, key.size(), 5, kT0);
-  const auto a = scanned.Snapshot(kT0, 10), b = told.Snapshot(kT0, 10);
-  ASSERT_EQ(a.size(), 1u);
-  ASSERT_EQ(b.size(), 1u);
-  EXPECT_EQ(b[0].measurement, "a b,c");
-  EXPECT_EQ(b[0].feed, "f=1,2");
-  EXPECT_EQ(b[0].points_accepted, a[0].points_accepted);
-  EXPECT_EQ(b[0].last_point_unix_ns, 14);
-  EXPECT_EQ(b[0].last_point_unix_ns, a[0].last_point_unix_ns);
-  // One line, and 0 (not known to be one series): the scan.
+  std::vector<std::string> texts;
+  std::string text;
+  for (int i = 0; i < 5; ++i) absl::StrAppend(&text, key, " v=1,w=\"s p\" ", 10 + i, "\n");
+  texts.push_back(text);
+  text.clear();
+  for (int i = 0; i < 40; ++i) absl::StrAppend(&text, "m,feed=f", i / 4 % 3, " v=1 ", 100 + i, "\n");
+  texts.push_back(text);
+  text.clear();
+  for (size_t i = 0; i <= core::kMaxRunsPerChunk; ++i) {
+    absl::StrAppend(&text, "m,feed=g", i % 2, " v=1 ", 1000 + i, "\n");
+  }
+  texts.push_back(text);
+  for (const std::string& t : texts) {
+    core::LineChunks chunks;
+    core::LinesConverter converter;
+    core::EncodeResult result;
+    ASSERT_TRUE(converter.Convert(t, core::Precision::kNanoseconds, 0, &chunks, &result).ok());
+    ASSERT_EQ(chunks.size(), 1u);
+    FeedTracker scanned(absl::Seconds(60)), told(absl::Seconds(60));
+    scanned.Accepted(chunks.chunk(0), kT0);
+    told.Accepted(chunks.chunk(0), chunks.chunk_runs(0), kT0);
+    const auto a = scanned.Snapshot(kT0, 10), b = told.Snapshot(kT0, 10);
+    ASSERT_EQ(a.size(), b.size()) << t.substr(0, 100);
+    ASSERT_FALSE(a.empty());
+    for (const FeedSnapshot& s : a) {
+      const FeedSnapshot* other = Find(b, s.measurement, s.feed);
+      ASSERT_NE(other, nullptr) << s.measurement << " " << s.feed;
+      EXPECT_EQ(other->points_accepted, s.points_accepted) << s.feed;
+      EXPECT_EQ(other->last_point_unix_ns, s.last_point_unix_ns) << s.feed;
+    }
+  }
+  // The first text: one series, with its escapes undone in the snapshot.
   FeedTracker one(absl::Seconds(60));
-  one.Accepted("m,feed=z v=1 7\n", 8, 1, kT0);
-  one.Accepted("m,feed=z v=1 8\nm,feed=y v=1 9\n", 0, 2, kT0);
+  core::LineChunks chunks;
+  core::LinesConverter converter;
+  core::EncodeResult result;
+  ASSERT_TRUE(converter.Convert(texts[0], core::Precision::kNanoseconds, 0, &chunks, &result).ok());
+  one.Accepted(chunks.chunk(0), chunks.chunk_runs(0), kT0);
   const auto c = one.Snapshot(kT0, 10);
-  EXPECT_EQ(Find(c, "m", "z")->points_accepted, 2u);
-  EXPECT_EQ(Find(c, "m", "z")->last_point_unix_ns, 8);
-  EXPECT_EQ(Find(c, "m", "y")->points_accepted, 1u);
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_EQ(c[0].measurement, "a b,c");
+  EXPECT_EQ(c[0].feed, "f=1,2");
+  EXPECT_EQ(c[0].points_accepted, 5u);
+  EXPECT_EQ(c[0].last_point_unix_ns, 14);
 }
 
 TEST(FeedTrackerTest, WrittenAndDeadLetteredPerFeed) {
