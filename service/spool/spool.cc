@@ -57,7 +57,6 @@ uint64_t ReadAckFile(const std::string& path) {
 // of any uint64 so that the file never changes length: it is overwritten
 // in place (see Spool::PersistAck), which needs no new space.
 std::string AckText(uint64_t seq) { return absl::StrFormat("acked %020d\n", seq); }
-constexpr off_t kAckTextBytes = 6 + 20 + 1;
 
 // The acknowledgement file opened to be written in place, or an invalid
 // descriptor if it is not a regular file of one AckText line (missing, a
@@ -67,7 +66,7 @@ fd::UniqueFd OpenAckInPlace(const std::string& path) {
   absl::StatusOr<fd::UniqueFd> file = fd::Open(path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK);
   struct stat st;
   if (!file.ok() || ::fstat(file->get(), &st) != 0 || !S_ISREG(st.st_mode) ||
-      st.st_size != kAckTextBytes) {
+      st.st_size != static_cast<off_t>(AckText(0).size())) {
     return fd::UniqueFd();
   }
   return *std::move(file);
@@ -501,6 +500,10 @@ void Spool::Rewind() {
 
 absl::Status Spool::PersistAck(uint64_t seq, bool fsync) {
   const std::string text = AckText(seq);
+  // A file deleted under the spool would take every later acknowledgement
+  // with it: the link count tells, for one fstat.
+  struct stat st;
+  if (ack_fd_.valid() && (::fstat(ack_fd_.get(), &st) != 0 || st.st_nlink == 0)) ack_fd_.reset();
   if (!ack_fd_.valid()) ack_fd_ = OpenAckInPlace(ack_path_);
   if (ack_fd_.valid()) {
     absl::Status s = fd::PwriteAll(ack_fd_.get(), ack_path_, text, 0);

@@ -186,8 +186,9 @@ class Spool {
   // fixed width, so it always covers the one before and stays within the
   // file's first sector; were a crash to tear it all the same, the spool
   // re-reads from its oldest record at Open (at least once still holds).
-  // Without the file (a full disk at Open, a link planted there), it is
-  // replaced as before, and opened for the next time.
+  // Without the file (a full disk at Open, a link planted there, deleted
+  // under the spool), it is replaced as before, and opened for the next
+  // time.
   absl::Status PersistAck(uint64_t seq, bool fsync) ABSL_EXCLUSIVE_LOCKS_REQUIRED(ack_mu_);
 
   // Moves the read cursor onto the next unread, durable record; false if

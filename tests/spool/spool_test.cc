@@ -279,6 +279,13 @@ TEST(SpoolTest, AcknowledgeWritesTheAckFileInPlace) {
     EXPECT_EQ(text, absl::StrFormat("acked %020d\n", seq));
   }
   EXPECT_FALSE(fs::exists(ack + ".tmp"));
+  // Deleted under the spool: the next acknowledgement makes it again.
+  fs::remove(ack);
+  const uint64_t seq = AppendOne(*spool, Lines("after", 1), 1);
+  ASSERT_TRUE(spool->Acknowledge(seq).ok());
+  std::ifstream in(ack);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, absl::StrFormat("acked %020d\n", seq));
 }
 
 // A file that is not one line of the spool's own (written by hand, here
