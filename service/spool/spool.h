@@ -3,10 +3,10 @@
 //
 // On disk: <dir>/segment-<first seq, 20 digits>.log files of records (see
 // record_format.h) and <dir>/acked, the last acknowledged seq, a line of
-// fixed width written over itself (see Spool::PersistAck). In memory: one small index entry per segment, and the newest
-// payloads up to SpoolOptions::memory_bytes (for the reader; see
-// recent_records.h), so a backlog of gigabytes costs no more RAM than a
-// small one.
+// fixed width written over itself (see Spool::PersistAck). In memory: one
+// small index entry per segment, and the newest payloads up to
+// SpoolOptions::memory_bytes (for the reader; see recent_records.h), so a
+// backlog of gigabytes costs no more RAM than a small one.
 #ifndef OCS_INFLUX_SERVICE_SPOOL_SPOOL_H_
 #define OCS_INFLUX_SERVICE_SPOOL_SPOOL_H_
 

@@ -363,7 +363,8 @@ std::vector<std::string> ScannedRuns(absl::string_view chunk) {
   size_t start = 0, last_start = 0, last_end = 0, points = 0, pos = 0;
   auto flush = [&] {
     if (points > 0) {
-      runs.push_back(absl::StrCat(start, " ", key.size(), " ", last_start, " ", last_end, " ", points));
+      runs.push_back(
+          absl::StrCat(start, " ", key.size(), " ", last_start, " ", last_end, " ", points));
     }
   };
   while (pos < chunk.size()) {

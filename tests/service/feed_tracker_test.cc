@@ -56,7 +56,9 @@ TEST(FeedTrackerTest, AChunksSeriesRunsCountAsTheScan) {
   for (int i = 0; i < 5; ++i) absl::StrAppend(&text, key, " v=1,w=\"s p\" ", 10 + i, "\n");
   texts.push_back(text);
   text.clear();
-  for (int i = 0; i < 40; ++i) absl::StrAppend(&text, "m,feed=f", i / 4 % 3, " v=1 ", 100 + i, "\n");
+  for (int i = 0; i < 40; ++i) {
+    absl::StrAppend(&text, "m,feed=f", i / 4 % 3, " v=1 ", 100 + i, "\n");
+  }
   texts.push_back(text);
   text.clear();
   for (size_t i = 0; i <= core::kMaxRunsPerChunk; ++i) {
