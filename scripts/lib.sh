@@ -80,9 +80,9 @@ perf_out_path() {
 # perf_start PID OUT LOG: `perf record -g` of PID into OUT.data (of the
 # event PERF_EVENT when set, e.g. page-faults; cpu-clock otherwise; with
 # PERF_CALLGRAPH=dwarf the stacks are unwound from copies, which finds the
-# callers of libc's functions that frame pointers lose); sets perf_pid. Stopped by SIGINT (perf_stop) rather than `-- sleep`: with a
-# command, perf 6.1 at times exited 255 silently here, leaving a truncated
-# perf.data.
+# callers of libc's functions that frame pointers lose); sets perf_pid.
+# Stopped by SIGINT (perf_stop) rather than `-- sleep`: with a command,
+# perf 6.1 at times exited 255 silently here, leaving a truncated perf.data.
 perf_start() {
   perf record -g ${PERF_CALLGRAPH:+--call-graph "$PERF_CALLGRAPH"} ${PERF_EVENT:+-e "$PERF_EVENT"} -o "$2.data" -p "$1" >"$3" 2>&1 &
   perf_pid=$!

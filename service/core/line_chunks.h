@@ -109,12 +109,6 @@ class LineChunks {
     const size_t end = i + 1 < used_ ? run_begin_[i + 1] : runs_.size();
     return absl::MakeConstSpan(runs_.data() + run_begin_[i], end - run_begin_[i]);
   }
-  // The length of the series key every line of chunk i begins with, or 0
-  // if its lines are of more than one series.
-  size_t chunk_series_key_bytes(size_t i) const {
-    const absl::Span<const SeriesRun> runs = chunk_runs(i);
-    return runs.size() == 1 ? runs[0].key_bytes : 0;
-  }
 
   // Everything after a mark can be taken back (a request that fails half
   // way leaves nothing behind).

@@ -332,6 +332,13 @@ TEST(ChunksTest, RequestsPastTheLimitAreRefusedAndLeaveNothing) {
   EXPECT_EQ(chunks.size(), 0u);
 }
 
+// The length of the series key every line of chunk i begins with, as its
+// runs tell: 0 unless it is one run (one series, or past the runs' bound).
+size_t SeriesKeyBytes(const LineChunks& chunks, size_t i) {
+  const absl::Span<const SeriesRun> runs = chunks.chunk_runs(i);
+  return runs.size() == 1 ? runs[0].key_bytes : 0;
+}
+
 // What FeedTracker would find by scanning each line: the series key's
 // length if every line of the chunk begins with the same key, else 0.
 size_t ScannedSeriesKeyBytes(absl::string_view chunk) {
@@ -398,7 +405,7 @@ std::vector<std::string> RecordedRuns(const LineChunks& chunks, size_t i) {
 
 void ExpectSeriesMarksAsScanned(const LineChunks& chunks) {
   for (size_t i = 0; i < chunks.size(); ++i) {
-    EXPECT_EQ(chunks.chunk_series_key_bytes(i), ScannedSeriesKeyBytes(chunks.chunk(i)))
+    EXPECT_EQ(SeriesKeyBytes(chunks, i), ScannedSeriesKeyBytes(chunks.chunk(i)))
         << "chunk " << i << ":\n" << chunks.chunk(i).substr(0, 300);
     EXPECT_EQ(RecordedRuns(chunks, i), ScannedRuns(chunks.chunk(i)))
         << "chunk " << i << ":\n" << chunks.chunk(i).substr(0, 300);
@@ -417,7 +424,7 @@ TEST(ChunksTest, EveryEncoderMarksChunksOfOneSeries) {
   ASSERT_TRUE(lines.Convert(text, Precision::kNanoseconds, kT0, &chunks, &result).ok());
   ASSERT_GT(chunks.size(), 1u);
   for (size_t i = 0; i < chunks.size(); ++i) {
-    EXPECT_EQ(chunks.chunk_series_key_bytes(i), std::string("a\\ b\\,c,t=x\\ y").size());
+    EXPECT_EQ(SeriesKeyBytes(chunks, i), std::string("a\\ b\\,c,t=x\\ y").size());
   }
   ExpectSeriesMarksAsScanned(chunks);
 
@@ -425,7 +432,7 @@ TEST(ChunksTest, EveryEncoderMarksChunksOfOneSeries) {
   ASSERT_TRUE(lines.Convert("m,t=1 v=1 1\nm,t=1 v=2 2\nm,t=2 v=3 3\n", Precision::kNanoseconds,
                             kT0, &chunks, &result)
                   .ok());
-  EXPECT_EQ(chunks.chunk_series_key_bytes(0), 0u) << "two series";
+  EXPECT_EQ(SeriesKeyBytes(chunks, 0), 0u) << "two series";
   ExpectSeriesMarksAsScanned(chunks);
 
   // The same key length, other bytes; a tag dropped for its empty value.
@@ -434,7 +441,7 @@ TEST(ChunksTest, EveryEncoderMarksChunksOfOneSeries) {
   AddInt(AddPoint(&request, "mA"), "v", 1);
   AddInt(AddPoint(&request, "mB"), "v", 2);
   ASSERT_TRUE(EncodeWriteRequest(request, kT0, &chunks, &result).ok());
-  EXPECT_EQ(chunks.chunk_series_key_bytes(0), 0u);
+  EXPECT_EQ(SeriesKeyBytes(chunks, 0), 0u);
   ExpectSeriesMarksAsScanned(chunks);
   chunks.Clear();
   v1::WriteRequest same;
@@ -447,14 +454,14 @@ TEST(ChunksTest, EveryEncoderMarksChunksOfOneSeries) {
   }
   ASSERT_TRUE(EncodeWriteRequest(same, kT0, &chunks, &result).ok());
   ASSERT_GT(chunks.size(), 1u);
-  EXPECT_EQ(chunks.chunk_series_key_bytes(0), 1u) << "the key is m: the empty tag is dropped";
+  EXPECT_EQ(SeriesKeyBytes(chunks, 0), 1u) << "the key is m: the empty tag is dropped";
   ExpectSeriesMarksAsScanned(chunks);
 
   chunks.Clear();
   FeedConverter converter;
   ASSERT_TRUE(converter.Convert(IntFeed(50), &chunks, &result).ok());
   ASSERT_GT(chunks.size(), 1u);
-  EXPECT_GT(chunks.chunk_series_key_bytes(0), 0u);
+  EXPECT_GT(SeriesKeyBytes(chunks, 0), 0u);
   ExpectSeriesMarksAsScanned(chunks);
 }
 
@@ -466,7 +473,7 @@ TEST(ChunksTest, RollbackRestoresTheOneSeriesMark) {
   ASSERT_TRUE(lines.Convert("m v=1 1\nm v=2 2\n", Precision::kNanoseconds, kT0, &chunks,
                             &result)
                   .ok());
-  EXPECT_EQ(chunks.chunk_series_key_bytes(0), 1u);
+  EXPECT_EQ(SeriesKeyBytes(chunks, 0), 1u);
   // Refused at its third line: the two before are taken back with it.
   EXPECT_FALSE(lines.Convert("n v=1 1\nn v=2 2\nbad\n", Precision::kNanoseconds, kT0,
                              &chunks, &result)
@@ -474,9 +481,9 @@ TEST(ChunksTest, RollbackRestoresTheOneSeriesMark) {
   EXPECT_EQ(chunks.points(), 2u);
   ExpectSeriesMarksAsScanned(chunks);
   ASSERT_TRUE(lines.Convert("m v=3 3\n", Precision::kNanoseconds, kT0, &chunks, &result).ok());
-  EXPECT_NE(chunks.chunk_series_key_bytes(0), 0u) << "still one series: m";
+  EXPECT_NE(SeriesKeyBytes(chunks, 0), 0u) << "still one series: m";
   ASSERT_TRUE(lines.Convert("n v=4 4\n", Precision::kNanoseconds, kT0, &chunks, &result).ok());
-  EXPECT_EQ(chunks.chunk_series_key_bytes(0), 0u);
+  EXPECT_EQ(SeriesKeyBytes(chunks, 0), 0u);
   ExpectSeriesMarksAsScanned(chunks);
   // A run that lines after the mark extended is cut back to its lines
   // before it: its count and its last line.
@@ -516,7 +523,7 @@ TEST(ChunksTest, RunsOfManySeriesAsScannedAndBoundedPerChunk) {
   ASSERT_TRUE(lines.Convert("m,feed=one_more v=1 1\n", Precision::kNanoseconds, kT0, &big, &result)
                   .ok());
   EXPECT_TRUE(big.chunk_runs(0).empty()) << "one run too many: none kept, the chunk is scanned";
-  EXPECT_EQ(big.chunk_series_key_bytes(0), 0u);
+  EXPECT_EQ(SeriesKeyBytes(big, 0), 0u);
   EXPECT_EQ(big.points(), kMaxRunsPerChunk + 1);
 }
 
