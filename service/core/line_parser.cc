@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "service/core/float_format.h"
 #include "service/core/line_builder.h"
+#include "service/core/number_text.h"
 #include "service/core/same_bytes.h"
 
 namespace ocs_influx::core {
@@ -166,84 +167,21 @@ bool IsFloatText(absl::string_view t) {
   return i == t.size();
 }
 
-// Eight bytes at once: 0x80 in each byte that is not a digit; exact up to
-// the first such byte (the bytes below it are digits, which neither carry
-// nor borrow), which is all we use.
-inline uint64_t NonDigits(uint64_t v) {
-  return ((v + 0x4646464646464646ULL) | (v - 0x3030303030303030ULL)) & kHighs;
-}
-// The common float value in one pass: [-]digits[.digits][(e|E)[+-]digits]
-// (IsFloatText's grammar) ending the value, with at most 18 significant
-// digits and a decimal exponent in [-19, 20] (so its magnitude is 0 or
-// between 1e-19 and 1e38), kept as written. Anything else returns false
-// for the general path. Only the grammar is checked: the double is never
-// needed to forward the text, so it is not computed (ParsedFloatValue
-// reads it when asked).
-// Inline in ParseLine, with its digit reader: a call for each would cost
-// more than the work of a short run.
+// The common float value (KeptFloatEnd's), kept as written: the double is
+// never needed to forward the text, so it is not computed
+// (ParsedFloatValue reads it when asked). Anything else returns false for
+// the general path.
 __attribute__((always_inline)) inline bool FastFloat(absl::string_view line,
                                                      size_t* pos,
                                                      ParsedField* field) {
-  const char* p = line.data() + *pos;
+  const char* const p = line.data() + *pos;
   const char* const end = line.data() + line.size();
-  // The sign as an addition, not a branch: where readings take both signs,
-  // the jump the compiler made of `if (*p == '-') ++p` was mispredicted
-  // half the time (docs/benchmarks.md, twelfth round).
-  if (p < end) p += *p == '-';
-  int significant = 0;  // digits, leading zeros not counted
-  bool any_digit = false;
-  int exponent = 0;
-  // Skips a run of digits, eight bytes at a time while eight remain in
-  // the line; returns its length.
-  auto run = [&]() __attribute__((always_inline)) -> int {
-    const char* const first = p;
-    while (end - p >= 8) {
-      uint64_t v;
-      std::memcpy(&v, p, 8);
-      const uint64_t non_digits = NonDigits(v);
-      if (non_digits != 0) {
-        p += __builtin_ctzll(non_digits) / 8;
-        return static_cast<int>(p - first);
-      }
-      p += 8;
-    }
-    while (p < end && static_cast<unsigned>(*p - '0') <= 9) ++p;
-    return static_cast<int>(p - first);
-  };
-  while (p < end && *p == '0') ++p, any_digit = true;
-  significant = run();
-  if (p < end && *p == '.') {
-    ++p;
-    if (significant == 0) {
-      const char* const zeros = p;
-      while (p < end && *p == '0') ++p;
-      exponent -= static_cast<int>(p - zeros);
-      any_digit = any_digit || p != zeros;
-    }
-    const int fraction = run();
-    significant += fraction;
-    exponent -= fraction;
-  }
-  any_digit = any_digit || significant > 0;
-  if (!any_digit || significant > 18) return false;
-  if (p < end && (*p == 'e' || *p == 'E')) {
-    ++p;
-    bool exp_negative = false;
-    if (p < end && (*p == '+' || *p == '-')) exp_negative = *p++ == '-';
-    int e = 0;
-    int exp_digits = 0;
-    for (; p < end && static_cast<unsigned>(*p - '0') <= 9; ++p, ++exp_digits) {
-      if (e < 10000) e = e * 10 + (*p - '0');
-    }
-    if (exp_digits == 0) return false;
-    exponent += exp_negative ? -e : e;
-  }
-  if (p < end && *p != ',' && *p != ' ') return false;
-  if (exponent < -19 || exponent > 20) return false;
+  const char* value_end = KeptFloatEndWide(p, end);
+  if (value_end == nullptr) value_end = KeptFloatEnd(p, end);
+  if (value_end == nullptr) return false;
   field->type = FieldType::kFloat;
-  field->float_text = absl::string_view(line.data() + *pos,
-                                        static_cast<size_t>(p - line.data()) - *pos);
-  *pos = p - line.data();
+  field->float_text = absl::string_view(p, static_cast<size_t>(value_end - p));
+  *pos = static_cast<size_t>(value_end - line.data());
   return true;
 }
 
@@ -639,6 +577,11 @@ __attribute__((always_inline)) inline absl::Status ParseLineImpl(
   // and only blanks after the fields mean no timestamp.
   pos = SkipBlanks(line, pos);
   if (pos == line.size()) return absl::OkStatus();
+  if (PlainTimestamp(line.data() + pos, line.data() + line.size(), &point->timestamp)) {
+    point->has_timestamp = true;
+    if constexpr (kMemo) known->timestamp_text = line.substr(pos);
+    return absl::OkStatus();
+  }
   size_t end = line.find(' ', pos);
   if (end == absl::string_view::npos) end = line.size();
   absl::string_view ts = line.substr(pos, end - pos);

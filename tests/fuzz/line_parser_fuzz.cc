@@ -2,7 +2,9 @@
 // Besides not crashing, whatever is accepted must come out as lines that
 // parse again to the same bytes, and a float forwarded as written must
 // read whole as a double within the bounds of the parser's grammar
-// (std::from_chars is the judge).
+// (std::from_chars is the judge). The parser's number readers are held to
+// their references on every position of the input: the wide float reader
+// to the scalar one, the timestamp reader to std::from_chars.
 #include <charconv>
 #include <cstdint>
 #include <cstdlib>
@@ -10,6 +12,7 @@
 #include <string>
 
 #include "service/core/line_parser.h"
+#include "service/core/number_text.h"
 
 using ocs_influx::core::EncodeParsedPoint;
 using ocs_influx::core::EncodeResult;
@@ -22,6 +25,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   Precision precision = static_cast<Precision>(data[0] % 4);
   absl::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
+  const char* const text_end = text.data() + text.size();
+  for (const char* p = text.data(); p < text_end; ++p) {
+    const char* wide = ocs_influx::core::KeptFloatEndWide(p, text_end);
+    if (wide != nullptr && wide != ocs_influx::core::KeptFloatEnd(p, text_end)) abort();
+    for (const char* end = p + 1; end <= text_end && end - p <= 20; ++end) {
+      int64_t plain = 0;
+      if (!ocs_influx::core::PlainTimestamp(p, end, &plain)) continue;
+      int64_t judged = 0;
+      const auto r = std::from_chars(p, end, judged);
+      if (r.ec != std::errc() || r.ptr != end || judged != plain) abort();
+    }
+  }
   LinesConverter converter;
   std::string out;
   EncodeResult result;
@@ -67,7 +82,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         continue;
       }
       // Forwarded as written: it must read whole as a double, and one
-      // whose magnitude FastFloat's grammar bounds (InfluxDB stores no
+      // whose magnitude KeptFloatEnd's grammar bounds (InfluxDB stores no
       // infinity, and no denormal here to round differently).
       double value = 0;
       const char* first = field.float_text.data();
