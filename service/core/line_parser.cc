@@ -167,6 +167,12 @@ bool IsFloatText(absl::string_view t) {
   return i == t.size();
 }
 
+// Out of line: values with an exponent, near the end of a line or longer
+// than 32 bytes are rare, and their scalar reading would crowd the loop.
+__attribute__((noinline)) const char* ScalarKeptFloatEnd(const char* p, const char* end) {
+  return KeptFloatEnd(p, end);
+}
+
 // The common float value (KeptFloatEnd's), kept as written: the double is
 // never needed to forward the text, so it is not computed
 // (ParsedFloatValue reads it when asked). Anything else returns false for
@@ -177,7 +183,7 @@ __attribute__((always_inline)) inline bool FastFloat(absl::string_view line,
   const char* const p = line.data() + *pos;
   const char* const end = line.data() + line.size();
   const char* value_end = KeptFloatEndWide(p, end);
-  if (value_end == nullptr) value_end = KeptFloatEnd(p, end);
+  if (value_end == nullptr) value_end = ScalarKeptFloatEnd(p, end);
   if (value_end == nullptr) return false;
   field->type = FieldType::kFloat;
   field->float_text = absl::string_view(p, static_cast<size_t>(value_end - p));
@@ -185,8 +191,11 @@ __attribute__((always_inline)) inline bool FastFloat(absl::string_view line,
   return true;
 }
 
-absl::Status ParseFieldValue(absl::string_view line, size_t* pos,
-                             ParsedField* field) {
+// Any value but the one FastFloat takes, which the caller tried first.
+// Out of line: its error texts and copies would weigh on the loop.
+__attribute__((noinline)) absl::Status ParseFieldValue(absl::string_view line,
+                                                       size_t* pos,
+                                                       ParsedField* field) {
   size_t start = *pos;
   if (start >= line.size()) return ErrorAt(start, "missing field value");
   if (line[start] == '"') {
@@ -221,7 +230,6 @@ absl::Status ParseFieldValue(absl::string_view line, size_t* pos,
     *pos = i + 1;
     return absl::OkStatus();
   }
-  if (FastFloat(line, pos, field)) return absl::OkStatus();
   size_t end = start;
   while (end < line.size() && line[end] != ',' && line[end] != ' ') ++end;
   absl::string_view text = line.substr(start, end - start);
@@ -549,7 +557,9 @@ __attribute__((always_inline)) inline absl::Status ParseLineImpl(
       }
     }
     ++pos;
-    if (absl::Status s = ParseFieldValue(line, &pos, &field); !s.ok()) return s;
+    if (!FastFloat(line, &pos, &field)) {
+      if (absl::Status s = ParseFieldValue(line, &pos, &field); !s.ok()) return s;
+    }
     if constexpr (kMemo) {
       known->floats_as_written &=
           field.type == FieldType::kFloat && !field.float_text.empty();
