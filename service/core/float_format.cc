@@ -8,6 +8,7 @@
 // to_decimal inline; only the shortest digits are taken from it, the layout
 // is Python's and written here.
 #include "fmt/format.h"
+#include "service/core/number_text.h"
 
 namespace ocs_influx::core {
 namespace {
@@ -21,20 +22,6 @@ inline void WritePair(uint32_t v, char* at) {
   std::memcpy(at, kDigitPairs + 2 * v, 2);
 }
 
-// Exactly 8 digits of `v` < 10^8 at `at`, in one 64-bit register (SWAR):
-// v splits into two 4-digit lanes, each into two 2-digit lanes, each into
-// two digits, by multiplications with the reciprocals of 10^4, 100 and 10
-// (exact for every v < 10^8, checked exhaustively); the lanes come out
-// least significant first, so the bytes are swapped. Little-endian.
-inline void Write8(uint32_t v, char* at) {
-  const uint64_t q = (uint64_t{v} * 109951163) >> 40;  // v / 10^4
-  uint64_t x = v + (0x100000000ULL - 10000) * q;       // v % 10^4, q << 32
-  x += (0x10000 - 100) * (((x * 0x147b) >> 19) & 0x7f0000007fULL);
-  x += (0x100 - 10) * (((x * 0x67) >> 10) & 0xf000f000f000fULL);
-  x = __builtin_bswap64(x) | 0x3030303030303030ULL;
-  std::memcpy(at, &x, 8);
-}
-
 // The `n` digits of `v` (Dragonbox gives at most 17) at `at`, as blocks of
 // eight with no loop; a block may write leading zeros into the 8 bytes
 // before `at`, which the caller keeps free. Past 8 digits, 16 and 17 take
@@ -43,13 +30,13 @@ inline void Write8(uint32_t v, char* at) {
 // branch between them cost 5-9 % of FormatDouble.
 inline void WriteDigits(uint64_t v, int n, char* at) {
   if (n <= 8) {
-    Write8(static_cast<uint32_t>(v), at + n - 8);
+    WriteEightDigits(static_cast<uint32_t>(v), at + n - 8);
     return;
   }
   const uint64_t high = v / 100000000;
   const uint64_t top = high / 100000000;
-  Write8(static_cast<uint32_t>(v - high * 100000000), at + n - 8);
-  Write8(static_cast<uint32_t>(high - top * 100000000), at + n - 16);
+  WriteEightDigits(static_cast<uint32_t>(v - high * 100000000), at + n - 8);
+  WriteEightDigits(static_cast<uint32_t>(high - top * 100000000), at + n - 16);
   at[n - 17] = static_cast<char>('0' + top);
 }
 

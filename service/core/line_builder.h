@@ -26,6 +26,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "service/core/float_format.h"
+#include "service/core/number_text.h"
 
 namespace ocs_influx::core {
 
@@ -151,7 +152,8 @@ inline void WriteBool(bool value, LineWriter* out) {
 inline void WriteTimestampAndNewline(int64_t nanoseconds, LineWriter* out) {
   char* p = out->Room(22);
   *p++ = ' ';
-  p = std::to_chars(p, p + 20, nanoseconds).ptr;
+  char* const end = WriteNineteenDigitTimestamp(nanoseconds, p);
+  p = end != nullptr ? end : std::to_chars(p, p + 20, nanoseconds).ptr;
   *p++ = '\n';
   out->Advance(p);
 }

@@ -1,9 +1,9 @@
-// The numbers of line protocol that the parser reads once per field or line:
-// a float value it forwards as written, and a timestamp. Inline: the parser
-// calls them in its innermost loop, where a call costs more than a short
-// value's work. The scalar readers are the grammar; the wide one is a
-// faster way to the same answer for the common value, tested against the
-// scalar one (number_text_test).
+// Numbers of line protocol read and written once per field or line: eight
+// digits to text and back, a float value the parser forwards as written,
+// and a timestamp. Inline: they run in the innermost loops, where a call
+// costs more than a short value's work. The scalar float reader is the
+// grammar; the wide one is a faster way to the same answer for the common
+// value, tested against the scalar one (number_text_test).
 #ifndef OCS_INFLUX_SERVICE_CORE_NUMBER_TEXT_H_
 #define OCS_INFLUX_SERVICE_CORE_NUMBER_TEXT_H_
 
@@ -36,6 +36,37 @@ inline uint64_t EightDigitsValue(uint64_t v) {
   constexpr uint64_t kMul1 = 100 + (1000000ULL << 32);
   constexpr uint64_t kMul2 = 1 + (10000ULL << 32);
   return ((v & kMask) * kMul1 + ((v >> 16) & kMask) * kMul2) >> 32;
+}
+
+// Exactly 8 digits of `v` < 10^8 at `at`, in one 64-bit register (SWAR):
+// v splits into two 4-digit lanes, each into two 2-digit lanes, each into
+// two digits, by multiplications with the reciprocals of 10^4, 100 and 10
+// (exact for every v < 10^8, checked exhaustively); the lanes come out
+// least significant first, so the bytes are swapped. Little-endian.
+inline void WriteEightDigits(uint32_t v, char* at) {
+  const uint64_t q = (uint64_t{v} * 109951163) >> 40;  // v / 10^4
+  uint64_t x = v + (0x100000000ULL - 10000) * q;       // v % 10^4, q << 32
+  x += (0x10000 - 100) * (((x * 0x147b) >> 19) & 0x7f0000007fULL);
+  x += (0x100 - 10) * (((x * 0x67) >> 10) & 0xf000f000f000fULL);
+  x = __builtin_bswap64(x) | 0x3030303030303030ULL;
+  std::memcpy(at, &x, 8);
+}
+
+// A timestamp of 19 digits, [10^18, 2^63): every nanosecond time from
+// September 2001 on. Returns the end, or nullptr for any other value (the
+// caller writes it with std::to_chars), whose digit loop is a chain of
+// ten dependent steps where this is three independent ones.
+inline char* WriteNineteenDigitTimestamp(int64_t ns, char* at) {
+  if (ns < 1000000000000000000) return nullptr;
+  const uint64_t v = static_cast<uint64_t>(ns);
+  const uint64_t high = v / 100000000;  // 11 digits
+  const uint32_t top = static_cast<uint32_t>(high / 100000000);  // 100 to 922
+  at[0] = static_cast<char>('0' + top / 100);
+  at[1] = static_cast<char>('0' + top / 10 % 10);
+  at[2] = static_cast<char>('0' + top % 10);
+  WriteEightDigits(static_cast<uint32_t>(high % 100000000), at + 3);
+  WriteEightDigits(static_cast<uint32_t>(v % 100000000), at + 11);
+  return at + 19;
 }
 
 // A float value at `p` that the parser may forward as written, without

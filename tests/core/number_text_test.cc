@@ -1,6 +1,7 @@
-// The parser's number readers: the wide float reader gives the scalar
-// grammar's answer whenever it gives one, and gives it for the common
-// values; the timestamp reader reads what std::from_chars reads.
+// The number readers and writers of line protocol: the wide float reader
+// gives the scalar grammar's answer whenever it gives one, and gives it for
+// the common values; the timestamp reader reads what std::from_chars reads;
+// the digit writers write what a digit loop and std::to_chars write.
 #include "service/core/number_text.h"
 
 #include <charconv>
@@ -9,6 +10,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -172,6 +174,43 @@ TEST(PlainTimestampTest, ReadsWhatFromCharsReads) {
     } else if (FromChars(t) != "refused" && t[0] != '-' && t[0] != '+') {
       ADD_FAILURE() << "digits refused: " << t;
     }
+  }
+}
+
+TEST(WriteDigitsTest, EightDigitsAreTheNumbersDigits) {
+  // Every 7th value below 10^8 and the ends, against a plain digit loop.
+  for (uint32_t v = 0; v < 100000000; v = v < 99999993 ? v + 7 : v + 1) {
+    char got[8];
+    WriteEightDigits(v, got);
+    char want[8];
+    uint32_t rest = v;
+    for (int i = 7; i >= 0; --i, rest /= 10) want[i] = static_cast<char>('0' + rest % 10);
+    ASSERT_EQ(std::string(got, 8), std::string(want, 8)) << v;
+  }
+}
+
+TEST(WriteDigitsTest, NineteenDigitTimestampsAreToCharsText) {
+  std::mt19937_64 rng(19);
+  std::uniform_int_distribution<int64_t> any(1000000000000000000, std::numeric_limits<int64_t>::max());
+  std::vector<int64_t> values = {1000000000000000000, 1000000000000000001, 1700000000000000000,
+                                 1999999999999999999, 9000000000000000000,
+                                 std::numeric_limits<int64_t>::max()};
+  for (int i = 0; i < 1000000; ++i) values.push_back(any(rng));
+  for (const int64_t ns : values) {
+    char got[20];
+    char want[24];
+    const char* end = WriteNineteenDigitTimestamp(ns, got);
+    ASSERT_NE(end, nullptr) << ns;
+    const auto r = std::to_chars(want, want + sizeof want, ns);
+    ASSERT_EQ(std::string(got, static_cast<size_t>(end - got)),
+              std::string(want, static_cast<size_t>(r.ptr - want)))
+        << ns;
+  }
+  // Shorter or negative: left to std::to_chars.
+  for (const int64_t ns : {int64_t{999999999999999999}, int64_t{0}, int64_t{-1},
+                           int64_t{-1000000000000000000}, std::numeric_limits<int64_t>::min()}) {
+    char got[20];
+    EXPECT_EQ(WriteNineteenDigitTimestamp(ns, got), nullptr) << ns;
   }
 }
 
