@@ -1,5 +1,7 @@
 #include "service/api/write_handlers.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -23,9 +25,13 @@ struct ThreadScratch {
   core::FeedConverter feed_converter;
 };
 
-ThreadScratch& Scratch() {
+ThreadScratch& Scratch(const Publisher& publisher) {
   thread_local ThreadScratch scratch;
   scratch.lines.Clear();
+  // Chunks that are one spool record each: the publisher neither scans
+  // them to cut them nor loses their series runs.
+  scratch.lines.set_max_chunk_points(
+      static_cast<uint32_t>(std::min<size_t>(publisher.max_record_points(), UINT32_MAX)));
   return scratch;
 }
 
@@ -80,7 +86,7 @@ absl::Status AcceptAndFill(Publisher* publisher, const ThreadScratch& scratch,
 
 absl::Status HandleWrite(Publisher* publisher, const v1::WriteRequest& request,
                          v1::WriteResponse* response) {
-  ThreadScratch& scratch = Scratch();
+  ThreadScratch& scratch = Scratch(*publisher);
   core::EncodeResult result;
   absl::Status s = core::EncodeWriteRequest(request, NowNs(), &scratch.lines, &result);
   if (!s.ok()) return s;
@@ -90,7 +96,7 @@ absl::Status HandleWrite(Publisher* publisher, const v1::WriteRequest& request,
 absl::Status HandleWriteLines(Publisher* publisher, const v1::WriteLinesRequest& request,
                               v1::WriteResponse* response) {
   if (absl::Status s = CheckPrecision(request.precision()); !s.ok()) return s;
-  ThreadScratch& scratch = Scratch();
+  ThreadScratch& scratch = Scratch(*publisher);
   core::EncodeResult result;
   absl::Status s = scratch.lines_converter.Convert(
       request.lines(), ToPrecision(request.precision()), NowNs(), &scratch.lines, &result);
@@ -101,7 +107,7 @@ absl::Status HandleWriteLines(Publisher* publisher, const v1::WriteLinesRequest&
 absl::Status HandleWriteStreamMessage(Publisher* publisher,
                                       const v1::WriteStreamRequest& message,
                                       v1::WriteResponse* response) {
-  ThreadScratch& scratch = Scratch();
+  ThreadScratch& scratch = Scratch(*publisher);
   core::EncodeResult result;
   absl::Status s;
   switch (message.payload_case()) {
@@ -129,7 +135,7 @@ absl::Status HandleIngestFeed(Publisher* publisher, const v1::IngestFeedRequest&
   if (request.feeds().empty()) {
     return absl::InvalidArgumentError("feeds: none given (the request's feeds are empty)");
   }
-  ThreadScratch& scratch = Scratch();
+  ThreadScratch& scratch = Scratch(*publisher);
   core::EncodeResult result;
   for (int i = 0; i < request.feeds_size(); ++i) {
     absl::Status s =

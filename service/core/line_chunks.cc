@@ -1,5 +1,7 @@
 #include "service/core/line_chunks.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 
 namespace ocs_influx::core {
@@ -53,14 +55,18 @@ uint64_t LineChunks::points() const {
 }
 
 void LineChunks::Cut() {
-  done_bytes_ += chunks_[used_ - 1].size();
+  const size_t cut_bytes = chunks_[used_ - 1].size();
+  done_bytes_ += cut_bytes;
   if (used_ == chunks_.size()) {
     chunks_.emplace_back();
     points_.push_back(0);
     run_begin_.push_back(0);
     runs_overflow_.push_back(0);
-    // Grows once to its working size instead of doubling its way there.
-    chunks_.back().reserve(chunk_bytes_ + (chunk_bytes_ >> 4));
+    // Grows once to its working size instead of doubling its way there:
+    // chunk_bytes, or less when chunks are cut by their lines (short lines
+    // must not reserve a few MiB per chunk each).
+    const size_t working = std::min(chunk_bytes_, cut_bytes);
+    chunks_.back().reserve(working + (working >> 4));
   }
   ++used_;
   chunks_[used_ - 1].clear();

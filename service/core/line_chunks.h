@@ -1,5 +1,6 @@
 // The line protocol of one request, in bounded chunks: every chunk ends at
-// a line boundary and is cut once it reaches `chunk_bytes`, so a large
+// a line boundary and is cut once it reaches `chunk_bytes` (or a set number
+// of lines), so a large
 // request lands as several spool records and is never one giant string.
 // The whole is bounded too: a request whose lines would pass
 // kMaxRequestLineBytes is refused (the encoders check `over_limit()` per
@@ -85,8 +86,12 @@ class LineChunks {
     }
     ++points_[i];
     line_start_ = text.size();
-    if (text.size() >= chunk_bytes_) Cut();
+    if (text.size() >= chunk_bytes_ || points_[i] >= max_chunk_points_) Cut();
   }
+  // A chunk is also cut once it holds `n` lines (at least 1), so that it
+  // fits a consumer's records whole (Publisher::max_record_points). Kept
+  // by Clear.
+  void set_max_chunk_points(uint32_t n) { max_chunk_points_ = n > 0 ? n : 1; }
 
   uint64_t bytes() const { return done_bytes_ + chunks_[used_ - 1].size(); }
   uint64_t limit() const { return limit_; }
@@ -136,6 +141,7 @@ class LineChunks {
   void Cut();
 
   size_t chunk_bytes_;
+  uint32_t max_chunk_points_ = UINT32_MAX;
   uint64_t limit_;
   std::vector<std::string> chunks_;  // [0, used_) in use; the rest spare
   std::vector<uint32_t> points_;     // lines per chunk

@@ -97,6 +97,11 @@ class Publisher {
   // drops are counted when it is accepted.
   absl::Status Accept(const core::LineChunks& lines,
                       const core::DropCounts& drops);
+  // Lines per spool record at most (the writer's batch size). Chunks of at
+  // most this many lines (LineChunks::set_max_chunk_points) become one
+  // record each, unscanned, and their series runs are kept for the
+  // writer's feed counts; longer ones are cut here, line by line.
+  size_t max_record_points() const { return options_.writer.batch_size; }
 
   // Waits until every point accepted before the call is delivered or
   // dead-lettered, or `deadline` passes. Returns whether it completed and

@@ -2,6 +2,8 @@
 // than InfluxDB's own limit are refused in every path, and a request whose
 // line protocol would pass the per-request bound is refused before it is
 // encoded, however small the request itself is.
+#include <malloc.h>
+
 #include <algorithm>
 #include <string>
 
@@ -525,6 +527,50 @@ TEST(ChunksTest, RunsOfManySeriesAsScannedAndBoundedPerChunk) {
   EXPECT_TRUE(big.chunk_runs(0).empty()) << "one run too many: none kept, the chunk is scanned";
   EXPECT_EQ(SeriesKeyBytes(big, 0), 0u);
   EXPECT_EQ(big.points(), kMaxRunsPerChunk + 1);
+}
+
+// Chunks cut by their lines hold exactly that many (the last fewer), end
+// at line boundaries with their runs as scanned, and a refused request
+// takes back what it added across such cuts.
+TEST(ChunksTest, ChunksAreCutAtTheirMaximumOfLines) {
+  LineChunks chunks;
+  chunks.set_max_chunk_points(3);
+  EncodeResult result;
+  LinesConverter lines;
+  std::string text;
+  for (int i = 0; i < 10; ++i) absl::StrAppend(&text, "m,feed=f", i / 2, " v=", i, " ", i, "\n");
+  ASSERT_TRUE(lines.Convert(text, Precision::kNanoseconds, kT0, &chunks, &result).ok());
+  ASSERT_EQ(chunks.size(), 4u);
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(chunks.chunk_points(i), i < 3 ? 3u : 1u) << i;
+    EXPECT_EQ(chunks.chunk(i).back(), '\n');
+  }
+  ExpectSeriesMarksAsScanned(chunks);
+  EXPECT_EQ(Join(chunks), text);
+  // Five more lines, the last refused: nothing of them stays.
+  EXPECT_FALSE(lines.Convert("m v=1 1\nm v=2 2\nm v=3 3\nm v=4 4\nbad\n", Precision::kNanoseconds,
+                             kT0, &chunks, &result)
+                   .ok());
+  EXPECT_EQ(chunks.size(), 4u);
+  EXPECT_EQ(chunks.points(), 10u);
+  EXPECT_EQ(Join(chunks), text);
+  // Clear keeps the maximum.
+  chunks.Clear();
+  ASSERT_TRUE(lines.Convert(text, Precision::kNanoseconds, kT0, &chunks, &result).ok());
+  EXPECT_EQ(chunks.size(), 4u);
+  // Short lines cut by their count reserve about what they hold, not the
+  // 4 MiB of chunk_bytes each (glibc's count of the heap in use).
+  text.clear();
+  for (int i = 0; i < 1000; ++i) absl::StrAppend(&text, "m v=", i % 10, "\n");
+  const struct mallinfo2 before = mallinfo2();
+  {
+    LineChunks small;
+    small.set_max_chunk_points(100);
+    ASSERT_TRUE(lines.Convert(text, Precision::kNanoseconds, kT0, &small, &result).ok());
+    ASSERT_EQ(small.size(), 10u);
+    const struct mallinfo2 after = mallinfo2();
+    EXPECT_LT(after.uordblks + after.hblkhd, before.uordblks + before.hblkhd + (1u << 20));
+  }
 }
 
 }  // namespace
