@@ -1,7 +1,9 @@
 #include "service/engine/feed_tracker.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
+#include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/time/clock.h"
@@ -110,8 +112,86 @@ void FeedTracker::Accepted(absl::string_view lines, absl::Span<const core::Serie
   if (n > 0) Apply(batch.data(), n, Count::kAccepted, now);
 }
 
+void FeedTracker::KeepRuns(uint64_t seq, absl::Span<const core::SeriesRun> runs) {
+  if (runs.empty()) return;
+  std::vector<KeptRun> kept;
+  kept.reserve(runs.size());
+  for (const core::SeriesRun& r : runs) {
+    // A chunk is cut past a few MiB and a request's lines stop at 128 MiB:
+    // offsets fit 32 bits; anything else is not kept (and is scanned).
+    if (r.start > UINT32_MAX || r.key_bytes > UINT32_MAX) return;
+    kept.push_back({static_cast<uint32_t>(r.start), static_cast<uint32_t>(r.key_bytes),
+                    r.points});
+  }
+  absl::MutexLock lock(&kept_mu_);
+  kept_runs_ += kept.size();
+  auto [it, inserted] = kept_.try_emplace(seq, std::move(kept));
+  if (!inserted) {  // a seq is never reused: not expected, but stay bounded
+    kept_runs_ -= it->second.size();
+    it->second = std::move(kept);
+  }
+  kept_order_.push_back(seq);
+  while (kept_order_.size() > kKeptRecords || kept_runs_ > kKeptRuns) {
+    auto old = kept_.find(kept_order_.front());
+    kept_order_.pop_front();
+    if (old == kept_.end()) continue;  // written already
+    kept_runs_ -= old->second.size();
+    kept_.erase(old);
+  }
+}
+
 void FeedTracker::Written(absl::string_view lines) {
   Tally(lines, Count::kWritten, absl::InfinitePast());
+}
+
+void FeedTracker::Written(absl::string_view lines, absl::Span<const RecordLines> records) {
+  // Taken out under kept_mu_ (all or none), applied under mu_: the two
+  // locks are never held together.
+  std::vector<std::vector<KeptRun>> taken;
+  {
+    absl::MutexLock lock(&kept_mu_);
+    bool all = !records.empty();
+    for (const RecordLines& r : records) all = all && kept_.contains(r.seq);
+    if (all) {
+      taken.reserve(records.size());
+      for (const RecordLines& r : records) {
+        auto it = kept_.find(r.seq);
+        kept_runs_ -= it->second.size();
+        taken.push_back(std::move(it->second));
+        kept_.erase(it);
+      }
+    }
+  }
+  // The runs must describe the lines given: in range and as many points as
+  // each record holds. Otherwise the scan, which needs nothing kept.
+  bool fits = !taken.empty();
+  for (size_t i = 0; fits && i < records.size(); ++i) {
+    const RecordLines& r = records[i];
+    fits = r.offset <= lines.size() && r.size <= lines.size() - r.offset;
+    uint64_t points = 0;
+    for (const KeptRun& k : taken[i]) {
+      fits = fits && k.start <= r.size && k.key_bytes <= r.size - k.start;
+      points += k.points;
+    }
+    fits = fits && points == r.points;
+  }
+  if (!fits) {
+    Tally(lines, Count::kWritten, absl::InfinitePast());
+    return;
+  }
+  std::array<Run, kRunsPerLock> batch;
+  size_t n = 0;
+  for (size_t i = 0; i < records.size(); ++i) {
+    for (const KeptRun& k : taken[i]) {
+      batch[n++] = Run{lines.substr(records[i].offset + k.start, k.key_bytes),
+                       absl::string_view(), k.points};
+      if (n == batch.size()) {
+        Apply(batch.data(), n, Count::kWritten, absl::InfinitePast());
+        n = 0;
+      }
+    }
+  }
+  if (n > 0) Apply(batch.data(), n, Count::kWritten, absl::InfinitePast());
 }
 
 void FeedTracker::DeadLettered(absl::string_view lines, bool were_written) {

@@ -9,8 +9,12 @@
 // of lines of one series, not per point: a line is compared with the
 // previous line's series key (one comparison), and only when the series
 // changes is its `feed` tag parsed and the table looked up, once, under one
-// lock per call. An OCS feed is one run. Nothing is allocated per point;
-// the table allocates only when a new feed enters it.
+// lock per call. An OCS feed is one run. The encoders record a chunk's runs
+// as they write it (core::LineChunks); acceptance counts from them, and
+// keeps them per spool record so that the writer's count of what InfluxDB
+// stored needs no second scan either (KeepRuns). Nothing is allocated per
+// point; the table allocates only when a new feed enters it, the kept runs
+// once per record.
 //
 // Bounded: at most `capacity` feeds. A new feed finding the table full
 // evicts the ones idle longer than `evict_idle` (at most one sweep per
@@ -21,9 +25,11 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/node_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
@@ -61,8 +67,26 @@ class FeedTracker {
   // (chunk_runs): counted from them, no line scanned. Empty runs (a chunk
   // of too many): as above.
   void Accepted(absl::string_view lines, absl::Span<const core::SeriesRun> runs, absl::Time now);
+  // Keeps the runs of the chunk that became spool record `seq`, so that
+  // Written counts that record from them when InfluxDB has stored it
+  // instead of scanning its lines again. Bounded: the runs of at most
+  // kKeptRecords records and kKeptRuns runs are kept, the oldest dropped
+  // first (their records are then scanned). Empty runs keep nothing.
+  void KeepRuns(uint64_t seq, absl::Span<const core::SeriesRun> runs);
   // InfluxDB stored them.
   void Written(absl::string_view lines);
+  // One spool record within the lines given to Written: its seq, points,
+  // and where its lines lie in them.
+  struct RecordLines {
+    uint64_t seq;
+    uint32_t points;
+    size_t offset;
+    size_t size;
+  };
+  // InfluxDB stored `lines`, which are `records` end to end: counted from
+  // the runs KeepRuns kept if it kept every record's (they are then
+  // dropped), else scanned as Written(lines) does.
+  void Written(absl::string_view lines, absl::Span<const RecordLines> records);
   // Dead-lettered (comment lines, '#', are skipped). `were_written`: they
   // were counted by Written before (a partial write), so they move.
   void DeadLettered(absl::string_view lines, bool were_written);
@@ -99,6 +123,15 @@ class FeedTracker {
   enum class Count { kAccepted, kWritten, kDeadLettered, kDeadLetteredFromWritten };
 
   static constexpr size_t kRunsPerLock = 128;
+  static constexpr size_t kKeptRecords = 4096;
+  static constexpr size_t kKeptRuns = 1 << 16;
+
+  // A run of a kept record: offsets into the record's lines.
+  struct KeptRun {
+    uint32_t start;
+    uint32_t key_bytes;
+    uint32_t points;
+  };
 
   void Tally(absl::string_view lines, Count what, absl::Time now);
   void Apply(const Run* runs, size_t n, Count what, absl::Time now)
@@ -120,6 +153,12 @@ class FeedTracker {
   uint64_t feeds_not_tracked_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t points_not_tracked_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Time last_sweep_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+
+  // KeepRuns's records. Never held with mu_.
+  absl::Mutex kept_mu_;
+  absl::flat_hash_map<uint64_t, std::vector<KeptRun>> kept_ ABSL_GUARDED_BY(kept_mu_);
+  std::deque<uint64_t> kept_order_ ABSL_GUARDED_BY(kept_mu_);  // oldest first
+  size_t kept_runs_ ABSL_GUARDED_BY(kept_mu_) = 0;              // in kept_
 };
 
 }  // namespace ocs_influx::server

@@ -1,5 +1,6 @@
 #include "service/engine/publisher.h"
 
+#include <cstdint>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -88,12 +89,16 @@ absl::Status Publisher::Accept(const core::LineChunks& lines,
   // No record is bigger than one batch (nor than one chunk): views into
   // the chunks, nothing copied.
   std::vector<spool::Chunk> chunks;
+  // Per record: the chunk it is whole, whose series runs it has, or none.
+  std::vector<size_t> whole_chunk;
+  constexpr size_t kPart = SIZE_MAX;
   const size_t batch = options_.writer.batch_size;
   for (size_t i = 0; i < lines.size(); ++i) {
     const absl::string_view text = lines.chunk(i);
     const uint32_t chunk_points = lines.chunk_points(i);
     if (chunk_points <= batch) {
       chunks.push_back({std::string_view(text.data(), text.size()), chunk_points});
+      whole_chunk.push_back(i);
       continue;
     }
     size_t start = 0, pos = 0;
@@ -103,6 +108,7 @@ absl::Status Publisher::Accept(const core::LineChunks& lines,
       pos = end == absl::string_view::npos ? text.size() : end + 1;
       if (++n == batch || pos >= text.size()) {
         chunks.push_back({std::string_view(text.data() + start, pos - start), n});
+        whole_chunk.push_back(kPart);
         start = pos;
         n = 0;
       }
@@ -121,6 +127,15 @@ absl::Status Publisher::Accept(const core::LineChunks& lines,
   const absl::Time now = absl::Now();
   for (size_t i = 0; i < lines.size(); ++i) {
     feeds_.Accepted(lines.chunk(i), lines.chunk_runs(i), now);
+  }
+  // Kept after the append: the writer may already have sent a record, and
+  // then scans it, which counts the same. Append returns the last seq; the
+  // records' seqs are contiguous.
+  const uint64_t first_seq = *seq + 1 - chunks.size();
+  for (size_t k = 0; k < whole_chunk.size(); ++k) {
+    if (whole_chunk[k] != kPart) {
+      feeds_.KeepRuns(first_seq + k, lines.chunk_runs(whole_chunk[k]));
+    }
   }
   return absl::OkStatus();
 }

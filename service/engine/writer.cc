@@ -301,10 +301,29 @@ Writer::SendResult Writer::Deliver(const std::vector<spool::Record>& records) {
       for (size_t k = i; k < j; ++k) body_.append(records[k].lines.data(), records[k].lines.size());
       body = body_;
     }
+    // Either way the records lie end to end in the body: where each is,
+    // for the feed counts (CountWritten).
+    body_records_.clear();
+    size_t offset = 0;
+    for (size_t k = i; k < j; ++k) {
+      body_records_.push_back({records[k].seq, records[k].points, offset, records[k].lines.size()});
+      offset += records[k].lines.size();
+    }
+    records_body_ = body;
     if (SendInBatches(body, lines) == SendResult::kAborted) return SendResult::kAborted;
     i = j;
   }
   return SendResult::kDone;
+}
+
+void Writer::CountWritten(absl::string_view lines) {
+  // The whole body of Deliver's records: counted from the runs kept at
+  // acceptance. A part of it (a cut or a half): scanned.
+  if (lines.data() == records_body_.data() && lines.size() == records_body_.size()) {
+    feeds_->Written(lines, body_records_);
+  } else {
+    feeds_->Written(lines);
+  }
 }
 
 Writer::SendResult Writer::SendInBatches(absl::string_view body, size_t lines) {
@@ -360,7 +379,7 @@ Writer::SendResult Writer::SendLines(absl::string_view lines, size_t line_count,
       case influx::WriteOutcome::kOk:
         counters_->latency.Add(r.latency);
         counters_->points_written.fetch_add(line_count, std::memory_order_relaxed);
-        feeds_->Written(lines);
+        CountWritten(lines);
         NoteSuccess();
         return SendResult::kDone;
       case influx::WriteOutcome::kPartial: {
@@ -371,7 +390,7 @@ Writer::SendResult Writer::SendLines(absl::string_view lines, size_t line_count,
         const size_t refused = r.rejected.size();
         counters_->points_written.fetch_add(line_count > refused ? line_count - refused : 0,
                                             std::memory_order_relaxed);
-        feeds_->Written(lines);
+        CountWritten(lines);
         return DeadLetter(r.http_status,
                           absl::StrCat(r.error, " (", refused, " of ", line_count,
                                        " lines refused; the rest is stored)"),

@@ -78,6 +78,8 @@ class Writer {
   // `suspect`: halving lines that time out or get a 5xx (not refused ones).
   SendResult SendHalves(absl::string_view lines, size_t line_count, int depth,
                         bool suspect);
+  // Tells the feed tracker InfluxDB stored `lines`.
+  void CountWritten(absl::string_view lines);
   // Appends refused lines to the dead-letter file, retrying with backoff
   // while it cannot be written: until then the lines stay in the spool.
   // `were_written`: the lines were counted as written per feed (a partial
@@ -120,6 +122,9 @@ class Writer {
   StopSignal abort_;
 
   std::string body_;  // writer thread only: the batch being sent
+  // Writer thread only: the body Deliver sends and its records in it.
+  absl::string_view records_body_;
+  std::vector<FeedTracker::RecordLines> body_records_;
   std::string stats_;  // writer thread only: publisher_stats lines
   Backoff read_backoff_;  // writer thread only: spool read errors
   absl::Time next_stats_ = absl::InfinitePast();

@@ -4,6 +4,7 @@
 #include "service/engine/feed_tracker.h"
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -115,6 +116,113 @@ TEST(FeedTrackerTest, WrittenAndDeadLetteredPerFeed) {
   // Lines of a feed never accepted (an earlier run's spool) are not made up.
   t.Written("m,feed=zz v=1 1\n");
   EXPECT_EQ(t.tracked(), 2u);
+}
+
+// Records of several feeds through LineChunks, as the publisher appends
+// them: their text end to end, and where each lies in it.
+struct Records {
+  std::string body;
+  std::vector<FeedTracker::RecordLines> lines;
+};
+
+Records KeepThreeRecords(FeedTracker* t, uint64_t first_seq) {
+  Records r;
+  for (uint64_t k = 0; k < 3; ++k) {
+    std::string text;
+    for (int i = 0; i < 12; ++i) {
+      absl::StrAppend(&text, "m,feed=f", (i / 5 + k) % 3, " v=", i, " ", 100 * k + i, "\n");
+    }
+    core::LineChunks chunks;
+    core::LinesConverter converter;
+    core::EncodeResult result;
+    EXPECT_TRUE(converter.Convert(text, core::Precision::kNanoseconds, 0, &chunks, &result).ok());
+    EXPECT_EQ(chunks.size(), 1u);
+    EXPECT_EQ(chunks.chunk_runs(0).size(), 3u);
+    t->Accepted(chunks.chunk(0), chunks.chunk_runs(0), kT0);
+    t->KeepRuns(first_seq + k, chunks.chunk_runs(0));
+    r.lines.push_back({first_seq + k, chunks.chunk_points(0), r.body.size(), chunks.chunk(0).size()});
+    r.body.append(chunks.chunk(0).data(), chunks.chunk(0).size());
+  }
+  return r;
+}
+
+std::vector<uint64_t> WrittenOfThreeFeeds(const FeedTracker& t) {
+  const auto feeds = t.Snapshot(kT0, 10);
+  std::vector<uint64_t> out;
+  for (const char* f : {"f0", "f1", "f2"}) {
+    const FeedSnapshot* s = Find(feeds, "m", f);
+    out.push_back(s != nullptr ? s->points_written : 999);
+  }
+  return out;
+}
+
+TEST(FeedTrackerTest, WrittenRecordsCountFromTheRunsKeptAtAcceptance) {
+  FeedTracker kept(absl::Seconds(60)), scanned(absl::Seconds(60));
+  const Records a = KeepThreeRecords(&kept, 7);
+  const Records b = KeepThreeRecords(&scanned, 7);
+  kept.Written(a.body, a.lines);
+  scanned.Written(b.body);
+  EXPECT_EQ(WrittenOfThreeFeeds(kept), WrittenOfThreeFeeds(scanned));
+  EXPECT_EQ(WrittenOfThreeFeeds(kept), (std::vector<uint64_t>{12, 12, 12}));
+}
+
+// Which way Written counted shows when kept runs disagree with the lines
+// (they never do in the publisher): the runs say one series of 2 points,
+// the lines hold two of one point each.
+TEST(FeedTrackerTest, WrittenUsesKeptRunsOnlyWhenEveryRecordHasThem) {
+  const std::string lines = "m,feed=a v=1 1\nm,feed=b v=1 2\n";
+  const std::vector<core::SeriesRun> one_run = {{0, 8, 0, 14, 2}};
+  const FeedTracker::RecordLines whole = {5, 2, 0, lines.size()};
+  auto counts = [](const FeedTracker& t) {
+    const auto feeds = t.Snapshot(kT0, 10);
+    return std::make_pair(Find(feeds, "m", "a")->points_written,
+                          Find(feeds, "m", "b")->points_written);
+  };
+  {
+    FeedTracker t(absl::Seconds(60));
+    t.Accepted(lines, kT0);
+    t.KeepRuns(5, one_run);
+    t.Written(lines, {&whole, 1});
+    EXPECT_EQ(counts(t), std::make_pair(uint64_t{2}, uint64_t{0}));  // the runs
+    t.Written(lines, {&whole, 1});  // taken by the first call: scanned
+    EXPECT_EQ(counts(t), std::make_pair(uint64_t{3}, uint64_t{1}));
+  }
+  {
+    // Another record's runs are missing: all of them scanned.
+    FeedTracker t(absl::Seconds(60));
+    t.Accepted(lines, kT0);
+    t.KeepRuns(5, one_run);
+    const FeedTracker::RecordLines two[] = {{5, 2, 0, 15}, {6, 1, 15, 15}};
+    t.Written(lines, two);
+    EXPECT_EQ(counts(t), std::make_pair(uint64_t{1}, uint64_t{1}));
+  }
+  {
+    // Runs that do not add up to the record's points, or reach past it.
+    for (const FeedTracker::RecordLines r :
+         {FeedTracker::RecordLines{5, 3, 0, lines.size()}, FeedTracker::RecordLines{5, 2, 0, 4}}) {
+      FeedTracker t(absl::Seconds(60));
+      t.Accepted(lines, kT0);
+      t.KeepRuns(5, one_run);
+      t.Written(lines, {&r, 1});
+      EXPECT_EQ(counts(t), std::make_pair(uint64_t{1}, uint64_t{1}));
+    }
+  }
+}
+
+TEST(FeedTrackerTest, KeptRunsAreBounded) {
+  // Past 4096 records kept, the oldest are dropped: then scanned.
+  const std::string lines = "m,feed=a v=1 1\nm,feed=b v=1 2\n";
+  const std::vector<core::SeriesRun> one_run = {{0, 8, 0, 14, 2}};
+  FeedTracker t(absl::Seconds(60));
+  t.Accepted(lines, kT0);
+  for (uint64_t seq = 1; seq <= 4097; ++seq) t.KeepRuns(seq, one_run);
+  const FeedTracker::RecordLines oldest = {1, 2, 0, lines.size()};
+  const FeedTracker::RecordLines second = {2, 2, 0, lines.size()};
+  t.Written(lines, {&oldest, 1});  // dropped: scanned
+  t.Written(lines, {&second, 1});  // kept: one run of 2
+  const auto feeds = t.Snapshot(kT0, 10);
+  EXPECT_EQ(Find(feeds, "m", "a")->points_written, 3u);
+  EXPECT_EQ(Find(feeds, "m", "b")->points_written, 1u);
 }
 
 TEST(FeedTrackerTest, BoundedEvictsOnlyIdleFeeds) {
