@@ -1,7 +1,7 @@
 // The line protocol of one request, in bounded chunks: every chunk ends at
 // a line boundary and is cut once it reaches `chunk_bytes` (or a set number
-// of lines), so a large
-// request lands as several spool records and is never one giant string.
+// of lines), so a large request lands as several spool records and is
+// never one giant string.
 // The whole is bounded too: a request whose lines would pass
 // kMaxRequestLineBytes is refused (the encoders check `over_limit()` per
 // line, the feed converter before it writes anything).
@@ -55,6 +55,8 @@ inline constexpr size_t kMaxRunsPerChunk = 512;
 
 class LineChunks {
  public:
+  static constexpr size_t kMinCutShare = 64;
+
   explicit LineChunks(size_t chunk_bytes = kLineChunkBytes,
                       uint64_t limit = kMaxRequestLineBytes);
 
@@ -86,11 +88,17 @@ class LineChunks {
     }
     ++points_[i];
     line_start_ = text.size();
-    if (text.size() >= chunk_bytes_ || points_[i] >= max_chunk_points_) Cut();
+    if (text.size() >= chunk_bytes_ ||
+        (points_[i] >= max_chunk_points_ && text.size() >= chunk_bytes_ / kMinCutShare)) {
+      Cut();
+    }
   }
   // A chunk is also cut once it holds `n` lines (at least 1), so that it
-  // fits a consumer's records whole (Publisher::max_record_points). Kept
-  // by Clear.
+  // fits a consumer's records whole (Publisher::max_record_points), if it
+  // holds chunk_bytes / kMinCutShare bytes too: however short its lines
+  // and small `n`, a request makes at most kMinCutShare chunks per
+  // chunk_bytes of lines (a chunk that passes `n` lines for it is cut
+  // again by the consumer). Kept by Clear.
   void set_max_chunk_points(uint32_t n) { max_chunk_points_ = n > 0 ? n : 1; }
 
   uint64_t bytes() const { return done_bytes_ + chunks_[used_ - 1].size(); }

@@ -533,7 +533,7 @@ TEST(ChunksTest, RunsOfManySeriesAsScannedAndBoundedPerChunk) {
 // at line boundaries with their runs as scanned, and a refused request
 // takes back what it added across such cuts.
 TEST(ChunksTest, ChunksAreCutAtTheirMaximumOfLines) {
-  LineChunks chunks;
+  LineChunks chunks(/*chunk_bytes=*/1024);  // cut by lines from 16 bytes on
   chunks.set_max_chunk_points(3);
   EncodeResult result;
   LinesConverter lines;
@@ -558,18 +558,32 @@ TEST(ChunksTest, ChunksAreCutAtTheirMaximumOfLines) {
   chunks.Clear();
   ASSERT_TRUE(lines.Convert(text, Precision::kNanoseconds, kT0, &chunks, &result).ok());
   EXPECT_EQ(chunks.size(), 4u);
-  // Short lines cut by their count reserve about what they hold, not the
-  // 4 MiB of chunk_bytes each (glibc's count of the heap in use).
+  // Lines shorter than chunk_bytes / 64 in all are not cut by their count:
+  // a request makes at most 64 chunks per chunk_bytes of lines.
+  LineChunks few(/*chunk_bytes=*/64 * 1024);
+  few.set_max_chunk_points(1);
   text.clear();
-  for (int i = 0; i < 1000; ++i) absl::StrAppend(&text, "m v=", i % 10, "\n");
+  for (int i = 0; i < 2000; ++i) absl::StrAppend(&text, "m v=", i % 10, "\n");
+  ASSERT_TRUE(lines.Convert(text, Precision::kNanoseconds, kT0, &few, &result).ok());
+  ASSERT_GT(few.size(), 2u);
+  for (size_t i = 0; i + 1 < few.size(); ++i) {
+    EXPECT_GE(few.chunk(i).size(), 1024u) << i;  // and one line past it at most
+    EXPECT_LT(few.chunk(i).size(), 1024u + 40) << i;
+  }
+  // Lines cut by their count reserve about what the chunk before held,
+  // not the 4 MiB of chunk_bytes each (glibc's count of the heap in use).
+  text.clear();
+  for (int i = 0; i < 10000; ++i) {
+    absl::StrAppend(&text, "measurement,feed=f v=", i, ",w=", i * 7, " ", 1000000 + i, "\n");
+  }
   const struct mallinfo2 before = mallinfo2();
   {
     LineChunks small;
-    small.set_max_chunk_points(100);
+    small.set_max_chunk_points(2000);  // about 90 KB: past 4 MiB / 64
     ASSERT_TRUE(lines.Convert(text, Precision::kNanoseconds, kT0, &small, &result).ok());
-    ASSERT_EQ(small.size(), 10u);
+    ASSERT_EQ(small.size(), 5u);
     const struct mallinfo2 after = mallinfo2();
-    EXPECT_LT(after.uordblks + after.hblkhd, before.uordblks + before.hblkhd + (1u << 20));
+    EXPECT_LT(after.uordblks + after.hblkhd, before.uordblks + before.hblkhd + (4u << 20));
   }
 }
 
