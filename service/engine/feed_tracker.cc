@@ -99,17 +99,12 @@ void FeedTracker::Accepted(absl::string_view lines, absl::Span<const core::Serie
     Tally(lines, Count::kAccepted, now);
     return;
   }
-  std::array<Run, kRunsPerLock> batch;
-  size_t n = 0;
+  RunGroups groups(this, Count::kAccepted, now);
   for (const core::SeriesRun& r : runs) {
-    batch[n++] = Run{lines.substr(r.start, r.key_bytes),
-                     lines.substr(r.last_start, r.last_end - r.last_start), r.points};
-    if (n == batch.size()) {
-      Apply(batch.data(), n, Count::kAccepted, now);
-      n = 0;
-    }
+    groups.Add(Run{lines.substr(r.start, r.key_bytes),
+                   lines.substr(r.last_start, r.last_end - r.last_start), r.points});
   }
-  if (n > 0) Apply(batch.data(), n, Count::kAccepted, now);
+  groups.Flush();
 }
 
 void FeedTracker::KeepRuns(uint64_t seq, absl::Span<const core::SeriesRun> runs) {
@@ -179,19 +174,14 @@ void FeedTracker::Written(absl::string_view lines, absl::Span<const RecordLines>
     Tally(lines, Count::kWritten, absl::InfinitePast());
     return;
   }
-  std::array<Run, kRunsPerLock> batch;
-  size_t n = 0;
+  RunGroups groups(this, Count::kWritten, absl::InfinitePast());
   for (size_t i = 0; i < records.size(); ++i) {
     for (const KeptRun& k : taken[i]) {
-      batch[n++] = Run{lines.substr(records[i].offset + k.start, k.key_bytes),
-                       absl::string_view(), k.points};
-      if (n == batch.size()) {
-        Apply(batch.data(), n, Count::kWritten, absl::InfinitePast());
-        n = 0;
-      }
+      groups.Add(Run{lines.substr(records[i].offset + k.start, k.key_bytes),
+                     absl::string_view(), k.points});
     }
   }
-  if (n > 0) Apply(batch.data(), n, Count::kWritten, absl::InfinitePast());
+  groups.Flush();
 }
 
 void FeedTracker::DeadLettered(absl::string_view lines, bool were_written) {
@@ -199,11 +189,13 @@ void FeedTracker::DeadLettered(absl::string_view lines, bool were_written) {
         absl::InfinitePast());
 }
 
+void FeedTracker::RunGroups::Flush() {
+  if (n_ > 0) tracker_->Apply(runs_.data(), n_, what_, now_);
+  n_ = 0;
+}
+
 void FeedTracker::Tally(absl::string_view lines, Count what, absl::Time now) {
-  // Runs are found outside the lock and applied in groups: one lock per
-  // group, and a fixed buffer however many series a request holds.
-  std::array<Run, kRunsPerLock> runs;
-  size_t n = 0;
+  RunGroups groups(this, what, now);
   Run run{absl::string_view(), absl::string_view(), 0};
   size_t pos = 0;
   while (pos < lines.size()) {
@@ -224,17 +216,11 @@ void FeedTracker::Tally(absl::string_view lines, Count what, absl::Time now) {
       run.last_line = line;
       continue;
     }
-    if (run.points > 0) {
-      runs[n++] = run;
-      if (n == runs.size()) {
-        Apply(runs.data(), n, what, now);
-        n = 0;
-      }
-    }
+    if (run.points > 0) groups.Add(run);
     run = Run{SeriesKey(line), line, 1};
   }
-  if (run.points > 0) runs[n++] = run;
-  if (n > 0) Apply(runs.data(), n, what, now);
+  if (run.points > 0) groups.Add(run);
+  groups.Flush();
 }
 
 void FeedTracker::Apply(const Run* runs, size_t n, Count what, absl::Time now) {

@@ -133,6 +133,27 @@ class FeedTracker {
     uint32_t points;
   };
 
+  // Runs found outside the lock, applied in groups of kRunsPerLock: one
+  // lock per group, and a fixed buffer however many series a call holds.
+  class RunGroups {
+   public:
+    RunGroups(FeedTracker* tracker, Count what, absl::Time now)
+        : tracker_(tracker), what_(what), now_(now) {}
+    void Add(const Run& run) {
+      runs_[n_++] = run;
+      if (n_ == runs_.size()) Flush();
+    }
+    // Applies the runs added since the last group; call once at the end.
+    void Flush();
+
+   private:
+    FeedTracker* const tracker_;
+    const Count what_;
+    const absl::Time now_;
+    std::array<Run, kRunsPerLock> runs_;
+    size_t n_ = 0;
+  };
+
   void Tally(absl::string_view lines, Count what, absl::Time now);
   void Apply(const Run* runs, size_t n, Count what, absl::Time now)
       ABSL_LOCKS_EXCLUDED(mu_);
